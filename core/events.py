@@ -1,0 +1,104 @@
+"""The cloud-neutral events hookline runs on.
+
+Every trigger -- an S3 notification, a GCS CloudEvent, an Azure Event Grid event, a file
+dropped in a local folder -- becomes exactly one :class:`StorageEvent` per object. Schedules
+(EventBridge Scheduler, Cloud Scheduler, the Azure timer) become a :class:`ScheduleEvent`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = ["Event", "ScheduleEvent", "StorageEvent", "utc_now_iso"]
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class StorageEvent:
+    """An object was created.
+
+    :param uri: the object's full URI, e.g. ``s3://bucket/landing/train/a b.csv``.
+    :param bucket: bucket or container name (empty for local folders).
+    :param key: the object key, decoded once (``a b.csv``, never ``a+b.csv``).
+    :param size: size in bytes as the event reported it (``None`` when it did not).
+    :param etag: the object's ETag / MD5 / content token, when reported.
+    :param version: S3 versionId, GCS generation, or another per-write identifier.
+    :param event_time: when the object was created, ISO 8601 UTC.
+    :param event_id: the platform's id for this delivery (S3 sequencer, CloudEvent id, ...).
+    :param source: where the event came from: ``aws``, ``gcp``, ``azure`` or ``local``.
+    """
+
+    uri: str
+    bucket: str
+    key: str
+    size: int | None = None
+    etag: str | None = None
+    version: str | None = None
+    event_time: str = field(default_factory=utc_now_iso)
+    event_id: str | None = None
+    source: str = "local"
+
+    @property
+    def identity(self) -> str:
+        """A string that names this exact object version.
+
+        Two deliveries of the same upload share it; a new upload of the same key does not
+        (its version, generation or etag differs).
+        """
+        token = self.version or self.etag or self.event_id or self.event_time
+        return f"{self.uri}#{token}"
+
+    def run_id(self, pipeline: str) -> str:
+        """The run id of ``pipeline`` on this object version: derived, never random, so a
+        second delivery finds the first one's run."""
+        digest = hashlib.sha256(f"{pipeline}\n{self.identity}".encode()).hexdigest()
+        return f"{pipeline}-{digest[:20]}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "storage", **asdict(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleEvent:
+    """A schedule fired for a named pipeline (e.g. nightly monitoring).
+
+    :param pipeline: the pipeline to run.
+    :param event_time: when the schedule fired, ISO 8601 UTC.
+    :param event_id: the platform's id for this firing; deliveries with the same id are
+        the same run.
+    :param source: ``aws``, ``gcp``, ``azure`` or ``local``.
+    """
+
+    pipeline: str
+    event_time: str = field(default_factory=utc_now_iso)
+    event_id: str | None = None
+    source: str = "local"
+
+    @property
+    def identity(self) -> str:
+        return f"schedule:{self.pipeline}#{self.event_id or self.event_time}"
+
+    def run_id(self, pipeline: str) -> str:
+        digest = hashlib.sha256(f"{pipeline}\n{self.identity}".encode()).hexdigest()
+        return f"{pipeline}-{digest[:20]}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "schedule", **asdict(self)}
+
+
+Event = StorageEvent | ScheduleEvent
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event from :meth:`StorageEvent.to_dict` / :meth:`ScheduleEvent.to_dict`."""
+    data = dict(data)
+    kind = data.pop("type", "storage")
+    if kind == "schedule":
+        return ScheduleEvent(**data)
+    return StorageEvent(**data)

@@ -1,0 +1,226 @@
+"""The hook specifications: the whole contract between hookline and its plugins.
+
+This module is also the hooks reference (``docs/hooks.md`` is generated from it). Hooks are
+listed in the order a run calls them. Every docstring has the same shape: what the hook is
+for, its call semantics, its parameters, what it returns, and where it runs.
+
+Rules that hold for every hook:
+
+* The run context comes first, then the stage's inputs. No argument has a default value
+  (pluggy never passes an argument that has one, so hookline refuses such implementations).
+* An implementation may accept fewer arguments than the spec, in any order, by name.
+* **Provider** hooks (``ingest``, ``train``) stop at the first result that is not ``None``:
+  return ``None`` to pass the turn. Built-in providers are ``trylast``, so an installed
+  third-party provider wins without configuration.
+* **Collecting** hooks (``validate``, ``deploy``, ``monitor``) gather every plugin's answer.
+* **Observer** hooks (``before_*``, ``after_*``, ``on_*_error``) return nothing; an error
+  hook observes, and hookline re-raises afterwards.
+* An exception raised inside a hook is reported as ``plugin 'NAME' failed in hook 'HOOK'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hookline._markers import hookspec
+from hookline.types import (
+    CheckResult,
+    Dataset,
+    Deployment,
+    MonitorReport,
+    RunContext,
+    Source,
+    TrainedModel,
+)
+
+STAGES = ("ingest", "train", "validate", "deploy", "monitor")
+"""The lifecycle stages, in the order a pipeline runs them."""
+
+PROVIDER_HOOKS = ("ingest", "train")
+COLLECTING_HOOKS = ("validate", "deploy", "monitor")
+
+
+# --- run level ---------------------------------------------------------------------------
+
+
+@hookspec
+def before_pipeline_run(ctx: RunContext) -> None:
+    """Observe the start of a run, after it has been claimed and before its first stage.
+
+    Call semantics: every implementation is called; results are ignored.
+
+    :param ctx: the run context.
+    :returns: nothing.
+
+    Runs: once per run, wherever the pipeline runs (function or local machine).
+    """
+
+
+# --- stages, in order --------------------------------------------------------------------
+
+
+@hookspec
+def before_stage_run(ctx: RunContext, stage: str) -> None:
+    """Observe the start of one stage.
+
+    Call semantics: every implementation is called; results are ignored.
+
+    :param ctx: the run context.
+    :param stage: the stage about to run: ``ingest``, ``train``, ``validate``, ``deploy``
+        or ``monitor``.
+    :returns: nothing.
+
+    Runs: before each stage of the pipeline.
+    """
+
+
+@hookspec(firstresult=True)
+def ingest(ctx: RunContext, source: Source | None) -> Dataset | None:
+    """Read the triggering object into a :class:`~hookline.types.Dataset`.
+
+    Call semantics: provider; stops at the first result that is not ``None``. Return
+    ``None`` for a format you do not handle. If no plugin answers, the run fails with a
+    message listing the implementations that passed.
+
+    :param ctx: the run context.
+    :param source: the uploaded object, already fetched to a local file and checksummed;
+        ``None`` for a scheduled run (read what you need from ``ctx.storage``).
+    :returns: the dataset with its schema and profile, or ``None`` to pass.
+
+    Runs: first stage of every pipeline; on the function the upload triggered.
+    """
+
+
+@hookspec(firstresult=True)
+def train(ctx: RunContext, dataset: Dataset) -> TrainedModel | None:
+    """Fit a model on the ingested dataset and measure it on a hold-out split.
+
+    Call semantics: provider; stops at the first result that is not ``None``. Return
+    ``None`` to let another plugin train (for instance when the task is not yours).
+
+    :param ctx: the run context; ``ctx.plugin_config("NAME")`` holds your settings.
+    :param dataset: the output of ``ingest``.
+    :returns: the fitted model with metrics, feature schema and reference profile, or
+        ``None`` to pass.
+
+    Runs: in training pipelines, after ``ingest``.
+    """
+
+
+@hookspec
+def validate(
+    ctx: RunContext, dataset: Dataset, model: TrainedModel | None
+) -> Sequence[CheckResult] | None:
+    """Check the data and the model before anything is promoted.
+
+    Call semantics: collecting; every implementation's checks are gathered. A failed
+    check with ``blocking=True`` marks the run ``rejected`` and ``deploy`` is skipped.
+
+    :param ctx: the run context.
+    :param dataset: the output of ``ingest``.
+    :param model: the output of ``train``, or ``None`` when the pipeline does not train.
+    :returns: the checks performed (may be empty), or ``None``.
+
+    Runs: after ``train`` (or after ``ingest`` in a pipeline without training).
+    """
+
+
+@hookspec
+def deploy(
+    ctx: RunContext, model: TrainedModel, checks: Sequence[CheckResult]
+) -> Deployment | None:
+    """Register and promote a model that passed every blocking check.
+
+    Call semantics: collecting; every implementation is called and each
+    :class:`~hookline.types.Deployment` is recorded. Not called when a blocking check failed.
+
+    :param ctx: the run context; ``ctx.registry`` is the model registry.
+    :param model: the output of ``train``.
+    :param checks: every check ``validate`` produced (all blocking ones passed).
+    :returns: what was deployed, or ``None`` when this plugin did nothing.
+
+    Runs: in training pipelines, after ``validate``.
+    """
+
+
+@hookspec
+def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
+    """Watch the production model on new data: drift, performance decay, shadow scoring.
+
+    Call semantics: collecting; every implementation's report is recorded.
+
+    :param ctx: the run context.
+    :param dataset: the output of ``ingest`` (labelled or not).
+    :returns: a report, or ``None`` when this plugin had nothing to watch.
+
+    Runs: in monitoring pipelines (e.g. triggered on a ``score/`` prefix or a schedule).
+    """
+
+
+@hookspec
+def after_stage_run(ctx: RunContext, stage: str, result: Any, seconds: float) -> None:
+    """Observe the successful end of one stage.
+
+    Call semantics: every implementation is called; results are ignored.
+
+    :param ctx: the run context.
+    :param stage: the stage that finished.
+    :param result: what the stage produced (a Dataset, TrainedModel, list of checks, ...).
+    :param seconds: how long the stage took.
+    :returns: nothing.
+
+    Runs: after each stage that did not raise.
+    """
+
+
+@hookspec
+def on_stage_error(ctx: RunContext, stage: str, error: BaseException) -> None:
+    """Observe a stage that raised. hookline re-raises the error afterwards.
+
+    Call semantics: every implementation is called; results are ignored; an exception
+    raised here is logged and does not hide the original error.
+
+    :param ctx: the run context.
+    :param stage: the stage that failed.
+    :param error: the exception (a :class:`~hookline.errors.HookFailed` naming the plugin
+        when it came from a hook implementation).
+    :returns: nothing.
+
+    Runs: when a stage raises.
+    """
+
+
+# --- run level, end ------------------------------------------------------------------------
+
+
+@hookspec
+def after_pipeline_run(ctx: RunContext, record: Mapping[str, Any]) -> None:
+    """Observe the end of a run that completed (``succeeded`` or ``rejected``).
+
+    Call semantics: every implementation is called; results are ignored. The run record
+    is final and already written; use this to notify, track experiments or write reports.
+
+    :param ctx: the run context.
+    :param record: the run record as written to ``runs/<run_id>/record.json``.
+    :returns: nothing.
+
+    Runs: once per completed run.
+    """
+
+
+@hookspec
+def on_pipeline_error(ctx: RunContext, error: BaseException, record: Mapping[str, Any]) -> None:
+    """Observe a run that failed. hookline records the failure and re-raises afterwards
+    when the failure is transient.
+
+    Call semantics: every implementation is called; results are ignored; an exception
+    raised here is logged and does not hide the original error.
+
+    :param ctx: the run context.
+    :param error: the exception that ended the run.
+    :param record: the run record with status ``failed`` and the error.
+    :returns: nothing.
+
+    Runs: once per failed run.
+    """

@@ -1,0 +1,21 @@
+"""Storage: one small interface over object stores, addressed by URI.
+
+``file://`` (and plain paths) is built in; ``s3://``, ``gs://`` and ``az://`` come from
+``hookline.adapters`` and are imported only when their scheme is used.
+"""
+
+from hookline.storage._base import ObjectInfo, Storage, check_key, join_key
+from hookline.storage._local import LocalStorage
+from hookline.storage._uri import ParsedURI, open_storage, parse_uri, storage_schemes
+
+__all__ = [
+    "LocalStorage",
+    "ObjectInfo",
+    "ParsedURI",
+    "Storage",
+    "check_key",
+    "join_key",
+    "open_storage",
+    "parse_uri",
+    "storage_schemes",
+]

@@ -1,0 +1,224 @@
+"""The values that flow between lifecycle stages.
+
+Everything a hook receives or returns is one of these frozen dataclasses, so a plugin can
+rely on the shape and the run record can serialise it. Fields typed ``Any`` hold library
+objects (a pandas ``DataFrame``, a scikit-learn estimator) that the core never imports.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+
+from hookline.events import Event, StorageEvent
+
+if TYPE_CHECKING:
+    from hookline.config import Config, PipelineConfig
+    from hookline.registry import Registry
+    from hookline.storage import Storage
+
+__all__ = [
+    "CheckResult",
+    "Dataset",
+    "Deployment",
+    "MonitorReport",
+    "RunContext",
+    "Source",
+    "Task",
+    "TrainedModel",
+]
+
+Task = Literal["classification", "regression"]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The triggering object's exact bytes, fetched once and checksummed by the core.
+
+    :param uri: the object's URI.
+    :param path: a local file holding exactly those bytes (read it, do not move it).
+    :param size: size in bytes.
+    :param sha256: hex digest of the bytes: the lineage anchor of every model.
+    :param version: the object version that was read (version id, generation or etag).
+    """
+
+    uri: str
+    path: str
+    size: int
+    sha256: str
+    version: str | None = None
+
+    @property
+    def suffix(self) -> str:
+        name = self.uri.rsplit("/", 1)[-1]
+        return "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+    def open(self) -> BinaryIO:
+        return open(self.path, "rb")
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """A table read by ``ingest``.
+
+    :param frame: the data; a ``pandas.DataFrame`` for the built-in plugins.
+    :param schema: column names to ``{"dtype": ..., ...}``, plus ``target`` when known.
+    :param profile: row count, nulls and per-column statistics, for the run record.
+    :param target: the label column, or ``None`` for unlabelled (scoring) data.
+    :param source: the object it was read from (``None`` for scheduled runs).
+    :param sources: every object read, when the dataset spans several (scheduled runs).
+    """
+
+    frame: Any
+    schema: Mapping[str, Any]
+    profile: Mapping[str, Any]
+    target: str | None
+    source: Source | None
+    sources: Sequence[Source] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedModel:
+    """What ``train`` produces.
+
+    :param estimator: the fitted model (a scikit-learn estimator for the built-ins).
+    :param task: ``classification`` or ``regression``.
+    :param features: the training feature schema, name to ``{"dtype", "categories"?, ...}``;
+        serving derives its request model from it.
+    :param target: the label column.
+    :param metrics: hold-out metrics, name to value.
+    :param params: the estimator's parameters, for the run record.
+    :param reference_profile: per-feature statistics of the training data, for drift.
+    :param holdout: the hold-out split ``(X, y)`` so gates can compare models on the same
+        rows; never serialised.
+    :param flavor: how the estimator is serialised (``sklearn`` means skops).
+    """
+
+    estimator: Any
+    task: Task
+    features: Mapping[str, Any]
+    target: str | None
+    metrics: Mapping[str, float]
+    params: Mapping[str, Any]
+    reference_profile: Mapping[str, Any]
+    holdout: Any = None
+    flavor: str = "sklearn"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One gate's verdict, as ``validate`` returns it.
+
+    :param name: a stable identifier, e.g. ``min_rows`` or ``metric.f1``.
+    :param passed: whether the check passed.
+    :param observed: the value measured.
+    :param threshold: the value it was held against.
+    :param blocking: a failed blocking check rejects the run: nothing is promoted.
+    :param kind: ``data`` or ``model``.
+    :param message: a sentence a person can act on, for failures especially.
+    """
+
+    name: str
+    passed: bool
+    observed: Any
+    threshold: Any
+    blocking: bool = True
+    kind: Literal["data", "model"] = "data"
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """What one ``deploy`` implementation did.
+
+    :param target: where it deployed (``registry`` for the built-in).
+    :param model: the model name.
+    :param version: the registered version, when there is one.
+    :param alias: the alias it moved (``production``, ``staging``), if any.
+    :param status: ``promoted``, ``staged`` (waiting for approval), ``registered`` or
+        ``skipped``.
+    :param uri: where the deployed artifact lives.
+    """
+
+    target: str
+    model: str
+    version: int | None
+    alias: str | None
+    status: Literal["promoted", "staged", "registered", "skipped"]
+    uri: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorReport:
+    """What one ``monitor`` implementation found.
+
+    :param name: the monitor, e.g. ``drift``.
+    :param model: the model name watched.
+    :param version: the model version that scored the batch.
+    :param drifted: whether any feature crossed its drift threshold.
+    :param features: per-feature results, name to ``{"psi", "ks_pvalue", "drifted", ...}``.
+    :param metrics: performance on the batch when labels were present.
+    :param retrain_requested: whether a retrain request was written.
+    :param uri: where the full report was written.
+    """
+
+    name: str
+    model: str
+    version: int | None
+    drifted: bool
+    features: Mapping[str, Any]
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    retrain_requested: bool = False
+    uri: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything a hook may need about the run it is part of; always the first argument.
+
+    :param run_id: derived from the triggering object's identity.
+    :param pipeline: the pipeline's configuration (name, model, stages, trigger).
+    :param event: the event that started the run.
+    :param storage: the storage root (registry, run records, reports).
+    :param registry: the model registry in that storage root.
+    :param config: the whole project configuration.
+    :param log: a logger named after the run.
+    :param notes: free-form, JSON-serialisable values a plugin wants in the run record.
+    """
+
+    run_id: str
+    pipeline: PipelineConfig
+    event: Event
+    storage: Storage
+    registry: Registry
+    config: Config
+    log: logging.Logger
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def model_name(self) -> str:
+        return self.pipeline.model
+
+    @property
+    def run_prefix(self) -> str:
+        """The key prefix of this run's outputs: ``runs/<run_id>/``."""
+        return f"runs/{self.run_id}/"
+
+    @property
+    def storage_event(self) -> StorageEvent | None:
+        return self.event if isinstance(self.event, StorageEvent) else None
+
+    def plugin_config(self, plugin: str) -> dict[str, Any]:
+        """The ``[plugins.<plugin>]`` table, overlaid with this pipeline's
+        ``[pipelines.<name>.plugins.<plugin>]`` table."""
+        return self.config.plugin_config(plugin, pipeline=self.pipeline.name)
+
+    def write_output(self, name: str, data: bytes) -> str:
+        """Write ``runs/<run_id>/<name>`` and return its URI."""
+        key = self.run_prefix + name
+        self.storage.write(key, data)
+        return self.storage.url(key)
