@@ -1,0 +1,379 @@
+"""``hookline.toml``: loading and validation.
+
+One file per project: the storage root, the named pipelines with their triggers and stages,
+and one table per plugin. A bad file gets a :class:`~hookline.errors.ConfigError` naming
+the key by its dotted path and what was expected (exit code 2 from the CLI).
+
+Environment overrides, so one file runs unchanged on a laptop and in every cloud:
+``HOOKLINE_CONFIG`` (path or URI of the file) and ``HOOKLINE_STORAGE`` (the storage root).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hookline.errors import ConfigError
+from hookline.hookspecs import STAGES
+
+__all__ = [
+    "OUTPUT_PREFIXES",
+    "Config",
+    "Option",
+    "PipelineConfig",
+    "Trigger",
+    "find_config",
+    "load_config",
+    "parse_config",
+]
+
+CONFIG_FILE = "hookline.toml"
+ENV_CONFIG = "HOOKLINE_CONFIG"
+ENV_STORAGE = "HOOKLINE_STORAGE"
+
+OUTPUT_PREFIXES = ("runs/", "registry/", "monitoring/")
+"""The only prefixes the pipeline writes under, relative to the storage root. Events for
+objects under them are ignored, so a trigger on the whole bucket cannot loop."""
+
+
+# --- a small declarative schema ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One configuration key: its type(s), default, and what it means.
+
+    Plugins may declare ``CONFIG = {"key": Option(...), ...}`` at module level; hookline then
+    validates their ``[plugins.NAME]`` table on load.
+    """
+
+    types: type | tuple[type, ...]
+    default: Any = None
+    help: str = ""
+    required: bool = False
+    choices: tuple[Any, ...] | None = None
+
+    def describe(self) -> str:
+        types = self.types if isinstance(self.types, tuple) else (self.types,)
+        names = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+        return f"{names} (one of {', '.join(map(repr, self.choices))})" if self.choices else names
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true/false",
+               list: "an array", dict: "a table"}
+
+
+def _check_value(value: Any, opt: Option, key: str, source: str | None) -> Any:
+    types = opt.types if isinstance(opt.types, tuple) else (opt.types,)
+    ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+    if not ok and float in types and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if not ok:
+        raise ConfigError(f"expected {opt.describe()}, got {type(value).__name__} {value!r}",
+                          key=key, source=source)
+    if opt.choices is not None and value not in opt.choices:
+        raise ConfigError(f"expected one of {', '.join(map(repr, opt.choices))}, got {value!r}",
+                          key=key, source=source)
+    return value
+
+
+def check_table(table: Any, schema: Mapping[str, Option], path: str,
+                source: str | None = None) -> dict[str, Any]:
+    """Validate ``table`` against ``schema``; return it with defaults filled in."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"expected a table, got {type(table).__name__}", key=path, source=source)
+    for key in table:
+        if key not in schema:
+            guess = difflib.get_close_matches(key, list(schema), n=1)
+            raise ConfigError(
+                f"unknown key {key!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""),
+                key=f"{path}.{key}" if path else key, source=source,
+                hint=f"allowed keys here: {', '.join(sorted(schema))}")
+    out: dict[str, Any] = {}
+    for key, opt in schema.items():
+        dotted = f"{path}.{key}" if path else key
+        if key in table:
+            out[key] = _check_value(table[key], opt, dotted, source)
+        elif opt.required:
+            raise ConfigError(f"missing required key ({opt.help or opt.describe()})",
+                              key=dotted, source=source)
+        else:
+            out[key] = opt.default
+    return out
+
+
+PROJECT = {
+    "name": Option(str, "hookline", "project name, shown in run records and the dashboard"),
+    "storage": Option(str, ".hookline",
+                      "storage root URI or path (relative to this file); $HOOKLINE_STORAGE wins"),
+    "plugins": Option(list, None, "pin the plugins to load by name; $HOOKLINE_PLUGINS wins"),
+    "description": Option(str, ""),
+}
+LIMITS = {
+    "max_upload_bytes": Option(int, 512 * 1024 * 1024,
+                               "uploads larger than this fail without being read"),
+    "skip_empty_objects": Option(bool, True,
+                                 "ignore zero-byte objects (placeholders some writers create)"),
+}
+RUNS = {
+    "claim_timeout_seconds": Option(int, 900, "after this, a run left unfinished by a crashed "
+                                    "invocation is restarted by the next delivery"),
+}
+TRIGGER = {
+    "prefix": Option(str, required=True, help="key prefix under the storage root, e.g. "
+                     "'landing/train/'"),
+    "suffix": Option((str, list), None, "only keys ending with this (or one of these)"),
+    "source": Option(str, None, "URI of the bucket/folder uploads land in, when it is not the "
+                     "storage root (hybrid set-ups)"),
+}
+PIPELINE = {
+    "model": Option(str, required=True, help="the registered model's name"),
+    "stages": Option(list, required=True, help=f"a subsequence of {list(STAGES)}"),
+    "trigger": Option(dict, None, "where uploads for this pipeline land"),
+    "schedule": Option(str, None, "run on a schedule instead of (or as well as) uploads; "
+                       "the cloud modules turn it into their scheduler"),
+    "alias": Option(str, "production", "the alias a successful run moves"),
+    "description": Option(str, ""),
+    "plugins": Option(dict, {}, "per-pipeline overrides of [plugins.*] tables"),
+}
+SERVING = {
+    "model": Option(str, None, "model to serve (default: the first pipeline's model)"),
+    "alias": Option(str, "production", "alias to serve"),
+    "reload_seconds": Option(int, 30, "how often to check whether the alias moved"),
+    "max_batch": Option(int, 1000, "most records in one /predict request"),
+    "max_body_bytes": Option(int, 1_000_000, "largest /predict body accepted"),
+    "api_keys_env": Option(str, "HOOKLINE_API_KEYS", "environment variable with API keys"),
+    "prediction_log": Option(dict, {}, "sample requests to storage for monitoring"),
+}
+UI = {
+    "page_size": Option(int, 50, "runs per page"),
+}
+SECTIONS: dict[str, Mapping[str, Option] | None] = {
+    "project": PROJECT, "limits": LIMITS, "runs": RUNS, "serving": SERVING, "ui": UI,
+    "pipelines": None, "plugins": None,
+}
+
+
+# --- the parsed configuration -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    prefix: str
+    suffixes: tuple[str, ...] = ()
+    source: str | None = None
+
+    def matches_key(self, key: str) -> bool:
+        if not key.startswith(self.prefix):
+            return False
+        return not self.suffixes or key.lower().endswith(tuple(s.lower() for s in self.suffixes))
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    name: str
+    model: str
+    stages: tuple[str, ...]
+    trigger: Trigger | None
+    schedule: str | None = None
+    alias: str = "production"
+    description: str = ""
+    plugins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def trains(self) -> bool:
+        return "train" in self.stages
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated ``hookline.toml``."""
+
+    storage: str
+    """The storage root URI (``$HOOKLINE_STORAGE`` applied)."""
+    pipelines: Mapping[str, PipelineConfig]
+    plugins: Mapping[str, Mapping[str, Any]]
+    project: Mapping[str, Any]
+    limits: Mapping[str, Any]
+    runs: Mapping[str, Any]
+    serving: Mapping[str, Any]
+    ui: Mapping[str, Any]
+    source: str | None = None
+    """Where the file was read from."""
+    digest: str = ""
+    """sha256 of the canonical JSON of the parsed file: the run record's ``config_hash``."""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.project["name"])
+
+    def plugin_config(self, plugin: str, *, pipeline: str | None = None) -> dict[str, Any]:
+        merged = dict(self.plugins.get(plugin, {}))
+        if pipeline is not None and pipeline in self.pipelines:
+            merged.update(self.pipelines[pipeline].plugins.get(plugin, {}))
+        return merged
+
+    def check_plugins(self, known: Mapping[str, object]) -> None:
+        """Fail when a ``[plugins.NAME]`` table names a plugin that is not loaded, and
+        validate tables of plugins that declare a ``CONFIG`` schema."""
+        tables = [("plugins", self.plugins)] + [
+            (f"pipelines.{p.name}.plugins", p.plugins) for p in self.pipelines.values()]
+        for path, plugin_tables in tables:
+            for name, table in plugin_tables.items():
+                if name not in known:
+                    guess = difflib.get_close_matches(name, list(known), n=1)
+                    raise ConfigError(
+                        f"unknown plugin {name!r}"
+                        + (f" (did you mean {guess[0]!r}?)" if guess else ""),
+                        key=f"{path}.{name}", source=self.source,
+                        hint=f"loaded plugins: {', '.join(sorted(known)) or 'none'}")
+                schema = getattr(known[name], "CONFIG", None)
+                if isinstance(schema, Mapping):
+                    check_table(table, schema, f"{path}.{name}", self.source)
+
+
+def _canonical_digest(data: Mapping[str, Any]) -> str:
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig:
+    path = f"pipelines.{name}"
+    values = check_table(table, PIPELINE, path, source)
+    stages = values["stages"]
+    if not stages or not all(isinstance(s, str) for s in stages):
+        raise ConfigError("expected a non-empty array of stage names", key=f"{path}.stages",
+                          source=source)
+    for stage in stages:
+        if stage not in STAGES:
+            guess = difflib.get_close_matches(stage, STAGES, n=1)
+            raise ConfigError(
+                f"unknown stage {stage!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""),
+                key=f"{path}.stages", source=source,
+                hint=f"stages are, in order: {', '.join(STAGES)}")
+    if len(set(stages)) != len(stages) or list(stages) != sorted(stages, key=STAGES.index):
+        raise ConfigError(f"stages must be unique and in lifecycle order {list(STAGES)}, "
+                          f"got {stages}", key=f"{path}.stages", source=source)
+    if stages[0] != "ingest":
+        raise ConfigError("a pipeline starts with 'ingest'", key=f"{path}.stages", source=source)
+    if "deploy" in stages and "train" not in stages:
+        raise ConfigError("'deploy' needs 'train' in the same pipeline", key=f"{path}.stages",
+                          source=source)
+    trigger = None
+    if values["trigger"] is not None:
+        t = check_table(values["trigger"], TRIGGER, f"{path}.trigger", source)
+        prefix = t["prefix"]
+        if prefix.startswith("/") or ".." in prefix.split("/"):
+            raise ConfigError("trigger prefix must be a relative key prefix",
+                              key=f"{path}.trigger.prefix", source=source)
+        for out in OUTPUT_PREFIXES:
+            if prefix.startswith(out) or (out.startswith(prefix) and t["source"] is None):
+                raise ConfigError(
+                    f"trigger prefix {prefix!r} overlaps hookline's own output prefix {out!r}: "
+                    "the pipeline would trigger itself", key=f"{path}.trigger.prefix",
+                    source=source, hint="land uploads under a prefix such as 'landing/train/'")
+        suffix = t["suffix"]
+        suffixes = tuple([suffix] if isinstance(suffix, str) else suffix or ())
+        trigger = Trigger(prefix=prefix, suffixes=suffixes, source=t["source"])
+    elif values["schedule"] is None:
+        raise ConfigError("a pipeline needs a 'trigger' table or a 'schedule'", key=path,
+                          source=source, hint='add: trigger = { prefix = "landing/NAME/" }')
+    plugins = values["plugins"] or {}
+    for plugin, ptable in plugins.items():
+        if not isinstance(ptable, dict):
+            raise ConfigError("expected a table", key=f"{path}.plugins.{plugin}", source=source)
+    return PipelineConfig(
+        name=name, model=values["model"], stages=tuple(stages), trigger=trigger,
+        schedule=values["schedule"], alias=values["alias"], description=values["description"],
+        plugins=plugins,
+    )
+
+
+def parse_config(data: Mapping[str, Any], *, source: str | None = None,
+                 base_dir: str | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Validate parsed TOML and build a :class:`Config`."""
+    env = os.environ if env is None else env
+    data = dict(data)
+    for key in data:
+        if key not in SECTIONS:
+            guess = difflib.get_close_matches(key, list(SECTIONS), n=1)
+            raise ConfigError(
+                f"unknown section [{key}]" + (f" (did you mean [{guess[0]}]?)" if guess else ""),
+                source=source, hint=f"sections: {', '.join(sorted(SECTIONS))}")
+    sections: dict[str, dict[str, Any]] = {}
+    for name, schema in SECTIONS.items():
+        if schema is not None:
+            sections[name] = check_table(data.get(name, {}), schema, name, source)
+    pipelines_raw = data.get("pipelines", {})
+    if not isinstance(pipelines_raw, dict) or not pipelines_raw:
+        raise ConfigError("at least one pipeline is required", key="pipelines", source=source,
+                          hint='add e.g.\n  [pipelines.train]\n  model = "my-model"\n'
+                               '  stages = ["ingest", "train", "validate", "deploy"]\n'
+                               '  trigger = { prefix = "landing/train/" }')
+    pipelines = {n: _parse_pipeline(n, t, source) for n, t in pipelines_raw.items()}
+    plugins = data.get("plugins", {})
+    if not isinstance(plugins, dict):
+        raise ConfigError("expected a table of plugin tables", key="plugins", source=source)
+    for name, table in plugins.items():
+        if not isinstance(table, dict):
+            raise ConfigError("expected a table", key=f"plugins.{name}", source=source)
+    storage = env.get(ENV_STORAGE) or sections["project"]["storage"]
+    if "://" not in storage and base_dir is not None and not os.path.isabs(storage):
+        storage = os.path.normpath(os.path.join(base_dir, storage))
+    return Config(
+        storage=storage, pipelines=pipelines, plugins=plugins,
+        project=sections["project"], limits=sections["limits"], runs=sections["runs"],
+        serving=sections["serving"], ui=sections["ui"], source=source,
+        digest=_canonical_digest(data), raw=data,
+    )
+
+
+def find_config(path: str | None = None) -> str:
+    """The config location: ``path``, else ``$HOOKLINE_CONFIG``, else ``./hookline.toml``."""
+    return path or os.environ.get(ENV_CONFIG) or CONFIG_FILE
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate ``hookline.toml`` from a path or a storage URI.
+
+    :raises ConfigError: the file is missing, is not valid TOML, or does not validate.
+    """
+    location = find_config(os.fspath(path) if path is not None else None)
+    base_dir: str | None = None
+    if "://" in location and not location.startswith("file://"):
+        from hookline.storage import open_storage, parse_uri
+
+        parsed = parse_uri(location)
+        root, _, key = f"{parsed.scheme}://{parsed.bucket}/{parsed.path}".rpartition("/")
+        try:
+            raw = open_storage(root).read(key)
+        except Exception as exc:
+            raise ConfigError(f"cannot read configuration: {exc}", source=location) from exc
+    else:
+        file = Path(location.removeprefix("file://"))
+        if file.is_dir():
+            file = file / CONFIG_FILE
+        if not file.exists():
+            raise ConfigError(
+                "configuration file not found", source=str(file),
+                hint="pass --config FILE, set HOOKLINE_CONFIG, or run where hookline.toml is "
+                     "(see examples/quickstart/hookline.toml)")
+        raw = file.read_bytes()
+        location = str(file)
+        base_dir = str(file.resolve().parent)
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text: {exc}", source=location) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"malformed TOML: {exc}", source=location,
+                          hint="check quotes, brackets and '=' on the line named") from exc
+    return parse_config(data, source=location, base_dir=base_dir)

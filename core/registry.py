@@ -1,0 +1,338 @@
+"""The model registry: plain objects in the user's own storage root, no server.
+
+Layout under ``registry/<model>/``::
+
+    versions/000007/_claim.json      create-only: allocates version 7
+    versions/000007/model.skops      the artifacts...
+    versions/000007/manifest.json    ...then the manifest, written last: a version is
+                                     visible only once its manifest exists
+    aliases/production.json          {version, seq, history[...]}, moved by compare-and-swap
+
+Guarantees: two concurrent registrations never get the same version; nothing points at a
+version before all its artifacts are written; every alias move (promote, approve,
+rollback) is appended to the alias's history in the same atomic write that moves it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hookline import _modelio
+from hookline.errors import (
+    AlreadyExists,
+    HooklineError,
+    ModelIntegrityError,
+    NotFound,
+    PreconditionFailed,
+    UsageError,
+)
+from hookline.events import utc_now_iso
+from hookline.storage import Storage
+
+__all__ = ["AliasState", "ModelVersion", "Registry", "actor"]
+
+PREFIX = "registry/"
+MANIFEST = "manifest.json"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_MAX_CAS_ATTEMPTS = 200
+
+
+def actor() -> str:
+    """Who is acting: ``$HOOKLINE_ACTOR``, else the login name, else ``unknown``."""
+    explicit = os.environ.get("HOOKLINE_ACTOR")
+    if explicit:
+        return explicit
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def _check_name(kind: str, value: str) -> str:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise UsageError(f"invalid {kind} name {value!r}",
+                         hint="use letters, digits, '.', '_' and '-' (max 128 characters)")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    """A complete registered version: its manifest."""
+
+    model: str
+    version: int
+    manifest: Mapping[str, Any]
+
+    @property
+    def metrics(self) -> Mapping[str, float]:
+        return self.manifest.get("metrics", {})
+
+    @property
+    def artifacts(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.manifest.get("artifacts", {})
+
+
+@dataclass(frozen=True, slots=True)
+class AliasState:
+    """Where an alias points, and every move it made."""
+
+    model: str
+    alias: str
+    version: int | None
+    seq: int
+    history: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
+    etag: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "alias": self.alias, "version": self.version,
+                "seq": self.seq, "history": list(self.history)}
+
+
+class Registry:
+    """The registry in one storage root."""
+
+    def __init__(self, storage: Storage, *, trusted_types: Iterable[str] = ()) -> None:
+        self.storage = storage
+        self.trusted_types = tuple(trusted_types)
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def _model_prefix(self, model: str) -> str:
+        return f"{PREFIX}{_check_name('model', model)}/"
+
+    def _version_prefix(self, model: str, version: int) -> str:
+        return f"{self._model_prefix(model)}versions/{int(version):06d}/"
+
+    def _alias_key(self, model: str, alias: str) -> str:
+        return f"{self._model_prefix(model)}aliases/{_check_name('alias', alias)}.json"
+
+    # -- reading --------------------------------------------------------------------------
+
+    def models(self) -> list[str]:
+        names = set()
+        for info in self.storage.list(PREFIX):
+            parts = info.key.split("/")
+            if len(parts) > 2:
+                names.add(parts[1])
+        return sorted(names)
+
+    def _version_numbers(self, model: str, *, claimed: bool) -> list[int]:
+        found = set()
+        prefix = f"{self._model_prefix(model)}versions/"
+        for info in self.storage.list(prefix):
+            number, _, name = info.key[len(prefix):].partition("/")
+            if number.isdigit() and (claimed or name == MANIFEST):
+                found.add(int(number))
+        return sorted(found)
+
+    def versions(self, model: str) -> list[ModelVersion]:
+        """Every complete version of ``model``, oldest first."""
+        return [self.get(model, v) for v in self._version_numbers(model, claimed=False)]
+
+    def get(self, model: str, version: int) -> ModelVersion:
+        key = self._version_prefix(model, version) + MANIFEST
+        try:
+            manifest = json.loads(self.storage.read(key))
+        except NotFound:
+            raise NotFound(f"model {model!r} has no version {version}",
+                           uri=self.storage.url(key)) from None
+        return ModelVersion(model, int(version), manifest)
+
+    def alias(self, model: str, alias: str) -> AliasState | None:
+        key = self._alias_key(model, alias)
+        try:
+            raw, info = self.storage.read_with_info(key)
+        except NotFound:
+            return None
+        doc = json.loads(raw)
+        return AliasState(model, alias, doc.get("version"), int(doc.get("seq", 0)),
+                          tuple(doc.get("history", ())), info.etag)
+
+    def aliases(self, model: str) -> dict[str, AliasState]:
+        prefix = f"{self._model_prefix(model)}aliases/"
+        out: dict[str, AliasState] = {}
+        for info in self.storage.list(prefix):
+            name = info.key[len(prefix):].removesuffix(".json")
+            state = self.alias(model, name)
+            if state is not None:
+                out[name] = state
+        return out
+
+    def resolve(self, model: str, alias: str) -> ModelVersion | None:
+        """The complete version ``alias`` points at, or ``None`` when it points nowhere."""
+        state = self.alias(model, alias)
+        if state is None or state.version is None:
+            return None
+        return self.get(model, state.version)
+
+    def read_artifact(self, model: str, version: int, name: str) -> bytes:
+        """Read one artifact and check its sha256 against the manifest."""
+        mv = self.get(model, version)
+        meta = mv.artifacts.get(name)
+        key = self._version_prefix(model, version) + name
+        if meta is None:
+            raise NotFound(f"model {model!r} version {version} has no artifact {name!r}",
+                           uri=self.storage.url(key))
+        data = self.storage.read(key)
+        if _modelio.sha256(data) != meta["sha256"]:
+            raise ModelIntegrityError(
+                f"{self.storage.url(key)}: checksum mismatch: the artifact was modified "
+                "after it was registered", hint="roll the alias back to another version")
+        return data
+
+    def load_model(self, model: str, *, version: int | None = None,
+                   alias: str | None = None) -> tuple[Any, ModelVersion]:
+        """Load a verified estimator by version or alias. Pickle is never loaded."""
+        if version is None:
+            mv = self.resolve(model, alias or "production")
+            if mv is None:
+                raise NotFound(f"model {model!r} has no version behind alias "
+                               f"{alias or 'production'!r}")
+        else:
+            mv = self.get(model, version)
+        name = mv.manifest.get("model_artifact", "model.skops")
+        key = self._version_prefix(model, mv.version) + name
+        data = self.storage.read(key)
+        meta = mv.artifacts.get(name) or {}
+        estimator = _modelio.loads(data, expected_sha256=meta.get("sha256", "missing"),
+                                   where=self.storage.url(key), trusted=self.trusted_types)
+        return estimator, mv
+
+    # -- writing --------------------------------------------------------------------------
+
+    def register(self, model: str, artifacts: Mapping[str, bytes],
+                 metadata: Mapping[str, Any], *, model_artifact: str = "model.skops"
+                 ) -> ModelVersion:
+        """Allocate the next version, write every artifact, then the manifest.
+
+        :param artifacts: name to bytes; names are plain file names.
+        :param metadata: metrics, params, lineage, features... merged into the manifest.
+        """
+        for name in artifacts:
+            if "/" in name or name in (MANIFEST, "_claim.json") or not name:
+                raise UsageError(f"invalid artifact name {name!r}")
+        version = self._allocate(model, metadata.get("run_id"))
+        prefix = self._version_prefix(model, version)
+        recorded: dict[str, Any] = {}
+        for name, data in sorted(artifacts.items()):
+            self.storage.write(prefix + name, data)
+            recorded[name] = {"sha256": _modelio.sha256(data), "size": len(data)}
+        manifest = {
+            **metadata,
+            "model": model,
+            "version": version,
+            "created_at": utc_now_iso(),
+            "created_by": actor(),
+            "model_artifact": model_artifact,
+            "artifacts": recorded,
+        }
+        self.storage.create(prefix + MANIFEST, _dump(manifest))
+        return ModelVersion(model, version, manifest)
+
+    def register_estimator(self, model: str, estimator: Any, metadata: Mapping[str, Any],
+                           extra: Mapping[str, bytes] | None = None) -> ModelVersion:
+        artifacts = {"model.skops": _modelio.dumps(estimator), **(extra or {})}
+        return self.register(model, artifacts, {**metadata, "format": "skops"})
+
+    def _allocate(self, model: str, run_id: Any) -> int:
+        numbers = self._version_numbers(model, claimed=True)
+        candidate = (numbers[-1] + 1) if numbers else 1
+        claim = _dump({"run_id": run_id, "claimed_at": utc_now_iso(), "by": actor()})
+        for _ in range(_MAX_CAS_ATTEMPTS):
+            try:
+                self.storage.create(self._version_prefix(model, candidate) + "_claim.json",
+                                    claim)
+                return candidate
+            except AlreadyExists:
+                candidate += 1
+        raise HooklineError(f"could not allocate a version of model {model!r} after "
+                            f"{_MAX_CAS_ATTEMPTS} attempts")
+
+    def move_alias(self, model: str, alias: str, version: int | None, *,
+                   action: str = "promote", by: str | None = None, reason: str = "",
+                   run_id: str | None = None, expected: int | None | str = "any"
+                   ) -> AliasState:
+        """Point ``alias`` at ``version`` by compare-and-swap and append the move to its
+        history. The version must be complete (its manifest written).
+
+        :param expected: when given, move only if the alias currently points at this
+            version (``None``: only if unset); else raise :class:`PreconditionFailed`.
+        """
+        if version is not None:
+            self.get(model, version)  # raises NotFound for incomplete or missing versions
+        key = self._alias_key(model, alias)
+        for _ in range(_MAX_CAS_ATTEMPTS):
+            state = self.alias(model, alias)
+            current = state.version if state else None
+            if expected != "any" and current != expected:
+                raise PreconditionFailed(
+                    f"alias {alias!r} of {model!r} points at {current}, expected {expected}",
+                    uri=self.storage.url(key))
+            seq = (state.seq if state else 0) + 1
+            entry = {"seq": seq, "action": action, "version": version, "previous": current,
+                     "by": by or actor(), "at": utc_now_iso(), "reason": reason,
+                     "run_id": run_id}
+            history = [*(state.history if state else ()), entry]
+            doc = {"model": model, "alias": alias, "version": version, "seq": seq,
+                   "updated_at": entry["at"], "history": history}
+            try:
+                if state is None:
+                    info = self.storage.create(key, _dump(doc))
+                else:
+                    info = self.storage.replace(key, _dump(doc), state.etag or "")
+            except PreconditionFailed:
+                continue  # someone moved it first: re-read and try again
+            return AliasState(model, alias, version, seq, tuple(history), info.etag)
+        raise HooklineError(f"could not move alias {alias!r} of {model!r}: too much contention")
+
+    def rollback(self, model: str, alias: str = "production", *, by: str | None = None,
+                 reason: str = "") -> AliasState:
+        """Point ``alias`` back at the version it pointed at before its latest promotion."""
+        state = self.alias(model, alias)
+        if state is None:
+            raise UsageError(f"model {model!r} has no alias {alias!r} to roll back")
+        stack: list[int | None] = []
+        for entry in state.history:
+            if entry.get("action") == "rollback":
+                if stack:
+                    stack.pop()
+            else:
+                stack.append(entry.get("version"))
+        if len(stack) < 2:
+            raise UsageError(f"alias {alias!r} of {model!r} has no earlier version to roll "
+                             "back to", hint="promote a version explicitly instead")
+        return self.move_alias(model, alias, stack[-2], action="rollback", by=by,
+                               reason=reason, expected=state.version)
+
+    def approve(self, model: str, version: int, *, alias: str = "production",
+                by: str | None = None, reason: str = "") -> AliasState:
+        """Promote a version waiting for approval (usually the one ``staging`` points at)."""
+        return self.move_alias(model, alias, version, action="approve", by=by, reason=reason)
+
+
+def _dump(doc: Mapping[str, Any]) -> bytes:
+    return json.dumps(doc, indent=2, sort_keys=True, default=_jsonable).encode()
+
+
+def _jsonable(value: Any) -> Any:
+    """JSON fallback for numpy scalars, dataclasses, sets and the like."""
+    import dataclasses
+
+    if hasattr(value, "item") and callable(value.item):
+        try:
+            return value.item()
+        except (TypeError, ValueError):
+            pass
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)

@@ -1,0 +1,387 @@
+"""The pipeline runtime: route an event, claim its run, call the stages, record the run.
+
+One :class:`Hookline` is built per cold start (config, plugin manager, storage) and reused
+on warm invocations. Every entry point -- the three clouds' functions, ``hookline run`` and
+``hookline watch`` -- calls :meth:`Hookline.handle` with cloud-neutral events.
+"""
+
+from __future__ import annotations
+
+
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import tempfile
+import time
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from hookline._manager import PluginManager, make_plugin_manager
+from hookline.config import OUTPUT_PREFIXES, Config, PipelineConfig, load_config
+from hookline.errors import (
+    DataError,
+    HookFailed,
+    HooklineError,
+    NotFound,
+    TransientError,
+)
+from hookline.events import Event, ScheduleEvent, StorageEvent, utc_now_iso
+from hookline.registry import Registry
+from hookline.runs import RunStore
+from hookline.storage import Storage, open_storage, parse_uri
+from hookline.types import CheckResult, RunContext, Source
+
+__all__ = ["Hookline", "RunResult"]
+
+log = logging.getLogger("hookline")
+
+LIBRARIES = ("hookline", "pluggy", "pandas", "numpy", "scikit-learn", "scipy", "skops")
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What handling one event for one pipeline came to.
+
+    ``status`` is a run status (``succeeded``, ``rejected``, ``failed``) or what happened
+    instead: ``duplicate`` (already done), ``in_progress`` (another invocation holds it),
+    ``ignored`` (no pipeline wants the object).
+    """
+
+    run_id: str | None
+    pipeline: str | None
+    status: str
+    message: str = ""
+    record_uri: str | None = None
+    record: Mapping[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def completed(self) -> bool:
+        return self.status in ("succeeded", "rejected", "duplicate", "ignored", "in_progress")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("record")
+        return out
+
+
+def _library_versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def _relative_key(root_uri: str, event: StorageEvent) -> str | None:
+    """The event's key relative to ``root_uri``, or ``None`` when it lies outside it."""
+    root = parse_uri(root_uri)
+    scheme = urlsplit(event.uri).scheme or "file"
+    if scheme != root.scheme:
+        return None
+    if scheme == "file":
+        path = unquote(urlsplit(event.uri).path)
+        base = root.path.rstrip("/") + "/"
+        return path[len(base):] if path.startswith(base) else None
+    if event.bucket != root.bucket:
+        return None
+    base = root.path.strip("/")
+    if not base:
+        return event.key
+    return event.key[len(base) + 1:] if event.key.startswith(base + "/") else None
+
+
+class Hookline:
+    """The pipeline runtime for one project.
+
+    :param config: the validated configuration.
+    :param pm: a plugin manager; by default one is built from installed entry points,
+        honouring ``[project] plugins`` and ``$HOOKLINE_PLUGINS``.
+    :param storage: the storage root; by default opened from ``config.storage``.
+    """
+
+    def __init__(self, config: Config, *, pm: PluginManager | None = None,
+                 storage: Storage | None = None) -> None:
+        self.config = config
+        self.pm = pm if pm is not None else make_plugin_manager(
+            pinned=os.environ.get("HOOKLINE_PLUGINS") or config.project.get("plugins"))
+        config.check_plugins({name: self.pm.get_plugin(name) for name in self.pm.infos})
+        self._storage = storage
+        self._sources: dict[str, Storage] = {}
+
+    @classmethod
+    def from_config(cls, path: str | None = None, **kwargs: Any) -> Hookline:
+        """Load ``hookline.toml`` (``path``, ``$HOOKLINE_CONFIG`` or ``./hookline.toml``)."""
+        return cls(load_config(path), **kwargs)
+
+    @property
+    def storage(self) -> Storage:
+        if self._storage is None:
+            self._storage = open_storage(self.config.storage)
+        return self._storage
+
+    @cached_property
+    def registry(self) -> Registry:
+        trusted = self.config.plugin_config("registry").get("trusted_types", ())
+        return Registry(self.storage, trusted_types=trusted)
+
+    @cached_property
+    def runs(self) -> RunStore:
+        return RunStore(self.storage,
+                        claim_timeout=self.config.runs["claim_timeout_seconds"])
+
+    # -- routing --------------------------------------------------------------------------
+
+    def route(self, event: Event) -> tuple[list[PipelineConfig], str]:
+        """The pipelines ``event`` triggers, and why none when the list is empty."""
+        if isinstance(event, ScheduleEvent):
+            pipeline = self.config.pipelines.get(event.pipeline)
+            if pipeline is None:
+                raise HooklineError(
+                    f"schedule names unknown pipeline {event.pipeline!r}",
+                    hint=f"pipelines: {', '.join(sorted(self.config.pipelines))}")
+            return [pipeline], ""
+        own = _relative_key(self.storage.uri, event)
+        if own is not None and own.startswith(OUTPUT_PREFIXES):
+            return [], f"{event.uri} is one of hookline's own outputs (loop safety)"
+        if event.size == 0 and self.config.limits["skip_empty_objects"]:
+            return [], f"{event.uri} is empty (zero bytes): skipped"
+        matched = []
+        for pipeline in self.config.pipelines.values():
+            trigger = pipeline.trigger
+            if trigger is None:
+                continue
+            key = own if trigger.source is None else _relative_key(trigger.source, event)
+            if key is not None and trigger.matches_key(key):
+                matched.append(pipeline)
+        if not matched:
+            return [], f"{event.uri} matches no pipeline trigger"
+        return matched, ""
+
+    def handle(self, event: Event) -> list[RunResult]:
+        """Run every pipeline ``event`` triggers.
+
+        Permanent failures are recorded and returned; a transient failure raises
+        :class:`~hookline.errors.TransientError` so the platform retries the delivery.
+        """
+        pipelines, reason = self.route(event)
+        if not pipelines:
+            log.info("ignored: %s", reason)
+            return [RunResult(None, None, "ignored", reason)]
+        return [self.run_pipeline(p, event) for p in pipelines]
+
+    def handle_all(self, events: Iterable[Event]) -> list[RunResult]:
+        return [result for event in events for result in self.handle(event)]
+
+    # -- one run --------------------------------------------------------------------------
+
+    def run_pipeline(self, pipeline: PipelineConfig, event: Event) -> RunResult:
+        run_id = event.run_id(pipeline.name)
+        claim = self.runs.claim(run_id, event, pipeline.name)
+        if not claim.acquired:
+            if claim.state == "done" and claim.record is not None:
+                msg = f"already processed (status {claim.record.get('status')}): nothing to do"
+                return RunResult(run_id, pipeline.name, "duplicate", msg,
+                                 self.storage.url(self.runs.record_key(run_id)), claim.record)
+            return RunResult(run_id, pipeline.name, "in_progress",
+                             "another invocation is running it: nothing to do")
+        ctx = RunContext(run_id=run_id, pipeline=pipeline, event=event, storage=self.storage,
+                         registry=self.registry, config=self.config,
+                         log=logging.getLogger(f"hookline.run.{run_id}"))
+        record = self._new_record(ctx, claim.attempt)
+        workdir = tempfile.mkdtemp(prefix="hookline-")
+        try:
+            self.pm.call_observers("before_pipeline_run", ctx=ctx)
+            self._run_stages(ctx, record, workdir)
+        except Exception as exc:
+            return self._fail(ctx, record, exc)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        self._finish(record, ctx)
+        uri = self.runs.save(record)
+        self.pm.call_observers("after_pipeline_run", ctx=ctx, record=record)
+        return RunResult(run_id, pipeline.name, record["status"], _summary_line(record), uri,
+                         record)
+
+    def _new_record(self, ctx: RunContext, attempt: int) -> dict[str, Any]:
+        event = ctx.event
+        trigger: dict[str, Any] = event.to_dict()
+        return {
+            "run_id": ctx.run_id, "pipeline": ctx.pipeline.name, "model": ctx.model_name,
+            "project": self.config.name, "status": "running", "attempt": attempt,
+            "started_at": utc_now_iso(), "trigger": trigger,
+            "config_hash": self.config.digest,
+            "plugins": [{"name": i.name, "distribution": i.distribution,
+                         "version": i.version, "hooks": list(i.hooks)}
+                        for i in self.pm.infos.values()],
+            "libraries": _library_versions(), "stages": {}, "params": {}, "metrics": {},
+            "checks": [], "deployments": [], "reports": [], "data": {}, "error": None,
+            "_t0": time.perf_counter(),
+        }
+
+    def _run_stages(self, ctx: RunContext, record: dict[str, Any], workdir: str) -> None:
+        dataset = model = None
+        result: Any = None
+        checks: list[CheckResult] = []
+        for stage in ctx.pipeline.stages:
+            if stage == "deploy" and any(c.blocking and not c.passed for c in checks):
+                record["stages"][stage] = {"status": "skipped", "seconds": 0.0,
+                                           "reason": "a blocking check failed"}
+                continue
+            self.pm.call_observers("before_stage_run", ctx=ctx, stage=stage)
+            started = time.perf_counter()
+            record["_stage"] = stage
+            if stage == "ingest":
+                source = self._fetch(ctx, workdir)
+                if source is not None:
+                    record["trigger"].update(sha256=source.sha256, size=source.size,
+                                             read_version=source.version)
+                result = dataset = self.pm.call_provider("ingest", ctx=ctx, source=source)
+                record["data"] = {"schema": dict(dataset.schema),
+                                  "profile": dict(dataset.profile), "target": dataset.target}
+            elif stage == "train":
+                result = model = self.pm.call_provider("train", ctx=ctx, dataset=dataset)
+                record["metrics"].update(model.metrics)
+                record["params"].update(model.params)
+                record["task"] = model.task
+            elif stage == "validate":
+                found = self.pm.call_collecting("validate", ctx=ctx, dataset=dataset,
+                                                model=model)
+                checks = [c for group in found for c in _as_checks(group)]
+                record["checks"] = [asdict(c) for c in checks]
+                result = checks
+            elif stage == "deploy":
+                result = self.pm.call_collecting("deploy", ctx=ctx, model=model, checks=checks)
+                record["deployments"] = [asdict(d) for d in result]
+            else:  # monitor
+                result = self.pm.call_collecting("monitor", ctx=ctx, dataset=dataset)
+                record["reports"] = [asdict(r) for r in result]
+            seconds = time.perf_counter() - started
+            record["stages"][stage] = {"status": "ok", "seconds": round(seconds, 4)}
+            self.pm.call_observers("after_stage_run", ctx=ctx, stage=stage, result=result,
+                                   seconds=seconds)
+        record.pop("_stage", None)
+        failed = [c.name for c in checks if c.blocking and not c.passed]
+        record["status"] = "rejected" if failed else "succeeded"
+        if failed:
+            record["rejected_by"] = failed
+
+    def _fetch(self, ctx: RunContext, workdir: str) -> Source | None:
+        """Copy the triggering object to a local file once, hashing it on the way."""
+        event = ctx.event
+        if not isinstance(event, StorageEvent):
+            return None
+        storage, key = self._storage_for(event)
+        limit = int(self.config.limits["max_upload_bytes"])
+        info = storage.stat(key)
+        if info is None:
+            raise DataError("the uploaded object no longer exists", uri=event.uri,
+                            hint="it was deleted or overwritten before the run started")
+        if info.size > limit:
+            raise DataError(
+                f"object is {info.size:,} bytes, over the configured limit of {limit:,}",
+                uri=event.uri, hint="raise [limits] max_upload_bytes, or split the file")
+        name = key.rsplit("/", 1)[-1] or "object"
+        path = os.path.join(workdir, name)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with storage.open(key) as src, open(path, "wb") as dst:
+                while chunk := src.read(1024 * 1024):
+                    size += len(chunk)
+                    if size > limit:
+                        raise DataError(f"object grew past the limit of {limit:,} bytes",
+                                        uri=event.uri)
+                    digest.update(chunk)
+                    dst.write(chunk)
+        except NotFound:
+            raise DataError("the uploaded object no longer exists", uri=event.uri) from None
+        return Source(uri=event.uri, path=path, size=size, sha256=digest.hexdigest(),
+                      version=info.version or info.etag)
+
+    def _storage_for(self, event: StorageEvent) -> tuple[Storage, str]:
+        key = _relative_key(self.storage.uri, event)
+        if key is not None:
+            return self.storage, key
+        parsed = parse_uri(event.uri)
+        root = f"{parsed.scheme}://{parsed.bucket}"
+        if root not in self._sources:
+            self._sources[root] = open_storage(root)
+        return self._sources[root], event.key
+
+    def _fail(self, ctx: RunContext, record: dict[str, Any], exc: Exception) -> RunResult:
+        stage = record.pop("_stage", None)
+        if stage is not None:
+            record["stages"][stage] = {"status": "failed"}
+            self.pm.call_observers("on_stage_error", ctx=ctx, stage=stage, error=exc)
+        transient = isinstance(exc, TransientError) or (
+            isinstance(exc, HookFailed) and exc.transient)
+        record["error"] = _describe(exc, stage)
+        if transient:
+            # Leave no final record: release the claim so the platform's retry restarts it.
+            self.runs.release(ctx.run_id, str(exc))
+            log.warning("run %s: transient failure, releasing for retry: %s", ctx.run_id, exc)
+            self.pm.call_observers("on_pipeline_error", ctx=ctx, error=exc, record=record)
+            if isinstance(exc, TransientError):
+                raise exc
+            raise TransientError(str(exc)) from exc
+        record["status"] = "failed"
+        self._finish(record, ctx)
+        uri = self.runs.save(record)
+        log.error("run %s failed: %s", ctx.run_id, exc)
+        self.pm.call_observers("on_pipeline_error", ctx=ctx, error=exc, record=record)
+        return RunResult(ctx.run_id, ctx.pipeline.name, "failed", record["error"]["message"],
+                         uri, record)
+
+    def _finish(self, record: dict[str, Any], ctx: RunContext) -> None:
+        record["finished_at"] = utc_now_iso()
+        record["seconds"] = round(time.perf_counter() - record.pop("_t0"), 4)
+        if ctx.notes:
+            record["notes"] = dict(ctx.notes)
+
+
+def _as_checks(group: Any) -> Sequence[CheckResult]:
+    if isinstance(group, CheckResult):
+        return [group]
+    return list(group)
+
+
+def _describe(exc: BaseException, stage: str | None) -> dict[str, Any]:
+    origin = exc.original if isinstance(exc, HookFailed) else exc
+    return {
+        "message": str(exc),
+        "type": type(origin).__name__,
+        "stage": stage,
+        "plugin": getattr(exc, "plugin", None),
+        "hook": getattr(exc, "hook", None),
+        "distribution": getattr(exc, "distribution", None),
+        "hint": getattr(origin, "hint", None) or getattr(exc, "hint", None),
+        "traceback": "".join(traceback.format_exception(origin, limit=8))[-4000:],
+    }
+
+
+def _summary_line(record: Mapping[str, Any]) -> str:
+    status = record["status"]
+    if status == "rejected":
+        return f"rejected by {', '.join(record.get('rejected_by', []))}"
+    parts = []
+    for dep in record.get("deployments", []):
+        if dep.get("version") is not None:
+            parts.append(f"{dep['model']} v{dep['version']} {dep['status']}"
+                         + (f" to {dep['alias']}" if dep.get("alias") else ""))
+    for rep in record.get("reports", []):
+        parts.append(f"{rep['name']}: {'DRIFT' if rep.get('drifted') else 'no drift'}")
+    if record.get("metrics"):
+        parts.append(", ".join(f"{k}={v:.4g}" for k, v in list(record["metrics"].items())[:3]
+                               if isinstance(v, int | float)))
+    return "; ".join(p for p in parts if p) or status
+
+
