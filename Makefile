@@ -1,0 +1,62 @@
+# hookline: `make demo` and `make test` are all a fresh machine needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+PIP    := $(BIN)/pip --disable-pip-version-check -q
+STAMP  := $(VENV)/.installed
+# The suite on 2 cores: two workers, loaded by file so emulators start once per worker.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
+.PHONY: help venv dev test-deps demo test lint typecheck importlint unit bench soak docs clean
+
+help:
+	@echo "make demo   create the environment and run the quickstart on a local folder"
+	@echo "make test   install test dependencies and emulators, lint, run the whole suite"
+	@echo "make bench  run the benchmarks and write bench/results.md"
+	@echo "make soak   the full reliability suite"
+	@echo "make docs   build the documentation site (strict)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip setuptools wheel
+
+venv: $(STAMP)
+$(STAMP): $(BIN)/python pyproject.toml
+	$(PIP) install -e '.[all]'
+	@touch $@
+
+dev: $(VENV)/.installed-test
+$(VENV)/.installed-test: $(STAMP) pyproject.toml
+	$(PIP) install -e '.[test]'
+	@touch $@
+
+test-deps: dev
+	bash tests/emulators/install.sh
+
+demo: venv
+	$(PY) examples/quickstart/demo.py
+
+lint: dev
+	$(BIN)/ruff check core plugins adapters functions tests bench examples
+	$(BIN)/ruff format --check core plugins adapters functions tests bench examples
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+test: test-deps lint
+	$(BIN)/pytest $(PYTEST_ARGS) -m "not soak"
+
+bench: dev
+	$(PY) -m bench
+
+soak: test-deps
+	$(BIN)/pytest -m soak -p no:cacheprovider
+
+docs: dev
+	$(BIN)/mkdocs build --strict
+
+clean:
+	rm -rf build dist site .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,96 @@
+"""The ``hookline`` command line.
+
+Core commands live in this package; adapters contribute more (``serve``, ``package``,
+``ui``, ``events``) through the ``hookline.commands`` entry-point group, so the core never
+imports them. Every command module exposes ``register(subparsers)``, which adds its parser
+and sets ``func`` to a callable ``(args) -> int``; heavy imports happen inside ``func``.
+
+Exit codes: 0 done (runs completed, even if a gate rejected a model), 1 a run or action
+failed, 2 usage or configuration error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+
+from hookline.errors import HooklineError
+
+__all__ = ["build_parser", "main"]
+
+CORE_COMMANDS = (
+    "hookline.cli._run",
+    "hookline.cli._runs",
+    "hookline.cli._models",
+    "hookline.cli._plugins",
+    "hookline.cli._new_plugin",
+)
+ENTRY_POINT_GROUP = "hookline.commands"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from hookline import __version__
+
+    parser = _Parser(prog="hookline", description="Serverless MLOps on any cloud.")
+    parser.add_argument("--version", action="version", version=f"hookline {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more logging (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in CORE_COMMANDS:
+        try:
+            importlib.import_module(module).register(sub)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            ep.load().register(sub)
+        except ImportError as exc:
+            _unavailable(sub, ep.name, exc)
+    return parser
+
+
+def _unavailable(sub: argparse._SubParsersAction, name: str, exc: ImportError) -> None:
+    p = sub.add_parser(name, help=f"(unavailable: {exc})")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+
+    def func(args: argparse.Namespace) -> int:
+        print(f"hookline {name}: unavailable: {exc}\n  hint: pip install 'hookline[all]'",
+              file=sys.stderr)
+        return 2
+
+    p.set_defaults(func=func)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=os.environ.get("HOOKLINE_LOG_LEVEL", level),
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except HooklineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""``hookline models``: list, show, promote, approve and roll back registered models."""
+
+from __future__ import annotations
+
+import argparse
+
+from hookline.cli._app import registry_from
+from hookline.cli._output import add_config_flag, add_json_flag, print_json, print_table
+from hookline.registry import Registry
+
+
+def _common(p: argparse.ArgumentParser, *, json: bool = True) -> None:
+    add_config_flag(p)
+    p.add_argument("--storage", help="storage root URI (default: from the config)")
+    if json:
+        add_json_flag(p)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    models = sub.add_parser("models", help="registered models, their versions and aliases")
+    _common(models)
+    models.set_defaults(func=cmd_list)
+    msub = models.add_subparsers(dest="models_command", metavar="")
+
+    show = msub.add_parser("show", help="versions with metrics, aliases and alias history")
+    show.add_argument("name")
+    _common(show)
+    show.set_defaults(func=cmd_show)
+
+    for verb, help_text in (("promote", "point an alias at a version"),
+                            ("approve", "promote a version waiting for approval")):
+        p = msub.add_parser(verb, help=help_text)
+        p.add_argument("name")
+        p.add_argument("version", type=int)
+        p.add_argument("--alias", default="production")
+        p.add_argument("--reason", default="")
+        _common(p)
+        p.set_defaults(func=cmd_move, action=verb)
+
+    rollback = msub.add_parser("rollback", help="point an alias back at its previous version")
+    rollback.add_argument("name")
+    rollback.add_argument("--alias", default="production")
+    rollback.add_argument("--reason", default="")
+    _common(rollback)
+    rollback.set_defaults(func=cmd_rollback)
+
+
+def _describe(registry: Registry, name: str) -> dict[str, object]:
+    aliases = registry.aliases(name)
+    return {
+        "name": name,
+        "versions": [{"version": v.version, "created_at": v.manifest.get("created_at"),
+                      "run_id": v.manifest.get("run_id"), "metrics": dict(v.metrics),
+                      "lineage": v.manifest.get("lineage"),
+                      "aliases": [a for a, s in aliases.items() if s.version == v.version]}
+                     for v in registry.versions(name)],
+        "aliases": {a: s.to_dict() for a, s in aliases.items()},
+    }
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    rows = []
+    for name in registry.models():
+        aliases = registry.aliases(name)
+        versions = registry.versions(name)
+        rows.append({"name": name, "versions": len(versions),
+                     "latest": versions[-1].version if versions else None,
+                     "aliases": {a: s.version for a, s in aliases.items()}})
+    if args.json:
+        print_json(rows)
+    else:
+        print_table([{**r, "aliases": " ".join(f"{a}=v{v}" for a, v in r["aliases"].items())}
+                     for r in rows], ["name", "versions", "latest", "aliases"])
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    info = _describe(registry, args.name)
+    if args.json:
+        print_json(info)
+        return 0
+    rows = [{"version": v["version"], "created_at": v["created_at"],
+             "aliases": ",".join(v["aliases"]),
+             **{k: val for k, val in list(v["metrics"].items())[:4]}}
+            for v in info["versions"]]  # type: ignore[attr-defined]
+    metric_names = sorted({k for v in info["versions"] for k in list(v["metrics"])[:4]})  # type: ignore[attr-defined]
+    print_table(rows, ["version", "created_at", "aliases", *metric_names])
+    for alias, state in info["aliases"].items():  # type: ignore[attr-defined]
+        print(f"\n{alias} -> v{state['version']}")
+        for h in state["history"]:
+            print(f"  #{h['seq']} {h['at']} {h['action']:<8} v{h['previous']} -> "
+                  f"v{h['version']} by {h['by']} {h.get('reason') or ''}".rstrip())
+    return 0
+
+
+def cmd_move(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    if args.action == "approve":
+        state = registry.approve(args.name, args.version, alias=args.alias, reason=args.reason)
+    else:
+        state = registry.move_alias(args.name, args.alias, args.version, action="promote",
+                                    reason=args.reason)
+    entry = state.history[-1]
+    if args.json:
+        print_json(state.to_dict())
+    else:
+        print(f"{args.name}: {args.alias} -> v{state.version} ({entry['action']} by "
+              f"{entry['by']} at {entry['at']})")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    state = registry.rollback(args.name, args.alias, reason=args.reason)
+    entry = state.history[-1]
+    if args.json:
+        print_json(state.to_dict())
+    else:
+        print(f"{args.name}: {args.alias} rolled back v{entry['previous']} -> v{state.version}")
+    return 0

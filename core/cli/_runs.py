@@ -1,0 +1,79 @@
+"""``hookline runs``: list runs and show one run record."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+
+from hookline.cli._app import runs_from
+from hookline.cli._output import add_config_flag, add_json_flag, print_json, print_table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    runs = sub.add_parser("runs", help="list runs, newest first; `runs show RUN_ID` for one")
+    add_config_flag(runs)
+    add_json_flag(runs)
+    runs.add_argument("--storage", help="storage root URI (default: from the config)")
+    runs.add_argument("--pipeline", help="only this pipeline")
+    runs.add_argument("--status", choices=("succeeded", "rejected", "failed"))
+    runs.add_argument("--model", help="only runs of this model")
+    runs.add_argument("--limit", type=int, default=50)
+    runs.set_defaults(func=cmd_runs)
+    runs_sub = runs.add_subparsers(dest="runs_command", metavar="")
+    show = runs_sub.add_parser("show", help="print one run record")
+    show.add_argument("run_id")
+    add_config_flag(show)
+    add_json_flag(show)
+    show.add_argument("--storage", help="storage root URI (default: from the config)")
+    show.set_defaults(func=cmd_show)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    store = runs_from(args)
+    rows = list(itertools.islice(
+        store.summaries(pipeline=args.pipeline, status=args.status, model=args.model),
+        args.limit))
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(rows, ["run_id", "pipeline", "status", "started_at", "seconds", "version",
+                           "error"])
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    record = runs_from(args).get(args.run_id)
+    assert record is not None
+    if args.json:
+        print_json(record)
+        return 0
+    trigger = record.get("trigger") or {}
+    print(f"run        {record['run_id']}  ({record['pipeline']}, model {record.get('model')})")
+    print(f"status     {record['status']}  attempt {record.get('attempt')}  "
+          f"{record.get('seconds')} s")
+    print(f"trigger    {trigger.get('uri') or trigger.get('pipeline')}")
+    print(f"           version {trigger.get('read_version') or trigger.get('version')}  "
+          f"sha256 {trigger.get('sha256')}")
+    for stage, info in record.get("stages", {}).items():
+        print(f"stage      {stage:<9} {info.get('status'):<8} {info.get('seconds', '')}")
+    for name, value in record.get("metrics", {}).items():
+        print(f"metric     {name} = {value}")
+    for check in record.get("checks", []):
+        mark = "pass" if check["passed"] else ("FAIL" if check.get("blocking") else "warn")
+        print(f"check      {mark}  {check['name']}: observed {check['observed']} "
+              f"threshold {check['threshold']}")
+    for dep in record.get("deployments", []):
+        print(f"deployed   {dep['model']} v{dep.get('version')} {dep['status']} "
+              f"{dep.get('alias') or ''}")
+    for rep in record.get("reports", []):
+        print(f"monitor    {rep['name']}: drifted={rep.get('drifted')} "
+              f"retrain_requested={rep.get('retrain_requested')}")
+    if record.get("error"):
+        err = record["error"]
+        print(f"error      {err['message']}")
+        if err.get("hint"):
+            print(f"hint       {err['hint']}")
+    if not args.json and record.get("notes"):
+        print(f"notes      {json.dumps(record['notes'])}")
+    return 1 if record["status"] == "failed" else 0

@@ -1,0 +1,3 @@
+"""Shared fixtures. Emulator fixtures live in tests/emulators/fixtures.py."""
+
+from __future__ import annotations
