@@ -14,13 +14,29 @@ locals {
   registry_prefix    = "${local.root}registry/"
   predictions_prefix = "${local.root}landing/predictions/"
 
-  # Trigger filters in bucket-absolute form (the storage root prefix included).
-  triggers = { for n, p in var.pipelines : n => {
-    prefix = "${local.root}${p.prefix}"
-    suffix = p.suffix
-  } }
+  # Trigger filters in bucket-absolute form (the storage root prefix included). A pipeline with
+  # several suffixes gets one filter per suffix, keyed "<pipeline>-<n>"; otherwise by its name.
+  suffix_lists = { for n, p in var.pipelines : n => (
+    length(compact(concat([p.suffix], p.suffixes))) == 0 ? [""] : distinct(compact(concat([p.suffix], p.suffixes)))
+  ) }
+  filter_list = flatten([for n in sort(keys(var.pipelines)) : [
+    for i, s in local.suffix_lists[n] : {
+      key      = length(local.suffix_lists[n]) == 1 ? n : "${n}-${i + 1}"
+      pipeline = n
+      prefix   = "${local.root}${var.pipelines[n].prefix}"
+      suffix   = s
+    }
+  ]])
+  triggers = { for f in local.filter_list : f.key => f }
 
-  trigger_prefixes = distinct([for n in sort(keys(local.triggers)) : local.triggers[n].prefix])
+  # Pairs of filters that can match the same key.
+  overlaps = flatten([for i, a in local.filter_list : [for j, b in local.filter_list :
+    "${a.pipeline} (${a.prefix}*${a.suffix}) and ${b.pipeline} (${b.prefix}*${b.suffix})"
+    if j > i && (startswith(a.prefix, b.prefix) || startswith(b.prefix, a.prefix)) &&
+    (endswith(a.suffix, b.suffix) || endswith(b.suffix, a.suffix))
+  ]])
+
+  trigger_prefixes = distinct([for f in local.filter_list : f.prefix])
 
   # What each function may touch (bucket-absolute prefixes).
   pipeline_read_prefixes  = distinct(concat(local.trigger_prefixes, [local.predictions_prefix], local.framework_prefixes))

@@ -24,8 +24,15 @@ output "predictions_prefix" {
 }
 
 output "triggers" {
-  description = "Pipeline name -> {prefix, suffix} with bucket-absolute prefixes: the storage trigger filters."
+  description = "Filter key -> {key, pipeline, prefix, suffix}, prefixes bucket-absolute: the storage trigger filters. The key is the pipeline name, or \"<pipeline>-<n>\" when a pipeline has several suffixes."
   value       = local.triggers
+
+  # Two filters that can match the same key: S3 rejects overlapping notification filters, and
+  # the other clouds would deliver the upload twice.
+  precondition {
+    condition     = length(local.overlaps) == 0
+    error_message = "Pipeline triggers overlap (one upload would match both; S3 rejects such notification filters and the other clouds deliver the upload twice): ${join("; ", local.overlaps)}. Give each pipeline its own prefix, or disjoint suffixes."
+  }
 }
 
 output "pipeline_read_prefixes" {

