@@ -1,0 +1,119 @@
+"""The command line: exit codes and messages for good and bad input."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from hookline.cli import main
+
+TINY = '''
+from tests.core.conftest import TinyPlugin
+import os
+plugin = TinyPlugin(fail_in=os.environ.get("TINY_FAIL_IN"))
+'''
+
+
+@pytest.fixture
+def tiny_installed(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """TinyPlugin installed as a distribution with an entry point, pinned as the only plugin."""
+    site = project / "site"
+    (site / "tinyplug-0.1.dist-info").mkdir(parents=True)
+    (site / "tinyplug.py").write_text(TINY)
+    (site / "tinyplug-0.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: tinyplug\nVersion: 0.1\n")
+    (site / "tinyplug-0.1.dist-info" / "entry_points.txt").write_text(
+        "[hookline]\ntiny = tinyplug:plugin\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    monkeypatch.setenv("HOOKLINE_PLUGINS", "tiny")
+    monkeypatch.delitem(__import__("sys").modules, "tinyplug", raising=False)
+    return project
+
+
+def test_run_then_list_runs_and_models(tiny_installed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "data.csv"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("succeeded   train")
+    assert main(["runs", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert [r["status"] for r in runs] == ["succeeded"]
+    assert main(["runs", "show", runs[0]["run_id"]]) == 0
+    shown = capsys.readouterr().out
+    assert "sha256" in shown and "check      pass  min_rows" in shown
+    assert main(["models", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"name": "m", "versions": 1, "latest": 1, "aliases": {"production": 1}}]
+    assert (tiny_installed / "store" / "landing" / "train" / "data.csv").read_bytes() == \
+        (tiny_installed / "data.csv").read_bytes()
+
+
+def test_run_exits_1_when_a_plugin_raises(tiny_installed: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TINY_FAIL_IN", "train")
+    assert main(["run", "data.csv"]) == 1
+    assert "plugin 'tiny' failed in hook 'train'" in capsys.readouterr().out
+
+
+def test_promote_and_rollback_are_one_command(tiny_installed: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    (tiny_installed / "data2.csv").write_text("x,y\n1,1\n")
+    assert main(["run", "data.csv", "data2.csv"]) == 0
+    assert main(["models", "rollback", "m", "--alias", "production"]) == 0
+    assert "rolled back v2 -> v1" in capsys.readouterr().out
+    assert main(["models", "promote", "m", "2", "--alias", "challenger"]) == 0
+    assert main(["models", "show", "m", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert shown["aliases"]["production"]["version"] == 1
+    assert shown["aliases"]["challenger"]["version"] == 2
+    assert main(["models", "approve", "m", "2"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        (lambda p: (p / "hookline.toml").unlink(), ["runs"], "configuration file not found"),
+        (lambda p: (p / "hookline.toml").write_text("[project\n"), ["runs"], "malformed TOML"),
+        (lambda p: (p / "hookline.toml").write_text(
+            (p / "hookline.toml").read_text() + "\n[plugins.nosuch]\nx = 1\n"),
+         ["run", "data.csv"], "unknown plugin 'nosuch'"),
+        (lambda p: (p / "hookline.toml").write_text(
+            (p / "hookline.toml").read_text().replace('"deploy"]', '"deplyo"]')),
+         ["runs"], "unknown stage 'deplyo' (did you mean 'deploy'?)"),
+        (lambda p: None, ["run", "missing.csv"], "data file not found: missing.csv"),
+        (lambda p: None, ["run", "--pipeline", "nope", "data.csv"], "no pipeline 'nope'"),
+        (lambda p: None, ["models", "promote", "m", "7"], "model 'm' has no version 7"),
+        (lambda p: None, ["models", "promote", "../m", "1"], "invalid model name"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(tiny_installed: Path, setup, args: list[str],
+                                                message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    setup(tiny_installed)
+    code = main(args)
+    err = capsys.readouterr().err
+    assert message in err
+    assert code in (1, 2)
+    if "not found" in message or "TOML" in message or "unknown" in message or "file" in message:
+        assert code == 2
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["models", "promote"])
+    assert exc.value.code == 2
+
+
+def test_watch_once_processes_new_uploads(tiny_installed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    landing = tiny_installed / "store" / "landing" / "train"
+    landing.mkdir(parents=True)
+    (landing / "a.csv").write_text("x,y\n1,2\n")
+    (landing / "skip.txt").write_text("not for the pipeline")
+    assert main(["watch", "--once"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("succeeded") == 1
+    assert main(["watch", "--once"]) == 0  # second pass: already done, prints nothing new
+    assert "succeeded" not in capsys.readouterr().out
+    _ = textwrap

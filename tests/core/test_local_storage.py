@@ -1,0 +1,60 @@
+"""LocalStorage specifics (the shared contract suite lives in tests/storage/)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hookline.errors import InvalidKey
+from hookline.storage import LocalStorage, check_key, open_storage
+
+
+@pytest.mark.parametrize("key", ["../etc/passwd", "a/../../b", "/abs", "a\x00b", "a\\b",
+                                 "a//b", "./a", "", "a/\nb"])
+def test_keys_that_could_escape_the_root_are_refused(tmp_path: Path, key: str) -> None:
+    storage = LocalStorage(tmp_path)
+    with pytest.raises(InvalidKey):
+        storage.write(key, b"x")
+    with pytest.raises(InvalidKey):
+        check_key(key)
+    assert list(tmp_path.parent.glob("passwd")) == []
+
+
+def test_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "root"
+    root.mkdir()
+    os.symlink(outside, root / "link")
+    storage = LocalStorage(root)
+    with pytest.raises(InvalidKey, match="outside the storage root"):
+        storage.write("link/x", b"secret")
+    assert list(outside.iterdir()) == []
+
+
+def test_writes_leave_no_temporary_files_and_listing_hides_internals(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    info = storage.write("a/b.txt", b"one")
+    storage.replace("a/b.txt", b"two", info.etag)
+    storage.create("a/c.txt", b"three")
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["b.txt", "c.txt"]
+    assert [i.key for i in storage.list()] == ["a/b.txt", "a/c.txt"]
+    assert storage.read("a/b.txt") == b"two"
+
+
+def test_file_uris_and_plain_paths_open_the_same_root(tmp_path: Path) -> None:
+    a = open_storage(str(tmp_path / "r"))
+    b = open_storage(f"file://{tmp_path}/r")
+    assert a.uri == b.uri
+    a.write("k", b"v")
+    assert b.read("k") == b"v"
+    assert a.url("dir/a b.csv").endswith("/r/dir/a%20b.csv")
+
+
+def test_unknown_scheme_says_what_to_install() -> None:
+    from hookline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no storage back-end for ftp://"):
+        open_storage("ftp://host/x")
