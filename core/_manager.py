@@ -88,7 +88,9 @@ class PluginManager(pluggy.PluginManager):
         for caller in self.get_hookcallers(plugin) or ():
             for impl in caller.get_hookimpls():
                 if impl.plugin is plugin and not (impl.wrapper or impl.hookwrapper):
-                    impl.function = _attributed(impl.function, name, caller.name, distribution)
+                    # pluggy types `function` as Final; wrapping it is how errors get a name.
+                    setattr(impl, "function",  # noqa: B010
+                            _attributed(impl.function, name, caller.name, distribution))
         info = PluginInfo(name, distribution, version, tuple(sorted(hooks)), origin)
         self.infos[name] = info
         return info

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from hookline.cli._app import registry_from
 from hookline.cli._output import add_config_flag, add_json_flag, print_json, print_table
@@ -45,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     rollback.set_defaults(func=cmd_rollback)
 
 
-def _describe(registry: Registry, name: str) -> dict[str, object]:
+def _describe(registry: Registry, name: str) -> dict[str, Any]:
     aliases = registry.aliases(name)
     return {
         "name": name,
@@ -84,10 +85,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     rows = [{"version": v["version"], "created_at": v["created_at"],
              "aliases": ",".join(v["aliases"]),
              **{k: val for k, val in list(v["metrics"].items())[:4]}}
-            for v in info["versions"]]  # type: ignore[attr-defined]
-    metric_names = sorted({k for v in info["versions"] for k in list(v["metrics"])[:4]})  # type: ignore[attr-defined]
+            for v in info["versions"]]
+    metric_names = sorted({k for v in info["versions"] for k in list(v["metrics"])[:4]})
     print_table(rows, ["version", "created_at", "aliases", *metric_names])
-    for alias, state in info["aliases"].items():  # type: ignore[attr-defined]
+    for alias, state in info["aliases"].items():
         print(f"\n{alias} -> v{state['version']}")
         for h in state["history"]:
             print(f"  #{h['seq']} {h['at']} {h['action']:<8} v{h['previous']} -> "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from hookline.cli._output import add_json_flag, print_json, print_table
 
@@ -17,7 +18,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     from hookline._manager import make_plugin_manager
 
     pm = make_plugin_manager()
-    rows = [{"name": i.name, "distribution": i.distribution, "version": i.version,
+    rows: list[dict[str, Any]] = [{"name": i.name, "distribution": i.distribution, "version": i.version,
              "hooks": list(i.hooks), "origin": i.origin} for i in pm.infos.values()]
     if args.json:
         print_json(rows)
