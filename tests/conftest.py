@@ -1,3 +1,9 @@
 """Shared fixtures. Emulator fixtures live in tests/emulators/fixtures.py."""
 
 from __future__ import annotations
+
+# --- storage emulators (tests/emulators/fixtures.py): s3_server, gcs_server, azurite_server,
+# s3_bucket, gcs_bucket, azure_container, storage_root. The module name depends on whether
+# tests/ is a package (tests.emulators) or only on sys.path (emulators).
+pytest_plugins = [f"{__package__ + '.' if __package__ else ''}emulators.fixtures"]
+# --- end storage emulators
