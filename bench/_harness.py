@@ -26,20 +26,25 @@ class Sample:
     @property
     def p99(self) -> float:
         ordered = sorted(self.seconds)
-        return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
-def time_process(code: str, *, python: str = sys.executable, env: Mapping[str, str] | None = None,
-                 cwd: str | None = None) -> float:
+def time_process(
+    code: str,
+    *,
+    python: str = sys.executable,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+) -> float:
     """Wall time of ``python -c code`` in a fresh interpreter, from spawn to exit."""
     started = time.perf_counter()
-    subprocess.run([python, "-c", code], check=True, env=env, cwd=cwd,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([python, "-c", code], check=True, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
-def interleave(cases: Mapping[str, Callable[[], float]], repeat: int, warmup: int = 1
-               ) -> dict[str, Sample]:
+def interleave(
+    cases: Mapping[str, Callable[[], float]], repeat: int, warmup: int = 1
+) -> dict[str, Sample]:
     """Run each case ``repeat`` times, round-robin, so drift in machine load hits all alike."""
     for _ in range(warmup):
         for fn in cases.values():

@@ -16,26 +16,37 @@ from bench._harness import interleave, ms, table, time_process
 
 BARE = "pass"
 PLUGGY = "import pluggy"
-HOOKLINE = ("import hookline\n"
-            "from hookline._manager import make_plugin_manager\n"
-            "make_plugin_manager(pinned={pinned!r})")
+HOOKLINE = (
+    "import hookline\n"
+    "from hookline._manager import make_plugin_manager\n"
+    "make_plugin_manager(pinned={pinned!r})"
+)
 
 
 def run(repeat: int = 20, pinned: str = "registry") -> str:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     code = HOOKLINE.format(pinned=pinned)
-    samples = interleave({
-        "bare interpreter": lambda: time_process(BARE, env=env),
-        "import pluggy": lambda: time_process(PLUGGY, env=env),
-        f"import hookline + plugin manager (pinned: {pinned})": lambda: time_process(code, env=env),
-    }, repeat=repeat)
+    samples = interleave(
+        {
+            "bare interpreter": lambda: time_process(BARE, env=env),
+            "import pluggy": lambda: time_process(PLUGGY, env=env),
+            f"import hookline + plugin manager (pinned: {pinned})": lambda: time_process(
+                code, env=env
+            ),
+        },
+        repeat=repeat,
+    )
     bare, pluggy, hook = (s.median for s in samples.values())
-    rows = [(name, ms(s.median), f"{s.median / pluggy:.2f}x", ms(s.median - bare))
-            for name, s in samples.items()]
+    rows = [
+        (name, ms(s.median), f"{s.median / pluggy:.2f}x", ms(s.median - bare))
+        for name, s in samples.items()
+    ]
     out = table(rows, ["case", "median", "vs import pluggy", "on top of bare"])
-    return (f"### Core cold import ({repeat} interleaved runs each)\n\n{out}\n\n"
-            f"hookline core vs pluggy alone: **{hook / pluggy:.2f}x** (goal: within 2x); "
-            f"on top of a bare interpreter: **{ms(hook - bare)}** (goal: under 50 ms).\n")
+    return (
+        f"### Core cold import ({repeat} interleaved runs each)\n\n{out}\n\n"
+        f"hookline core vs pluggy alone: **{hook / pluggy:.2f}x** (goal: within 2x); "
+        f"on top of a bare interpreter: **{ms(hook - bare)}** (goal: under 50 ms).\n"
+    )
 
 
 def main() -> None:

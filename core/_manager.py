@@ -18,7 +18,6 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import pluggy
-
 from hookline import hookspecs
 from hookline._markers import PROJECT
 from hookline.errors import HookFailed, NoProvider, PluginLoadError, PluginValidationError
@@ -62,8 +61,13 @@ class PluginManager(pluggy.PluginManager):
     # -- registration -------------------------------------------------------------------
 
     def register_plugin(
-        self, plugin: object, name: str, *, distribution: str | None = None,
-        version: str | None = None, origin: str = "registered in code",
+        self,
+        plugin: object,
+        name: str,
+        *,
+        distribution: str | None = None,
+        version: str | None = None,
+        origin: str = "registered in code",
     ) -> PluginInfo:
         """Validate ``plugin`` against the hook specs and register it under ``name``.
 
@@ -71,26 +75,31 @@ class PluginManager(pluggy.PluginManager):
             an argument the spec lacks, or an argument with a default value.
         """
         if self.has_plugin(name):
-            raise PluginLoadError("a plugin with this name is already registered",
-                                  plugin=name, distribution=distribution,
-                                  hint="give it another entry-point name")
+            raise PluginLoadError(
+                "a plugin with this name is already registered",
+                plugin=name,
+                distribution=distribution,
+                hint="give it another entry-point name",
+            )
         if inspect.isclass(plugin) and _hook_names(self, plugin):
             raise PluginValidationError(
-                "a class was registered, not an instance", plugin=name,
+                "a class was registered, not an instance",
+                plugin=name,
                 distribution=distribution,
-                hint=f"have you forgotten the () when registering {plugin.__name__}?")
+                hint=f"have you forgotten the () when registering {plugin.__name__}?",
+            )
         hooks = _validate(self, plugin, name, distribution)
         try:
             super().register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
-            raise PluginValidationError(str(exc), plugin=name, distribution=distribution,
-                                        hint=_SIGNATURE_HINT) from exc
+            raise PluginValidationError(
+                str(exc), plugin=name, distribution=distribution, hint=_SIGNATURE_HINT
+            ) from exc
         for caller in self.get_hookcallers(plugin) or ():
             for impl in caller.get_hookimpls():
                 if impl.plugin is plugin and not (impl.wrapper or impl.hookwrapper):
                     # pluggy types `function` as Final; wrapping it is how errors get a name.
-                    setattr(impl, "function",  # noqa: B010
-                            _attributed(impl.function, name, caller.name, distribution))
+                    impl.function = _attributed(impl.function, name, caller.name, distribution)
         info = PluginInfo(name, distribution, version, tuple(sorted(hooks)), origin)
         self.infos[name] = info
         return info
@@ -111,10 +120,12 @@ class PluginManager(pluggy.PluginManager):
                 raise NoProvider(
                     f"no plugin answered hook {hook!r}: "
                     f"{', '.join(repr(n) for n in names)} all returned None",
-                    hint="check the format/task settings in their [plugins.*] tables")
-            raise NoProvider(f"no plugin implements hook {hook!r}",
-                             hint="install a plugin that provides it, or check "
-                                  f"{ENV_PINNED} / {ENV_DISABLED}")
+                    hint="check the format/task settings in their [plugins.*] tables",
+                )
+            raise NoProvider(
+                f"no plugin implements hook {hook!r}",
+                hint=f"install a plugin that provides it, or check {ENV_PINNED} / {ENV_DISABLED}",
+            )
         return result
 
     def call_collecting(self, hook: str, **kwargs: Any) -> list[Any]:
@@ -128,48 +139,66 @@ class PluginManager(pluggy.PluginManager):
             log.warning("%s", exc)
 
 
-_SIGNATURE_HINT = ("implementations take the spec's arguments by name (any subset); "
-                   "see `hookline plugins --hooks` or docs/hooks.md")
+_SIGNATURE_HINT = (
+    "implementations take the spec's arguments by name (any subset); "
+    "see `hookline plugins --hooks` or docs/hooks.md"
+)
 
 
 def _hook_names(pm: pluggy.PluginManager, plugin: object) -> list[str]:
     return [n for n in dir(plugin) if pm.parse_hookimpl_opts(plugin, n) is not None]
 
 
-def _validate(pm: pluggy.PluginManager, plugin: object, name: str,
-              distribution: str | None) -> list[str]:
+def _validate(
+    pm: pluggy.PluginManager, plugin: object, name: str, distribution: str | None
+) -> list[str]:
     known = {n for n in dir(pm.hook) if not n.startswith("_")}
     hooks = _hook_names(pm, plugin)
     for hook in hooks:
         if hook not in known:
             guess = difflib.get_close_matches(hook, sorted(known), n=1)
             raise PluginValidationError(
-                f"{hook!r} is not a hookline hook", plugin=name, distribution=distribution,
-                hint=(f"did you mean {guess[0]!r}?" if guess else
-                      f"the hooks are: {', '.join(sorted(known))}"))
+                f"{hook!r} is not a hookline hook",
+                plugin=name,
+                distribution=distribution,
+                hint=(
+                    f"did you mean {guess[0]!r}?"
+                    if guess
+                    else f"the hooks are: {', '.join(sorted(known))}"
+                ),
+            )
         func = getattr(plugin, hook)
         spec_args = set(pm.hook.__dict__[hook].spec.argnames)
         for param in inspect.signature(func).parameters.values():
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 raise PluginValidationError(
                     f"hook {hook!r} takes *{param.name}; hooks receive named arguments only",
-                    plugin=name, distribution=distribution, hint=_SIGNATURE_HINT)
+                    plugin=name,
+                    distribution=distribution,
+                    hint=_SIGNATURE_HINT,
+                )
             if param.default is not param.empty:
                 raise PluginValidationError(
                     f"argument {param.name!r} of hook {hook!r} has a default value, "
                     "so it would never be passed",
-                    plugin=name, distribution=distribution,
-                    hint=f"remove the default: def {hook}({', '.join(sorted(spec_args))})")
+                    plugin=name,
+                    distribution=distribution,
+                    hint=f"remove the default: def {hook}({', '.join(sorted(spec_args))})",
+                )
             if param.name not in spec_args and param.name != "self":
                 raise PluginValidationError(
                     f"hook {hook!r} has argument {param.name!r}, which the spec lacks "
                     f"(it has: {', '.join(pm.hook.__dict__[hook].spec.argnames)})",
-                    plugin=name, distribution=distribution, hint=_SIGNATURE_HINT)
+                    plugin=name,
+                    distribution=distribution,
+                    hint=_SIGNATURE_HINT,
+                )
     return hooks
 
 
-def _attributed(func: Callable[..., Any], plugin: str, hook: str,
-                distribution: str | None) -> Callable[..., Any]:
+def _attributed(
+    func: Callable[..., Any], plugin: str, hook: str, distribution: str | None
+) -> Callable[..., Any]:
     """Wrap a hook implementation so that an exception names the plugin and the hook."""
 
     @functools.wraps(func)
@@ -179,8 +208,9 @@ def _attributed(func: Callable[..., Any], plugin: str, hook: str,
         except HookFailed:
             raise
         except Exception as exc:
-            raise HookFailed(plugin=plugin, hook=hook, original=exc,
-                             distribution=distribution) from exc
+            raise HookFailed(
+                plugin=plugin, hook=hook, original=exc, distribution=distribution
+            ) from exc
 
     return call
 
@@ -221,8 +251,10 @@ def make_plugin_manager(
             missing = [n for n in pin if n not in found and n not in (plugins or {})]
             if missing:
                 raise PluginLoadError(
-                    f"pinned in {ENV_PINNED} but not installed", plugin=", ".join(missing),
-                    hint=f"installed plugins: {', '.join(sorted(found)) or 'none'}")
+                    f"pinned in {ENV_PINNED} but not installed",
+                    plugin=", ".join(missing),
+                    hint=f"installed plugins: {', '.join(sorted(found)) or 'none'}",
+                )
         for name, ep in sorted(found.items()):
             if (pin is not None and name not in pin) or name in block:
                 continue
@@ -243,8 +275,9 @@ def _load_entry_point(pm: PluginManager, name: str, ep: EntryPoint) -> None:
     except Exception as exc:
         raise PluginLoadError(
             f"failed to import {ep.value}: {type(exc).__name__}: {exc}",
-            plugin=name, distribution=label,
+            plugin=name,
+            distribution=label,
             hint=f"disable it with {ENV_DISABLED}={name}, or fix/reinstall "
-                 f"{dist_name or 'the package'}",
+            f"{dist_name or 'the package'}",
         ) from exc
     pm.register_plugin(obj, name, distribution=dist_name, version=version, origin=ep.value)

@@ -31,8 +31,9 @@ def dumps(estimator: Any) -> bytes:
     return bytes(sio.dumps(estimator))
 
 
-def loads(data: bytes, *, expected_sha256: str | None, where: str,
-          trusted: Iterable[str] = ()) -> Any:
+def loads(
+    data: bytes, *, expected_sha256: str | None, where: str, trusted: Iterable[str] = ()
+) -> Any:
     """Verify and load a skops artifact.
 
     :param expected_sha256: the digest recorded when the artifact was written; a mismatch
@@ -48,11 +49,13 @@ def loads(data: bytes, *, expected_sha256: str | None, where: str,
             raise ModelIntegrityError(
                 f"{where}: checksum mismatch (expected sha256 {expected_sha256[:12]}..., "
                 f"got {actual[:12]}...): the artifact was modified after it was registered",
-                hint="re-register the model from its run, or roll the alias back")
+                hint="re-register the model from its run, or roll the alias back",
+            )
     if data.startswith(_PICKLE_MAGIC):
         raise ModelIntegrityError(
             f"{where}: this is a pickle; hookline never loads pickles (they run code on load)",
-            hint="save models with skops (hookline's registry does this for you)")
+            hint="save models with skops (hookline's registry does this for you)",
+        )
     if not data.startswith(_ZIP_MAGIC):
         raise ModelIntegrityError(f"{where}: not a skops model file")
     import skops.io as sio
@@ -66,7 +69,8 @@ def loads(data: bytes, *, expected_sha256: str | None, where: str,
     if refused:
         raise ModelIntegrityError(
             f"{where}: the model contains types outside the trusted set: {', '.join(refused)}",
-            hint="if you trust them, list them in [plugins.registry] trusted_types")
+            hint="if you trust them, list them in [plugins.registry] trusted_types",
+        )
     try:
         return sio.loads(data, trusted=list(untrusted))
     except Exception as exc:

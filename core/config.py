@@ -66,8 +66,14 @@ class Option:
         return f"{names} (one of {', '.join(map(repr, self.choices))})" if self.choices else names
 
 
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true/false",
-               list: "an array", dict: "a table"}
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true/false",
+    list: "an array",
+    dict: "a table",
+}
 
 
 def _check_value(value: Any, opt: Option, key: str, source: str | None) -> Any:
@@ -76,16 +82,23 @@ def _check_value(value: Any, opt: Option, key: str, source: str | None) -> Any:
     if not ok and float in types and isinstance(value, int) and not isinstance(value, bool):
         value, ok = float(value), True
     if not ok:
-        raise ConfigError(f"expected {opt.describe()}, got {type(value).__name__} {value!r}",
-                          key=key, source=source)
+        raise ConfigError(
+            f"expected {opt.describe()}, got {type(value).__name__} {value!r}",
+            key=key,
+            source=source,
+        )
     if opt.choices is not None and value not in opt.choices:
-        raise ConfigError(f"expected one of {', '.join(map(repr, opt.choices))}, got {value!r}",
-                          key=key, source=source)
+        raise ConfigError(
+            f"expected one of {', '.join(map(repr, opt.choices))}, got {value!r}",
+            key=key,
+            source=source,
+        )
     return value
 
 
-def check_table(table: Any, schema: Mapping[str, Option], path: str,
-                source: str | None = None) -> dict[str, Any]:
+def check_table(
+    table: Any, schema: Mapping[str, Option], path: str, source: str | None = None
+) -> dict[str, Any]:
     """Validate ``table`` against ``schema``; return it with defaults filled in."""
     if not isinstance(table, dict):
         raise ConfigError(f"expected a table, got {type(table).__name__}", key=path, source=source)
@@ -94,16 +107,19 @@ def check_table(table: Any, schema: Mapping[str, Option], path: str,
             guess = difflib.get_close_matches(key, list(schema), n=1)
             raise ConfigError(
                 f"unknown key {key!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""),
-                key=f"{path}.{key}" if path else key, source=source,
-                hint=f"allowed keys here: {', '.join(sorted(schema))}")
+                key=f"{path}.{key}" if path else key,
+                source=source,
+                hint=f"allowed keys here: {', '.join(sorted(schema))}",
+            )
     out: dict[str, Any] = {}
     for key, opt in schema.items():
         dotted = f"{path}.{key}" if path else key
         if key in table:
             out[key] = _check_value(table[key], opt, dotted, source)
         elif opt.required:
-            raise ConfigError(f"missing required key ({opt.help or opt.describe()})",
-                              key=dotted, source=source)
+            raise ConfigError(
+                f"missing required key ({opt.help or opt.describe()})", key=dotted, source=source
+            )
         else:
             out[key] = opt.default
     return out
@@ -111,34 +127,50 @@ def check_table(table: Any, schema: Mapping[str, Option], path: str,
 
 PROJECT = {
     "name": Option(str, "hookline", "project name, shown in run records and the dashboard"),
-    "storage": Option(str, ".hookline",
-                      "storage root URI or path (relative to this file); $HOOKLINE_STORAGE wins"),
+    "storage": Option(
+        str, ".hookline", "storage root URI or path (relative to this file); $HOOKLINE_STORAGE wins"
+    ),
     "plugins": Option(list, None, "pin the plugins to load by name; $HOOKLINE_PLUGINS wins"),
     "description": Option(str, ""),
 }
 LIMITS = {
-    "max_upload_bytes": Option(int, 512 * 1024 * 1024,
-                               "uploads larger than this fail without being read"),
-    "skip_empty_objects": Option(bool, True,
-                                 "ignore zero-byte objects (placeholders some writers create)"),
+    "max_upload_bytes": Option(
+        int, 512 * 1024 * 1024, "uploads larger than this fail without being read"
+    ),
+    "skip_empty_objects": Option(
+        bool, True, "ignore zero-byte objects (placeholders some writers create)"
+    ),
 }
 RUNS = {
-    "claim_timeout_seconds": Option(int, 900, "after this, a run left unfinished by a crashed "
-                                    "invocation is restarted by the next delivery"),
+    "claim_timeout_seconds": Option(
+        int,
+        900,
+        "after this, a run left unfinished by a crashed "
+        "invocation is restarted by the next delivery",
+    ),
 }
 TRIGGER = {
-    "prefix": Option(str, required=True, help="key prefix under the storage root, e.g. "
-                     "'landing/train/'"),
+    "prefix": Option(
+        str, required=True, help="key prefix under the storage root, e.g. 'landing/train/'"
+    ),
     "suffix": Option((str, list), None, "only keys ending with this (or one of these)"),
-    "source": Option(str, None, "URI of the bucket/folder uploads land in, when it is not the "
-                     "storage root (hybrid set-ups)"),
+    "source": Option(
+        str,
+        None,
+        "URI of the bucket/folder uploads land in, when it is not the "
+        "storage root (hybrid set-ups)",
+    ),
 }
 PIPELINE = {
     "model": Option(str, required=True, help="the registered model's name"),
     "stages": Option(list, required=True, help=f"a subsequence of {list(STAGES)}"),
     "trigger": Option(dict, None, "where uploads for this pipeline land"),
-    "schedule": Option(str, None, "run on a schedule instead of (or as well as) uploads; "
-                       "the cloud modules turn it into their scheduler"),
+    "schedule": Option(
+        str,
+        None,
+        "run on a schedule instead of (or as well as) uploads; "
+        "the cloud modules turn it into their scheduler",
+    ),
     "alias": Option(str, "production", "the alias a successful run moves"),
     "description": Option(str, ""),
     "plugins": Option(dict, {}, "per-pipeline overrides of [plugins.*] tables"),
@@ -156,8 +188,13 @@ UI = {
     "page_size": Option(int, 50, "runs per page"),
 }
 SECTIONS: dict[str, Mapping[str, Option] | None] = {
-    "project": PROJECT, "limits": LIMITS, "runs": RUNS, "serving": SERVING, "ui": UI,
-    "pipelines": None, "plugins": None,
+    "project": PROJECT,
+    "limits": LIMITS,
+    "runs": RUNS,
+    "serving": SERVING,
+    "ui": UI,
+    "pipelines": None,
+    "plugins": None,
 }
 
 
@@ -225,7 +262,8 @@ class Config:
         """Fail when a ``[plugins.NAME]`` table names a plugin that is not loaded, and
         validate tables of plugins that declare a ``CONFIG`` schema."""
         tables = [("plugins", self.plugins)] + [
-            (f"pipelines.{p.name}.plugins", p.plugins) for p in self.pipelines.values()]
+            (f"pipelines.{p.name}.plugins", p.plugins) for p in self.pipelines.values()
+        ]
         for path, plugin_tables in tables:
             for name, table in plugin_tables.items():
                 if name not in known:
@@ -233,8 +271,10 @@ class Config:
                     raise ConfigError(
                         f"unknown plugin {name!r}"
                         + (f" (did you mean {guess[0]!r}?)" if guess else ""),
-                        key=f"{path}.{name}", source=self.source,
-                        hint=f"loaded plugins: {', '.join(sorted(known)) or 'none'}")
+                        key=f"{path}.{name}",
+                        source=self.source,
+                        hint=f"loaded plugins: {', '.join(sorted(known)) or 'none'}",
+                    )
                 schema = getattr(known[name], "CONFIG", None)
                 if isinstance(schema, Mapping):
                     check_table(table, schema, f"{path}.{name}", self.source)
@@ -250,55 +290,82 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
     values = check_table(table, PIPELINE, path, source)
     stages = values["stages"]
     if not stages or not all(isinstance(s, str) for s in stages):
-        raise ConfigError("expected a non-empty array of stage names", key=f"{path}.stages",
-                          source=source)
+        raise ConfigError(
+            "expected a non-empty array of stage names", key=f"{path}.stages", source=source
+        )
     for stage in stages:
         if stage not in STAGES:
             guess = difflib.get_close_matches(stage, STAGES, n=1)
             raise ConfigError(
                 f"unknown stage {stage!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""),
-                key=f"{path}.stages", source=source,
-                hint=f"stages are, in order: {', '.join(STAGES)}")
+                key=f"{path}.stages",
+                source=source,
+                hint=f"stages are, in order: {', '.join(STAGES)}",
+            )
     if len(set(stages)) != len(stages) or list(stages) != sorted(stages, key=STAGES.index):
-        raise ConfigError(f"stages must be unique and in lifecycle order {list(STAGES)}, "
-                          f"got {stages}", key=f"{path}.stages", source=source)
+        raise ConfigError(
+            f"stages must be unique and in lifecycle order {list(STAGES)}, got {stages}",
+            key=f"{path}.stages",
+            source=source,
+        )
     if stages[0] != "ingest":
         raise ConfigError("a pipeline starts with 'ingest'", key=f"{path}.stages", source=source)
     if "deploy" in stages and "train" not in stages:
-        raise ConfigError("'deploy' needs 'train' in the same pipeline", key=f"{path}.stages",
-                          source=source)
+        raise ConfigError(
+            "'deploy' needs 'train' in the same pipeline", key=f"{path}.stages", source=source
+        )
     trigger = None
     if values["trigger"] is not None:
         t = check_table(values["trigger"], TRIGGER, f"{path}.trigger", source)
         prefix = t["prefix"]
         if prefix.startswith("/") or ".." in prefix.split("/"):
-            raise ConfigError("trigger prefix must be a relative key prefix",
-                              key=f"{path}.trigger.prefix", source=source)
+            raise ConfigError(
+                "trigger prefix must be a relative key prefix",
+                key=f"{path}.trigger.prefix",
+                source=source,
+            )
         for out in OUTPUT_PREFIXES:
             if prefix.startswith(out) or (out.startswith(prefix) and t["source"] is None):
                 raise ConfigError(
                     f"trigger prefix {prefix!r} overlaps hookline's own output prefix {out!r}: "
-                    "the pipeline would trigger itself", key=f"{path}.trigger.prefix",
-                    source=source, hint="land uploads under a prefix such as 'landing/train/'")
+                    "the pipeline would trigger itself",
+                    key=f"{path}.trigger.prefix",
+                    source=source,
+                    hint="land uploads under a prefix such as 'landing/train/'",
+                )
         suffix = t["suffix"]
         suffixes = tuple([suffix] if isinstance(suffix, str) else suffix or ())
         trigger = Trigger(prefix=prefix, suffixes=suffixes, source=t["source"])
     elif values["schedule"] is None:
-        raise ConfigError("a pipeline needs a 'trigger' table or a 'schedule'", key=path,
-                          source=source, hint='add: trigger = { prefix = "landing/NAME/" }')
+        raise ConfigError(
+            "a pipeline needs a 'trigger' table or a 'schedule'",
+            key=path,
+            source=source,
+            hint='add: trigger = { prefix = "landing/NAME/" }',
+        )
     plugins = values["plugins"] or {}
     for plugin, ptable in plugins.items():
         if not isinstance(ptable, dict):
             raise ConfigError("expected a table", key=f"{path}.plugins.{plugin}", source=source)
     return PipelineConfig(
-        name=name, model=values["model"], stages=tuple(stages), trigger=trigger,
-        schedule=values["schedule"], alias=values["alias"], description=values["description"],
+        name=name,
+        model=values["model"],
+        stages=tuple(stages),
+        trigger=trigger,
+        schedule=values["schedule"],
+        alias=values["alias"],
+        description=values["description"],
         plugins=plugins,
     )
 
 
-def parse_config(data: Mapping[str, Any], *, source: str | None = None,
-                 base_dir: str | None = None, env: Mapping[str, str] | None = None) -> Config:
+def parse_config(
+    data: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    base_dir: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
     """Validate parsed TOML and build a :class:`Config`."""
     env = os.environ if env is None else env
     data = dict(data)
@@ -307,17 +374,23 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None,
             guess = difflib.get_close_matches(key, list(SECTIONS), n=1)
             raise ConfigError(
                 f"unknown section [{key}]" + (f" (did you mean [{guess[0]}]?)" if guess else ""),
-                source=source, hint=f"sections: {', '.join(sorted(SECTIONS))}")
+                source=source,
+                hint=f"sections: {', '.join(sorted(SECTIONS))}",
+            )
     sections: dict[str, dict[str, Any]] = {}
     for name, schema in SECTIONS.items():
         if schema is not None:
             sections[name] = check_table(data.get(name, {}), schema, name, source)
     pipelines_raw = data.get("pipelines", {})
     if not isinstance(pipelines_raw, dict) or not pipelines_raw:
-        raise ConfigError("at least one pipeline is required", key="pipelines", source=source,
-                          hint='add e.g.\n  [pipelines.train]\n  model = "my-model"\n'
-                               '  stages = ["ingest", "train", "validate", "deploy"]\n'
-                               '  trigger = { prefix = "landing/train/" }')
+        raise ConfigError(
+            "at least one pipeline is required",
+            key="pipelines",
+            source=source,
+            hint='add e.g.\n  [pipelines.train]\n  model = "my-model"\n'
+            '  stages = ["ingest", "train", "validate", "deploy"]\n'
+            '  trigger = { prefix = "landing/train/" }',
+        )
     pipelines = {n: _parse_pipeline(n, t, source) for n, t in pipelines_raw.items()}
     plugins = data.get("plugins", {})
     if not isinstance(plugins, dict):
@@ -329,10 +402,17 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None,
     if "://" not in storage and base_dir is not None and not os.path.isabs(storage):
         storage = os.path.normpath(os.path.join(base_dir, storage))
     return Config(
-        storage=storage, pipelines=pipelines, plugins=plugins,
-        project=sections["project"], limits=sections["limits"], runs=sections["runs"],
-        serving=sections["serving"], ui=sections["ui"], source=source,
-        digest=_canonical_digest(data), raw=data,
+        storage=storage,
+        pipelines=pipelines,
+        plugins=plugins,
+        project=sections["project"],
+        limits=sections["limits"],
+        runs=sections["runs"],
+        serving=sections["serving"],
+        ui=sections["ui"],
+        source=source,
+        digest=_canonical_digest(data),
+        raw=data,
     )
 
 
@@ -363,9 +443,11 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             file = file / CONFIG_FILE
         if not file.exists():
             raise ConfigError(
-                "configuration file not found", source=str(file),
+                "configuration file not found",
+                source=str(file),
                 hint="pass --config FILE, set HOOKLINE_CONFIG, or run where hookline.toml is "
-                     "(see examples/quickstart/hookline.toml)")
+                "(see examples/quickstart/hookline.toml)",
+            )
         raw = file.read_bytes()
         location = str(file)
         base_dir = str(file.resolve().parent)
@@ -374,6 +456,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text: {exc}", source=location) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"malformed TOML: {exc}", source=location,
-                          hint="check quotes, brackets and '=' on the line named") from exc
+        raise ConfigError(
+            f"malformed TOML: {exc}",
+            source=location,
+            hint="check quotes, brackets and '=' on the line named",
+        ) from exc
     return parse_config(data, source=location, base_dir=base_dir)

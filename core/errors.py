@@ -72,7 +72,11 @@ class ConfigError(HooklineError):
     exit_code = 2
 
     def __init__(
-        self, message: str, *, key: str | None = None, source: str | None = None,
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        source: str | None = None,
         hint: str | None = None,
     ) -> None:
         where = " ".join(part for part in (source and f"{source}:", key and f"[{key}]") if part)
@@ -136,7 +140,11 @@ class PluginLoadError(HooklineError):
     exit_code = 2
 
     def __init__(
-        self, message: str, *, plugin: str, distribution: str | None = None,
+        self,
+        message: str,
+        *,
+        plugin: str,
+        distribution: str | None = None,
         hint: str | None = None,
     ) -> None:
         origin = f" (from {distribution})" if distribution else ""
@@ -155,8 +163,9 @@ class HookFailed(HooklineError):
     The original exception is kept as ``__cause__`` and as :attr:`original`.
     """
 
-    def __init__(self, *, plugin: str, hook: str, original: BaseException,
-                 distribution: str | None = None) -> None:
+    def __init__(
+        self, *, plugin: str, hook: str, original: BaseException, distribution: str | None = None
+    ) -> None:
         detail = str(original) or type(original).__name__
         super().__init__(
             f"plugin {plugin!r} failed in hook {hook!r}: {type(original).__name__}: {detail}"

@@ -32,6 +32,7 @@ class StorageEvent:
     :param event_time: when the object was created, ISO 8601 UTC.
     :param event_id: the platform's id for this delivery (S3 sequencer, CloudEvent id, ...).
     :param source: where the event came from: ``aws``, ``gcp``, ``azure`` or ``local``.
+    :param replay: set when an operator replays the object on purpose (see below).
     """
 
     uri: str
@@ -43,6 +44,9 @@ class StorageEvent:
     event_time: str = field(default_factory=utc_now_iso)
     event_id: str | None = None
     source: str = "local"
+    replay: str | None = None
+    """Set when an operator deliberately runs an object again (``hookline retrain``): part
+    of the identity, so a replay is a new run while redeliveries stay duplicates."""
 
     @property
     def identity(self) -> str:
@@ -52,7 +56,7 @@ class StorageEvent:
         (its version, generation or etag differs).
         """
         token = self.version or self.etag or self.event_id or self.event_time
-        return f"{self.uri}#{token}"
+        return f"{self.uri}#{token}" + (f"!{self.replay}" if self.replay else "")
 
     def run_id(self, pipeline: str) -> str:
         """The run id of ``pipeline`` on this object version: derived, never random, so a

@@ -56,8 +56,10 @@ def actor() -> str:
 
 def _check_name(kind: str, value: str) -> str:
     if not isinstance(value, str) or not _NAME.match(value):
-        raise UsageError(f"invalid {kind} name {value!r}",
-                         hint="use letters, digits, '.', '_' and '-' (max 128 characters)")
+        raise UsageError(
+            f"invalid {kind} name {value!r}",
+            hint="use letters, digits, '.', '_' and '-' (max 128 characters)",
+        )
     return value
 
 
@@ -90,8 +92,13 @@ class AliasState:
     etag: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "alias": self.alias, "version": self.version,
-                "seq": self.seq, "history": list(self.history)}
+        return {
+            "model": self.model,
+            "alias": self.alias,
+            "version": self.version,
+            "seq": self.seq,
+            "history": list(self.history),
+        }
 
 
 class Registry:
@@ -126,7 +133,7 @@ class Registry:
         found = set()
         prefix = f"{self._model_prefix(model)}versions/"
         for info in self.storage.list(prefix):
-            number, _, name = info.key[len(prefix):].partition("/")
+            number, _, name = info.key[len(prefix) :].partition("/")
             if number.isdigit() and (claimed or name == MANIFEST):
                 found.add(int(number))
         return sorted(found)
@@ -140,8 +147,9 @@ class Registry:
         try:
             manifest = json.loads(self.storage.read(key))
         except NotFound:
-            raise NotFound(f"model {model!r} has no version {version}",
-                           uri=self.storage.url(key)) from None
+            raise NotFound(
+                f"model {model!r} has no version {version}", uri=self.storage.url(key)
+            ) from None
         return ModelVersion(model, int(version), manifest)
 
     def alias(self, model: str, alias: str) -> AliasState | None:
@@ -151,14 +159,20 @@ class Registry:
         except NotFound:
             return None
         doc = json.loads(raw)
-        return AliasState(model, alias, doc.get("version"), int(doc.get("seq", 0)),
-                          tuple(doc.get("history", ())), info.etag)
+        return AliasState(
+            model,
+            alias,
+            doc.get("version"),
+            int(doc.get("seq", 0)),
+            tuple(doc.get("history", ())),
+            info.etag,
+        )
 
     def aliases(self, model: str) -> dict[str, AliasState]:
         prefix = f"{self._model_prefix(model)}aliases/"
         out: dict[str, AliasState] = {}
         for info in self.storage.list(prefix):
-            name = info.key[len(prefix):].removesuffix(".json")
+            name = info.key[len(prefix) :].removesuffix(".json")
             state = self.alias(model, name)
             if state is not None:
                 out[name] = state
@@ -177,38 +191,53 @@ class Registry:
         meta = mv.artifacts.get(name)
         key = self._version_prefix(model, version) + name
         if meta is None:
-            raise NotFound(f"model {model!r} version {version} has no artifact {name!r}",
-                           uri=self.storage.url(key))
+            raise NotFound(
+                f"model {model!r} version {version} has no artifact {name!r}",
+                uri=self.storage.url(key),
+            )
         data = self.storage.read(key)
         if _modelio.sha256(data) != meta["sha256"]:
             raise ModelIntegrityError(
                 f"{self.storage.url(key)}: checksum mismatch: the artifact was modified "
-                "after it was registered", hint="roll the alias back to another version")
+                "after it was registered",
+                hint="roll the alias back to another version",
+            )
         return data
 
-    def load_model(self, model: str, *, version: int | None = None,
-                   alias: str | None = None) -> tuple[Any, ModelVersion]:
+    def load_model(
+        self, model: str, *, version: int | None = None, alias: str | None = None
+    ) -> tuple[Any, ModelVersion]:
         """Load a verified estimator by version or alias. Pickle is never loaded."""
         if version is None:
             mv = self.resolve(model, alias or "production")
             if mv is None:
-                raise NotFound(f"model {model!r} has no version behind alias "
-                               f"{alias or 'production'!r}")
+                raise NotFound(
+                    f"model {model!r} has no version behind alias {alias or 'production'!r}"
+                )
         else:
             mv = self.get(model, version)
         name = mv.manifest.get("model_artifact", "model.skops")
         key = self._version_prefix(model, mv.version) + name
         data = self.storage.read(key)
         meta = mv.artifacts.get(name) or {}
-        estimator = _modelio.loads(data, expected_sha256=meta.get("sha256", "missing"),
-                                   where=self.storage.url(key), trusted=self.trusted_types)
+        estimator = _modelio.loads(
+            data,
+            expected_sha256=meta.get("sha256", "missing"),
+            where=self.storage.url(key),
+            trusted=self.trusted_types,
+        )
         return estimator, mv
 
     # -- writing --------------------------------------------------------------------------
 
-    def register(self, model: str, artifacts: Mapping[str, bytes],
-                 metadata: Mapping[str, Any], *, model_artifact: str = "model.skops"
-                 ) -> ModelVersion:
+    def register(
+        self,
+        model: str,
+        artifacts: Mapping[str, bytes],
+        metadata: Mapping[str, Any],
+        *,
+        model_artifact: str = "model.skops",
+    ) -> ModelVersion:
         """Allocate the next version, write every artifact, then the manifest.
 
         :param artifacts: name to bytes; names are plain file names.
@@ -235,8 +264,13 @@ class Registry:
         self.storage.create(prefix + MANIFEST, _dump(manifest))
         return ModelVersion(model, version, manifest)
 
-    def register_estimator(self, model: str, estimator: Any, metadata: Mapping[str, Any],
-                           extra: Mapping[str, bytes] | None = None) -> ModelVersion:
+    def register_estimator(
+        self,
+        model: str,
+        estimator: Any,
+        metadata: Mapping[str, Any],
+        extra: Mapping[str, bytes] | None = None,
+    ) -> ModelVersion:
         artifacts = {"model.skops": _modelio.dumps(estimator), **(extra or {})}
         return self.register(model, artifacts, {**metadata, "format": "skops"})
 
@@ -246,18 +280,26 @@ class Registry:
         claim = _dump({"run_id": run_id, "claimed_at": utc_now_iso(), "by": actor()})
         for _ in range(_MAX_CAS_ATTEMPTS):
             try:
-                self.storage.create(self._version_prefix(model, candidate) + "_claim.json",
-                                    claim)
+                self.storage.create(self._version_prefix(model, candidate) + "_claim.json", claim)
                 return candidate
             except AlreadyExists:
                 candidate += 1
-        raise HooklineError(f"could not allocate a version of model {model!r} after "
-                            f"{_MAX_CAS_ATTEMPTS} attempts")
+        raise HooklineError(
+            f"could not allocate a version of model {model!r} after {_MAX_CAS_ATTEMPTS} attempts"
+        )
 
-    def move_alias(self, model: str, alias: str, version: int | None, *,
-                   action: str = "promote", by: str | None = None, reason: str = "",
-                   run_id: str | None = None, expected: int | None | str = "any"
-                   ) -> AliasState:
+    def move_alias(
+        self,
+        model: str,
+        alias: str,
+        version: int | None,
+        *,
+        action: str = "promote",
+        by: str | None = None,
+        reason: str = "",
+        run_id: str | None = None,
+        expected: int | str | None = "any",
+    ) -> AliasState:
         """Point ``alias`` at ``version`` by compare-and-swap and append the move to its
         history. The version must be complete (its manifest written).
 
@@ -273,14 +315,28 @@ class Registry:
             if expected != "any" and current != expected:
                 raise PreconditionFailed(
                     f"alias {alias!r} of {model!r} points at {current}, expected {expected}",
-                    uri=self.storage.url(key))
+                    uri=self.storage.url(key),
+                )
             seq = (state.seq if state else 0) + 1
-            entry = {"seq": seq, "action": action, "version": version, "previous": current,
-                     "by": by or actor(), "at": utc_now_iso(), "reason": reason,
-                     "run_id": run_id}
+            entry = {
+                "seq": seq,
+                "action": action,
+                "version": version,
+                "previous": current,
+                "by": by or actor(),
+                "at": utc_now_iso(),
+                "reason": reason,
+                "run_id": run_id,
+            }
             history = [*(state.history if state else ()), entry]
-            doc = {"model": model, "alias": alias, "version": version, "seq": seq,
-                   "updated_at": entry["at"], "history": history}
+            doc = {
+                "model": model,
+                "alias": alias,
+                "version": version,
+                "seq": seq,
+                "updated_at": entry["at"],
+                "history": history,
+            }
             try:
                 if state is None:
                     info = self.storage.create(key, _dump(doc))
@@ -291,8 +347,9 @@ class Registry:
             return AliasState(model, alias, version, seq, tuple(history), info.etag)
         raise HooklineError(f"could not move alias {alias!r} of {model!r}: too much contention")
 
-    def rollback(self, model: str, alias: str = "production", *, by: str | None = None,
-                 reason: str = "") -> AliasState:
+    def rollback(
+        self, model: str, alias: str = "production", *, by: str | None = None, reason: str = ""
+    ) -> AliasState:
         """Point ``alias`` back at the version it pointed at before its latest promotion."""
         state = self.alias(model, alias)
         if state is None:
@@ -305,13 +362,23 @@ class Registry:
             else:
                 stack.append(entry.get("version"))
         if len(stack) < 2:
-            raise UsageError(f"alias {alias!r} of {model!r} has no earlier version to roll "
-                             "back to", hint="promote a version explicitly instead")
-        return self.move_alias(model, alias, stack[-2], action="rollback", by=by,
-                               reason=reason, expected=state.version)
+            raise UsageError(
+                f"alias {alias!r} of {model!r} has no earlier version to roll back to",
+                hint="promote a version explicitly instead",
+            )
+        return self.move_alias(
+            model, alias, stack[-2], action="rollback", by=by, reason=reason, expected=state.version
+        )
 
-    def approve(self, model: str, version: int, *, alias: str = "production",
-                by: str | None = None, reason: str = "") -> AliasState:
+    def approve(
+        self,
+        model: str,
+        version: int,
+        *,
+        alias: str = "production",
+        by: str | None = None,
+        reason: str = "",
+    ) -> AliasState:
         """Promote a version waiting for approval (usually the one ``staging`` points at)."""
         return self.move_alias(model, alias, version, action="approve", by=by, reason=reason)
 

@@ -7,7 +7,6 @@ on warm invocations. Every entry point -- the three clouds' functions, ``hooklin
 
 from __future__ import annotations
 
-
 import hashlib
 import logging
 import os
@@ -90,13 +89,13 @@ def _relative_key(root_uri: str, event: StorageEvent) -> str | None:
     if scheme == "file":
         path = unquote(urlsplit(event.uri).path)
         base = root.path.rstrip("/") + "/"
-        return path[len(base):] if path.startswith(base) else None
+        return path[len(base) :] if path.startswith(base) else None
     if event.bucket != root.bucket:
         return None
     base = root.path.strip("/")
     if not base:
         return event.key
-    return event.key[len(base) + 1:] if event.key.startswith(base + "/") else None
+    return event.key[len(base) + 1 :] if event.key.startswith(base + "/") else None
 
 
 class Hookline:
@@ -108,11 +107,17 @@ class Hookline:
     :param storage: the storage root; by default opened from ``config.storage``.
     """
 
-    def __init__(self, config: Config, *, pm: PluginManager | None = None,
-                 storage: Storage | None = None) -> None:
+    def __init__(
+        self, config: Config, *, pm: PluginManager | None = None, storage: Storage | None = None
+    ) -> None:
         self.config = config
-        self.pm = pm if pm is not None else make_plugin_manager(
-            pinned=os.environ.get("HOOKLINE_PLUGINS") or config.project.get("plugins"))
+        self.pm = (
+            pm
+            if pm is not None
+            else make_plugin_manager(
+                pinned=os.environ.get("HOOKLINE_PLUGINS") or config.project.get("plugins")
+            )
+        )
         config.check_plugins({name: self.pm.get_plugin(name) for name in self.pm.infos})
         self._storage = storage
         self._sources: dict[str, Storage] = {}
@@ -135,8 +140,7 @@ class Hookline:
 
     @cached_property
     def runs(self) -> RunStore:
-        return RunStore(self.storage,
-                        claim_timeout=self.config.runs["claim_timeout_seconds"])
+        return RunStore(self.storage, claim_timeout=self.config.runs["claim_timeout_seconds"])
 
     # -- routing --------------------------------------------------------------------------
 
@@ -147,7 +151,8 @@ class Hookline:
             if pipeline is None:
                 raise HooklineError(
                     f"schedule names unknown pipeline {event.pipeline!r}",
-                    hint=f"pipelines: {', '.join(sorted(self.config.pipelines))}")
+                    hint=f"pipelines: {', '.join(sorted(self.config.pipelines))}",
+                )
             return [pipeline], ""
         own = _relative_key(self.storage.uri, event)
         if own is not None and own.startswith(OUTPUT_PREFIXES):
@@ -189,13 +194,29 @@ class Hookline:
         if not claim.acquired:
             if claim.state == "done" and claim.record is not None:
                 msg = f"already processed (status {claim.record.get('status')}): nothing to do"
-                return RunResult(run_id, pipeline.name, "duplicate", msg,
-                                 self.storage.url(self.runs.record_key(run_id)), claim.record)
-            return RunResult(run_id, pipeline.name, "in_progress",
-                             "another invocation is running it: nothing to do")
-        ctx = RunContext(run_id=run_id, pipeline=pipeline, event=event, storage=self.storage,
-                         registry=self.registry, config=self.config,
-                         log=logging.getLogger(f"hookline.run.{run_id}"))
+                return RunResult(
+                    run_id,
+                    pipeline.name,
+                    "duplicate",
+                    msg,
+                    self.storage.url(self.runs.record_key(run_id)),
+                    claim.record,
+                )
+            return RunResult(
+                run_id,
+                pipeline.name,
+                "in_progress",
+                "another invocation is running it: nothing to do",
+            )
+        ctx = RunContext(
+            run_id=run_id,
+            pipeline=pipeline,
+            event=event,
+            storage=self.storage,
+            registry=self.registry,
+            config=self.config,
+            log=logging.getLogger(f"hookline.run.{run_id}"),
+        )
         record = self._new_record(ctx, claim.attempt)
         workdir = tempfile.mkdtemp(prefix="hookline-")
         try:
@@ -208,22 +229,41 @@ class Hookline:
         self._finish(record, ctx)
         uri = self.runs.save(record)
         self.pm.call_observers("after_pipeline_run", ctx=ctx, record=record)
-        return RunResult(run_id, pipeline.name, record["status"], _summary_line(record), uri,
-                         record)
+        return RunResult(
+            run_id, pipeline.name, record["status"], _summary_line(record), uri, record
+        )
 
     def _new_record(self, ctx: RunContext, attempt: int) -> dict[str, Any]:
         event = ctx.event
         trigger: dict[str, Any] = event.to_dict()
         return {
-            "run_id": ctx.run_id, "pipeline": ctx.pipeline.name, "model": ctx.model_name,
-            "project": self.config.name, "status": "running", "attempt": attempt,
-            "started_at": utc_now_iso(), "trigger": trigger,
+            "run_id": ctx.run_id,
+            "pipeline": ctx.pipeline.name,
+            "model": ctx.model_name,
+            "project": self.config.name,
+            "status": "running",
+            "attempt": attempt,
+            "started_at": utc_now_iso(),
+            "trigger": trigger,
             "config_hash": self.config.digest,
-            "plugins": [{"name": i.name, "distribution": i.distribution,
-                         "version": i.version, "hooks": list(i.hooks)}
-                        for i in self.pm.infos.values()],
-            "libraries": _library_versions(), "stages": {}, "params": {}, "metrics": {},
-            "checks": [], "deployments": [], "reports": [], "data": {}, "error": None,
+            "plugins": [
+                {
+                    "name": i.name,
+                    "distribution": i.distribution,
+                    "version": i.version,
+                    "hooks": list(i.hooks),
+                }
+                for i in self.pm.infos.values()
+            ],
+            "libraries": _library_versions(),
+            "stages": {},
+            "params": {},
+            "metrics": {},
+            "checks": [],
+            "deployments": [],
+            "reports": [],
+            "data": {},
+            "error": None,
             "_t0": time.perf_counter(),
         }
 
@@ -233,8 +273,11 @@ class Hookline:
         checks: list[CheckResult] = []
         for stage in ctx.pipeline.stages:
             if stage == "deploy" and any(c.blocking and not c.passed for c in checks):
-                record["stages"][stage] = {"status": "skipped", "seconds": 0.0,
-                                           "reason": "a blocking check failed"}
+                record["stages"][stage] = {
+                    "status": "skipped",
+                    "seconds": 0.0,
+                    "reason": "a blocking check failed",
+                }
                 continue
             self.pm.call_observers("before_stage_run", ctx=ctx, stage=stage)
             started = time.perf_counter()
@@ -242,19 +285,22 @@ class Hookline:
             if stage == "ingest":
                 source = self._fetch(ctx, workdir)
                 if source is not None:
-                    record["trigger"].update(sha256=source.sha256, size=source.size,
-                                             read_version=source.version)
+                    record["trigger"].update(
+                        sha256=source.sha256, size=source.size, read_version=source.version
+                    )
                 result = dataset = self.pm.call_provider("ingest", ctx=ctx, source=source)
-                record["data"] = {"schema": dict(dataset.schema),
-                                  "profile": dict(dataset.profile), "target": dataset.target}
+                record["data"] = {
+                    "schema": dict(dataset.schema),
+                    "profile": dict(dataset.profile),
+                    "target": dataset.target,
+                }
             elif stage == "train":
                 result = model = self.pm.call_provider("train", ctx=ctx, dataset=dataset)
                 record["metrics"].update(model.metrics)
                 record["params"].update(model.params)
                 record["task"] = model.task
             elif stage == "validate":
-                found = self.pm.call_collecting("validate", ctx=ctx, dataset=dataset,
-                                                model=model)
+                found = self.pm.call_collecting("validate", ctx=ctx, dataset=dataset, model=model)
                 checks = [c for group in found for c in _as_checks(group)]
                 record["checks"] = [asdict(c) for c in checks]
                 result = checks
@@ -266,8 +312,9 @@ class Hookline:
                 record["reports"] = [asdict(r) for r in result]
             seconds = time.perf_counter() - started
             record["stages"][stage] = {"status": "ok", "seconds": round(seconds, 4)}
-            self.pm.call_observers("after_stage_run", ctx=ctx, stage=stage, result=result,
-                                   seconds=seconds)
+            self.pm.call_observers(
+                "after_stage_run", ctx=ctx, stage=stage, result=result, seconds=seconds
+            )
         record.pop("_stage", None)
         failed = [c.name for c in checks if c.blocking and not c.passed]
         record["status"] = "rejected" if failed else "succeeded"
@@ -283,12 +330,17 @@ class Hookline:
         limit = int(self.config.limits["max_upload_bytes"])
         info = storage.stat(key)
         if info is None:
-            raise DataError("the uploaded object no longer exists", uri=event.uri,
-                            hint="it was deleted or overwritten before the run started")
+            raise DataError(
+                "the uploaded object no longer exists",
+                uri=event.uri,
+                hint="it was deleted or overwritten before the run started",
+            )
         if info.size > limit:
             raise DataError(
                 f"object is {info.size:,} bytes, over the configured limit of {limit:,}",
-                uri=event.uri, hint="raise [limits] max_upload_bytes, or split the file")
+                uri=event.uri,
+                hint="raise [limits] max_upload_bytes, or split the file",
+            )
         name = key.rsplit("/", 1)[-1] or "object"
         path = os.path.join(workdir, name)
         digest = hashlib.sha256()
@@ -298,14 +350,20 @@ class Hookline:
                 while chunk := src.read(1024 * 1024):
                     size += len(chunk)
                     if size > limit:
-                        raise DataError(f"object grew past the limit of {limit:,} bytes",
-                                        uri=event.uri)
+                        raise DataError(
+                            f"object grew past the limit of {limit:,} bytes", uri=event.uri
+                        )
                     digest.update(chunk)
                     dst.write(chunk)
         except NotFound:
             raise DataError("the uploaded object no longer exists", uri=event.uri) from None
-        return Source(uri=event.uri, path=path, size=size, sha256=digest.hexdigest(),
-                      version=info.version or info.etag)
+        return Source(
+            uri=event.uri,
+            path=path,
+            size=size,
+            sha256=digest.hexdigest(),
+            version=info.version or info.etag,
+        )
 
     def _storage_for(self, event: StorageEvent) -> tuple[Storage, str]:
         key = _relative_key(self.storage.uri, event)
@@ -323,7 +381,8 @@ class Hookline:
             record["stages"][stage] = {"status": "failed"}
             self.pm.call_observers("on_stage_error", ctx=ctx, stage=stage, error=exc)
         transient = isinstance(exc, TransientError) or (
-            isinstance(exc, HookFailed) and exc.transient)
+            isinstance(exc, HookFailed) and exc.transient
+        )
         record["error"] = _describe(exc, stage)
         if transient:
             # Leave no final record: release the claim so the platform's retry restarts it.
@@ -338,8 +397,9 @@ class Hookline:
         uri = self.runs.save(record)
         log.error("run %s failed: %s", ctx.run_id, exc)
         self.pm.call_observers("on_pipeline_error", ctx=ctx, error=exc, record=record)
-        return RunResult(ctx.run_id, ctx.pipeline.name, "failed", record["error"]["message"],
-                         uri, record)
+        return RunResult(
+            ctx.run_id, ctx.pipeline.name, "failed", record["error"]["message"], uri, record
+        )
 
     def _finish(self, record: dict[str, Any], ctx: RunContext) -> None:
         record["finished_at"] = utc_now_iso()
@@ -375,13 +435,18 @@ def _summary_line(record: Mapping[str, Any]) -> str:
     parts = []
     for dep in record.get("deployments", []):
         if dep.get("version") is not None:
-            parts.append(f"{dep['model']} v{dep['version']} {dep['status']}"
-                         + (f" to {dep['alias']}" if dep.get("alias") else ""))
+            parts.append(
+                f"{dep['model']} v{dep['version']} {dep['status']}"
+                + (f" to {dep['alias']}" if dep.get("alias") else "")
+            )
     for rep in record.get("reports", []):
         parts.append(f"{rep['name']}: {'DRIFT' if rep.get('drifted') else 'no drift'}")
     if record.get("metrics"):
-        parts.append(", ".join(f"{k}={v:.4g}" for k, v in list(record["metrics"].items())[:3]
-                               if isinstance(v, int | float)))
+        parts.append(
+            ", ".join(
+                f"{k}={v:.4g}"
+                for k, v in list(record["metrics"].items())[:3]
+                if isinstance(v, int | float)
+            )
+        )
     return "; ".join(p for p in parts if p) or status
-
-

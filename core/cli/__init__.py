@@ -28,6 +28,7 @@ CORE_COMMANDS = (
     "hookline.cli._runs",
     "hookline.cli._models",
     "hookline.cli._plugins",
+    "hookline.cli._retrain",
     "hookline.cli._new_plugin",
 )
 ENTRY_POINT_GROUP = "hookline.commands"
@@ -44,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="hookline", description="Serverless MLOps on any cloud.")
     parser.add_argument("--version", action="version", version=f"hookline {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="more logging (-vv for debug)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in CORE_COMMANDS:
         try:
@@ -66,8 +68,10 @@ def _unavailable(sub: argparse._SubParsersAction, name: str, exc: ImportError) -
     p.add_argument("rest", nargs=argparse.REMAINDER)
 
     def func(args: argparse.Namespace) -> int:
-        print(f"hookline {name}: unavailable: {exc}\n  hint: pip install 'hookline[all]'",
-              file=sys.stderr)
+        print(
+            f"hookline {name}: unavailable: {exc}\n  hint: pip install 'hookline[all]'",
+            file=sys.stderr,
+        )
         return 2
 
     p.set_defaults(func=func)
@@ -77,8 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
-    logging.basicConfig(level=os.environ.get("HOOKLINE_LOG_LEVEL", level),
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("HOOKLINE_LOG_LEVEL", level),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -39,5 +39,12 @@ def event_for(storage: Storage, info: ObjectInfo) -> StorageEvent:
     uri = storage.url(info.key)
     parsed = parse_uri(uri)
     key = info.key if parsed.scheme == "file" else parsed.path
-    return StorageEvent(uri=uri, bucket=parsed.bucket, key=key, size=info.size, etag=info.etag,
-                        version=info.version or info.etag, source="local")
+    return StorageEvent(
+        uri=uri,
+        bucket=parsed.bucket,
+        key=key,
+        size=info.size,
+        etag=info.etag,
+        version=info.version or info.etag,
+        source="local",
+    )

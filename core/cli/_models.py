@@ -28,8 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(show)
     show.set_defaults(func=cmd_show)
 
-    for verb, help_text in (("promote", "point an alias at a version"),
-                            ("approve", "promote a version waiting for approval")):
+    for verb, help_text in (
+        ("promote", "point an alias at a version"),
+        ("approve", "promote a version waiting for approval"),
+    ):
         p = msub.add_parser(verb, help=help_text)
         p.add_argument("name")
         p.add_argument("version", type=int)
@@ -50,11 +52,17 @@ def _describe(registry: Registry, name: str) -> dict[str, Any]:
     aliases = registry.aliases(name)
     return {
         "name": name,
-        "versions": [{"version": v.version, "created_at": v.manifest.get("created_at"),
-                      "run_id": v.manifest.get("run_id"), "metrics": dict(v.metrics),
-                      "lineage": v.manifest.get("lineage"),
-                      "aliases": [a for a, s in aliases.items() if s.version == v.version]}
-                     for v in registry.versions(name)],
+        "versions": [
+            {
+                "version": v.version,
+                "created_at": v.manifest.get("created_at"),
+                "run_id": v.manifest.get("run_id"),
+                "metrics": dict(v.metrics),
+                "lineage": v.manifest.get("lineage"),
+                "aliases": [a for a, s in aliases.items() if s.version == v.version],
+            }
+            for v in registry.versions(name)
+        ],
         "aliases": {a: s.to_dict() for a, s in aliases.items()},
     }
 
@@ -65,14 +73,24 @@ def cmd_list(args: argparse.Namespace) -> int:
     for name in registry.models():
         aliases = registry.aliases(name)
         versions = registry.versions(name)
-        rows.append({"name": name, "versions": len(versions),
-                     "latest": versions[-1].version if versions else None,
-                     "aliases": {a: s.version for a, s in aliases.items()}})
+        rows.append(
+            {
+                "name": name,
+                "versions": len(versions),
+                "latest": versions[-1].version if versions else None,
+                "aliases": {a: s.version for a, s in aliases.items()},
+            }
+        )
     if args.json:
         print_json(rows)
     else:
-        print_table([{**r, "aliases": " ".join(f"{a}=v{v}" for a, v in r["aliases"].items())}
-                     for r in rows], ["name", "versions", "latest", "aliases"])
+        print_table(
+            [
+                {**r, "aliases": " ".join(f"{a}=v{v}" for a, v in r["aliases"].items())}
+                for r in rows
+            ],
+            ["name", "versions", "latest", "aliases"],
+        )
     return 0
 
 
@@ -82,17 +100,24 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(info)
         return 0
-    rows = [{"version": v["version"], "created_at": v["created_at"],
-             "aliases": ",".join(v["aliases"]),
-             **{k: val for k, val in list(v["metrics"].items())[:4]}}
-            for v in info["versions"]]
+    rows = [
+        {
+            "version": v["version"],
+            "created_at": v["created_at"],
+            "aliases": ",".join(v["aliases"]),
+            **{k: val for k, val in list(v["metrics"].items())[:4]},
+        }
+        for v in info["versions"]
+    ]
     metric_names = sorted({k for v in info["versions"] for k in list(v["metrics"])[:4]})
     print_table(rows, ["version", "created_at", "aliases", *metric_names])
     for alias, state in info["aliases"].items():
         print(f"\n{alias} -> v{state['version']}")
         for h in state["history"]:
-            print(f"  #{h['seq']} {h['at']} {h['action']:<8} v{h['previous']} -> "
-                  f"v{h['version']} by {h['by']} {h.get('reason') or ''}".rstrip())
+            print(
+                f"  #{h['seq']} {h['at']} {h['action']:<8} v{h['previous']} -> "
+                f"v{h['version']} by {h['by']} {h.get('reason') or ''}".rstrip()
+            )
     return 0
 
 
@@ -101,14 +126,17 @@ def cmd_move(args: argparse.Namespace) -> int:
     if args.action == "approve":
         state = registry.approve(args.name, args.version, alias=args.alias, reason=args.reason)
     else:
-        state = registry.move_alias(args.name, args.alias, args.version, action="promote",
-                                    reason=args.reason)
+        state = registry.move_alias(
+            args.name, args.alias, args.version, action="promote", reason=args.reason
+        )
     entry = state.history[-1]
     if args.json:
         print_json(state.to_dict())
     else:
-        print(f"{args.name}: {args.alias} -> v{state.version} ({entry['action']} by "
-              f"{entry['by']} at {entry['at']})")
+        print(
+            f"{args.name}: {args.alias} -> v{state.version} ({entry['action']} by "
+            f"{entry['by']} at {entry['at']})"
+        )
     return 0
 
 

@@ -17,8 +17,12 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def add_config_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", "-c", metavar="FILE",
-                        help="hookline.toml (default: $HOOKLINE_CONFIG or ./hookline.toml)")
+    parser.add_argument(
+        "--config",
+        "-c",
+        metavar="FILE",
+        help="hookline.toml (default: $HOOKLINE_CONFIG or ./hookline.toml)",
+    )
 
 
 def print_json(data: Any) -> None:

@@ -18,11 +18,21 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     from hookline._manager import make_plugin_manager
 
     pm = make_plugin_manager()
-    rows: list[dict[str, Any]] = [{"name": i.name, "distribution": i.distribution, "version": i.version,
-             "hooks": list(i.hooks), "origin": i.origin} for i in pm.infos.values()]
+    rows: list[dict[str, Any]] = [
+        {
+            "name": i.name,
+            "distribution": i.distribution,
+            "version": i.version,
+            "hooks": list(i.hooks),
+            "origin": i.origin,
+        }
+        for i in pm.infos.values()
+    ]
     if args.json:
         print_json(rows)
     else:
-        print_table([{**r, "hooks": ", ".join(r["hooks"])} for r in rows],
-                    ["name", "distribution", "version", "hooks"])
+        print_table(
+            [{**r, "hooks": ", ".join(r["hooks"])} for r in rows],
+            ["name", "distribution", "version", "hooks"],
+        )
     return 0

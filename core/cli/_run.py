@@ -14,21 +14,28 @@ from hookline.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    run = sub.add_parser("run", help="upload data files to a pipeline's landing prefix and "
-                         "run the pipeline on them, as a storage trigger would")
+    run = sub.add_parser(
+        "run",
+        help="upload data files to a pipeline's landing prefix and "
+        "run the pipeline on them, as a storage trigger would",
+    )
     add_config_flag(run)
     add_json_flag(run)
-    run.add_argument("--pipeline", "-p", help="pipeline to land the files for (default: the "
-                     "first pipeline with a trigger)")
+    run.add_argument(
+        "--pipeline",
+        "-p",
+        help="pipeline to land the files for (default: the first pipeline with a trigger)",
+    )
     run.add_argument("files", nargs="+", metavar="DATA_FILE")
     run.set_defaults(func=cmd_run)
 
-    watch = sub.add_parser("watch", help="watch the landing prefixes and run the pipeline on "
-                           "every new object (Ctrl-C stops)")
+    watch = sub.add_parser(
+        "watch",
+        help="watch the landing prefixes and run the pipeline on every new object (Ctrl-C stops)",
+    )
     add_config_flag(watch)
     watch.add_argument("--interval", type=float, default=1.0, help="seconds between scans")
-    watch.add_argument("--once", action="store_true",
-                       help="process what is there now, then exit")
+    watch.add_argument("--once", action="store_true", help="process what is there now, then exit")
     watch.set_defaults(func=cmd_watch)
 
 
@@ -59,8 +66,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.pipeline:
         pipeline = config.pipelines.get(args.pipeline)
         if pipeline is None or pipeline.trigger is None:
-            raise UsageError(f"no pipeline {args.pipeline!r} with a trigger",
-                             hint=f"pipelines: {', '.join(p.name for p in triggered)}")
+            raise UsageError(
+                f"no pipeline {args.pipeline!r} with a trigger",
+                hint=f"pipelines: {', '.join(p.name for p in triggered)}",
+            )
     elif triggered:
         pipeline = triggered[0]
     else:
@@ -78,8 +87,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         name = os.path.basename(path)
         key = trigger.prefix + name
         if not trigger.matches_key(key):
-            raise UsageError(f"{path}: pipeline {pipeline.name!r} only takes keys ending in "
-                             f"{', '.join(trigger.suffixes)}")
+            raise UsageError(
+                f"{path}: pipeline {pipeline.name!r} only takes keys ending in "
+                f"{', '.join(trigger.suffixes)}"
+            )
         with open(path, "rb") as fh:
             info = landing.upload(key, fh)
         with progress(f"running {pipeline.name} on {name}"):
@@ -113,8 +124,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
                     seen[uri] = info.etag
                     for r in app.handle(event_for(storage, info)):
                         if r.status != "duplicate":
-                            print(f"{r.status:<11} {r.pipeline or '-':<12} {r.run_id or '-'}  "
-                                  f"{r.message}", flush=True)
+                            print(
+                                f"{r.status:<11} {r.pipeline or '-':<12} {r.run_id or '-'}  "
+                                f"{r.message}",
+                                flush=True,
+                            )
             if args.once:
                 return 0
             time.sleep(args.interval)

@@ -31,14 +31,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     store = runs_from(args)
-    rows = list(itertools.islice(
-        store.summaries(pipeline=args.pipeline, status=args.status, model=args.model),
-        args.limit))
+    rows = list(
+        itertools.islice(
+            store.summaries(pipeline=args.pipeline, status=args.status, model=args.model),
+            args.limit,
+        )
+    )
     if args.json:
         print_json(rows)
     else:
-        print_table(rows, ["run_id", "pipeline", "status", "started_at", "seconds", "version",
-                           "error"])
+        print_table(
+            rows, ["run_id", "pipeline", "status", "started_at", "seconds", "version", "error"]
+        )
     return 0
 
 
@@ -50,25 +54,34 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     trigger = record.get("trigger") or {}
     print(f"run        {record['run_id']}  ({record['pipeline']}, model {record.get('model')})")
-    print(f"status     {record['status']}  attempt {record.get('attempt')}  "
-          f"{record.get('seconds')} s")
+    print(
+        f"status     {record['status']}  attempt {record.get('attempt')}  {record.get('seconds')} s"
+    )
     print(f"trigger    {trigger.get('uri') or trigger.get('pipeline')}")
-    print(f"           version {trigger.get('read_version') or trigger.get('version')}  "
-          f"sha256 {trigger.get('sha256')}")
+    print(
+        f"           version {trigger.get('read_version') or trigger.get('version')}  "
+        f"sha256 {trigger.get('sha256')}"
+    )
     for stage, info in record.get("stages", {}).items():
         print(f"stage      {stage:<9} {info.get('status'):<8} {info.get('seconds', '')}")
     for name, value in record.get("metrics", {}).items():
         print(f"metric     {name} = {value}")
     for check in record.get("checks", []):
         mark = "pass" if check["passed"] else ("FAIL" if check.get("blocking") else "warn")
-        print(f"check      {mark}  {check['name']}: observed {check['observed']} "
-              f"threshold {check['threshold']}")
+        print(
+            f"check      {mark}  {check['name']}: observed {check['observed']} "
+            f"threshold {check['threshold']}"
+        )
     for dep in record.get("deployments", []):
-        print(f"deployed   {dep['model']} v{dep.get('version')} {dep['status']} "
-              f"{dep.get('alias') or ''}")
+        print(
+            f"deployed   {dep['model']} v{dep.get('version')} {dep['status']} "
+            f"{dep.get('alias') or ''}"
+        )
     for rep in record.get("reports", []):
-        print(f"monitor    {rep['name']}: drifted={rep.get('drifted')} "
-              f"retrain_requested={rep.get('retrain_requested')}")
+        print(
+            f"monitor    {rep['name']}: drifted={rep.get('drifted')} "
+            f"retrain_requested={rep.get('retrain_requested')}"
+        )
     if record.get("error"):
         err = record["error"]
         print(f"error      {err['message']}")

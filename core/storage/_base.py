@@ -105,16 +105,18 @@ def check_key(key: str, *, root: str = "") -> str:
     if not isinstance(key, str) or not key:
         raise InvalidKey("empty object key", uri=root or None)
     if key.startswith("/"):
-        raise InvalidKey("absolute object key not allowed (keys are relative to the storage root)",
-                         uri=where)
+        raise InvalidKey(
+            "absolute object key not allowed (keys are relative to the storage root)", uri=where
+        )
     if "\\" in key:
         raise InvalidKey("backslash in object key not allowed", uri=where)
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
         raise InvalidKey("control character (NUL, newline, ...) in object key", uri=repr(where))
     for part in key.split("/")[:-1] if key.endswith("/") else key.split("/"):
         if part in (".", ".."):
-            raise InvalidKey(f"{part!r} segment in object key would escape the storage root",
-                             uri=where)
+            raise InvalidKey(
+                f"{part!r} segment in object key would escape the storage root", uri=where
+            )
         if part == "":
             raise InvalidKey("empty segment ('//') in object key", uri=where)
     return key

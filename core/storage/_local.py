@@ -128,7 +128,8 @@ class LocalStorage:
                 dirnames[:] = [d for d in dirnames if d != _LOCK_DIR]
             # prune folders that cannot hold a matching key
             dirnames[:] = [
-                d for d in dirnames
+                d
+                for d in dirnames
                 if (rel_dir + d + "/").startswith(prefix) or prefix.startswith(rel_dir + d + "/")
             ]
             for name in filenames:
@@ -203,8 +204,11 @@ class LocalStorage:
                 current = self.stat(key)
                 if current is None or current.etag != etag:
                     raise PreconditionFailed(
-                        "object changed since it was read (etag mismatch)" if current
-                        else "object no longer exists", uri=self.url(key))
+                        "object changed since it was read (etag mismatch)"
+                        if current
+                        else "object no longer exists",
+                        uri=self.url(key),
+                    )
                 os.replace(tmp, path)
                 return _info(key, path.stat())
         finally:

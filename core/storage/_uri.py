@@ -36,8 +36,11 @@ def parse_uri(uri: str) -> ParsedURI:
     if parts.scheme == "file":
         return ParsedURI("file", "", unquote(parts.netloc + parts.path))
     if not parts.netloc:
-        raise StorageError("storage URI has no bucket or container", uri=uri,
-                           hint=f"write it as {parts.scheme}://BUCKET/optional/prefix")
+        raise StorageError(
+            "storage URI has no bucket or container",
+            uri=uri,
+            hint=f"write it as {parts.scheme}://BUCKET/optional/prefix",
+        )
     return ParsedURI(parts.scheme, parts.netloc, unquote(parts.path).lstrip("/"))
 
 
@@ -61,8 +64,11 @@ def open_storage(uri: str) -> Storage:
     found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == scheme]
     if not found:
         extra = _EXTRAS.get(scheme)
-        hint = (f"install it with: pip install 'hookline[{extra}]'" if extra
-                else f"known schemes: {', '.join(sorted(storage_schemes()))}")
+        hint = (
+            f"install it with: pip install 'hookline[{extra}]'"
+            if extra
+            else f"known schemes: {', '.join(sorted(storage_schemes()))}"
+        )
         raise ConfigError(f"no storage back-end for {scheme}:// URIs ({uri})", hint=hint)
     try:
         backend = found[0].load()

@@ -4,7 +4,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from hookline import CheckResult, Dataset, Deployment, TrainedModel, hookimpl
 
 TOML = """
@@ -37,8 +36,13 @@ class TinyPlugin:
         self.calls.append("ingest")
         text = Path(source.path).read_text()
         rows = [line.split(",") for line in text.strip().splitlines()[1:]]
-        return Dataset(frame=rows, schema={"columns": ["x", "y"]}, profile={"rows": len(rows)},
-                       target="y", source=source)
+        return Dataset(
+            frame=rows,
+            schema={"columns": ["x", "y"]},
+            profile={"rows": len(rows)},
+            target="y",
+            source=source,
+        )
 
     @hookimpl
     def train(self, ctx, dataset):
@@ -48,9 +52,15 @@ class TinyPlugin:
         from sklearn.dummy import DummyRegressor
 
         est = DummyRegressor().fit([[0]] * len(dataset.frame), [float(r[1]) for r in dataset.frame])
-        return TrainedModel(estimator=est, task="regression", features={"x": {"dtype": "number"}},
-                            target="y", metrics={"r2": 0.5}, params={"strategy": "mean"},
-                            reference_profile={})
+        return TrainedModel(
+            estimator=est,
+            task="regression",
+            features={"x": {"dtype": "number"}},
+            target="y",
+            metrics={"r2": 0.5},
+            params={"strategy": "mean"},
+            reference_profile={},
+        )
 
     @hookimpl
     def validate(self, ctx, dataset, model):
@@ -58,8 +68,9 @@ class TinyPlugin:
 
     @hookimpl
     def deploy(self, ctx, model, checks):
-        mv = ctx.registry.register_estimator(ctx.model_name, model.estimator,
-                                             {"run_id": ctx.run_id, "metrics": model.metrics})
+        mv = ctx.registry.register_estimator(
+            ctx.model_name, model.estimator, {"run_id": ctx.run_id, "metrics": model.metrics}
+        )
         ctx.registry.move_alias(ctx.model_name, ctx.pipeline.alias, mv.version, run_id=ctx.run_id)
         return Deployment("registry", ctx.model_name, mv.version, ctx.pipeline.alias, "promoted")
 

@@ -7,14 +7,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from hookline.cli import main
 
-TINY = '''
+TINY = """
 from tests.core.conftest import TinyPlugin
 import os
 plugin = TinyPlugin(fail_in=os.environ.get("TINY_FAIL_IN"))
-'''
+"""
 
 
 @pytest.fixture
@@ -24,9 +23,11 @@ def tiny_installed(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (site / "tinyplug-0.1.dist-info").mkdir(parents=True)
     (site / "tinyplug.py").write_text(TINY)
     (site / "tinyplug-0.1.dist-info" / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: tinyplug\nVersion: 0.1\n")
+        "Metadata-Version: 2.1\nName: tinyplug\nVersion: 0.1\n"
+    )
     (site / "tinyplug-0.1.dist-info" / "entry_points.txt").write_text(
-        "[hookline]\ntiny = tinyplug:plugin\n")
+        "[hookline]\ntiny = tinyplug:plugin\n"
+    )
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
     monkeypatch.setenv("HOOKLINE_PLUGINS", "tiny")
@@ -34,7 +35,9 @@ def tiny_installed(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return project
 
 
-def test_run_then_list_runs_and_models(tiny_installed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_then_list_runs_and_models(
+    tiny_installed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["run", "data.csv"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("succeeded   train")
@@ -46,20 +49,24 @@ def test_run_then_list_runs_and_models(tiny_installed: Path, capsys: pytest.Capt
     assert "sha256" in shown and "check      pass  min_rows" in shown
     assert main(["models", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == [
-        {"name": "m", "versions": 1, "latest": 1, "aliases": {"production": 1}}]
-    assert (tiny_installed / "store" / "landing" / "train" / "data.csv").read_bytes() == \
-        (tiny_installed / "data.csv").read_bytes()
+        {"name": "m", "versions": 1, "latest": 1, "aliases": {"production": 1}}
+    ]
+    assert (tiny_installed / "store" / "landing" / "train" / "data.csv").read_bytes() == (
+        tiny_installed / "data.csv"
+    ).read_bytes()
 
 
-def test_run_exits_1_when_a_plugin_raises(tiny_installed: Path, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_exits_1_when_a_plugin_raises(
+    tiny_installed: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("TINY_FAIL_IN", "train")
     assert main(["run", "data.csv"]) == 1
     assert "plugin 'tiny' failed in hook 'train'" in capsys.readouterr().out
 
 
-def test_promote_and_rollback_are_one_command(tiny_installed: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_promote_and_rollback_are_one_command(
+    tiny_installed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tiny_installed / "data2.csv").write_text("x,y\n1,1\n")
     assert main(["run", "data.csv", "data2.csv"]) == 0
     assert main(["models", "rollback", "m", "--alias", "production"]) == 0
@@ -77,20 +84,29 @@ def test_promote_and_rollback_are_one_command(tiny_installed: Path,
     [
         (lambda p: (p / "hookline.toml").unlink(), ["runs"], "configuration file not found"),
         (lambda p: (p / "hookline.toml").write_text("[project\n"), ["runs"], "malformed TOML"),
-        (lambda p: (p / "hookline.toml").write_text(
-            (p / "hookline.toml").read_text() + "\n[plugins.nosuch]\nx = 1\n"),
-         ["run", "data.csv"], "unknown plugin 'nosuch'"),
-        (lambda p: (p / "hookline.toml").write_text(
-            (p / "hookline.toml").read_text().replace('"deploy"]', '"deplyo"]')),
-         ["runs"], "unknown stage 'deplyo' (did you mean 'deploy'?)"),
+        (
+            lambda p: (p / "hookline.toml").write_text(
+                (p / "hookline.toml").read_text() + "\n[plugins.nosuch]\nx = 1\n"
+            ),
+            ["run", "data.csv"],
+            "unknown plugin 'nosuch'",
+        ),
+        (
+            lambda p: (p / "hookline.toml").write_text(
+                (p / "hookline.toml").read_text().replace('"deploy"]', '"deplyo"]')
+            ),
+            ["runs"],
+            "unknown stage 'deplyo' (did you mean 'deploy'?)",
+        ),
         (lambda p: None, ["run", "missing.csv"], "data file not found: missing.csv"),
         (lambda p: None, ["run", "--pipeline", "nope", "data.csv"], "no pipeline 'nope'"),
         (lambda p: None, ["models", "promote", "m", "7"], "model 'm' has no version 7"),
         (lambda p: None, ["models", "promote", "../m", "1"], "invalid model name"),
     ],
 )
-def test_bad_input_exits_2_with_a_clear_message(tiny_installed: Path, setup, args: list[str],
-                                                message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_2_with_a_clear_message(
+    tiny_installed: Path, setup, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     setup(tiny_installed)
     code = main(args)
     err = capsys.readouterr().err
@@ -106,7 +122,9 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 2
 
 
-def test_watch_once_processes_new_uploads(tiny_installed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_watch_once_processes_new_uploads(
+    tiny_installed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     landing = tiny_installed / "store" / "landing" / "train"
     landing.mkdir(parents=True)
     (landing / "a.csv").write_text("x,y\n1,2\n")
@@ -117,3 +135,26 @@ def test_watch_once_processes_new_uploads(tiny_installed: Path, capsys: pytest.C
     assert main(["watch", "--once"]) == 0  # second pass: already done, prints nothing new
     assert "succeeded" not in capsys.readouterr().out
     _ = textwrap
+
+
+def test_retrain_reruns_the_latest_upload_and_closes_requests(
+    tiny_installed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hookline.storage import LocalStorage
+
+    assert main(["run", "data.csv"]) == 0
+    storage = LocalStorage(tiny_installed / "store")
+    storage.write(
+        "monitoring/m/retrain/r1.json",
+        json.dumps({"model": "m", "status": "open", "reason": "drift"}).encode(),
+    )
+    capsys.readouterr()
+    assert main(["retrain", "m"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("succeeded") and "closed 1 retrain request(s)" in out
+    request = json.loads(storage.read("monitoring/m/retrain/r1.json"))
+    assert request["status"] == "done" and request["outcome"] == "succeeded"
+    assert main(["models", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["versions"] == 2
+    assert main(["retrain", "nosuch"]) == 2
+    assert "no training pipeline for model 'nosuch'" in capsys.readouterr().err

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from hookline.config import load_config, parse_config
 from hookline.errors import ConfigError
 
 GOOD = {
-    "pipelines": {"train": {"model": "m", "stages": ["ingest", "train"],
-                            "trigger": {"prefix": "landing/"}}},
+    "pipelines": {
+        "train": {"model": "m", "stages": ["ingest", "train"], "trigger": {"prefix": "landing/"}}
+    },
 }
 
 
@@ -37,16 +37,34 @@ def test_a_good_file_loads_with_defaults() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (cfg(project__storge="x"), "[project.storge] unknown key 'storge' (did you mean 'storage'?)"),
-        (cfg(limits__max_upload_bytes="big"), "[limits.max_upload_bytes] expected an integer, got str"),
-        (cfg(pipelines__train__stages=["ingest", "trian"]), "unknown stage 'trian' (did you mean 'train'?)"),
+        (
+            cfg(project__storge="x"),
+            "[project.storge] unknown key 'storge' (did you mean 'storage'?)",
+        ),
+        (
+            cfg(limits__max_upload_bytes="big"),
+            "[limits.max_upload_bytes] expected an integer, got str",
+        ),
+        (
+            cfg(pipelines__train__stages=["ingest", "trian"]),
+            "unknown stage 'trian' (did you mean 'train'?)",
+        ),
         (cfg(pipelines__train__stages=["train", "ingest"]), "lifecycle order"),
         (cfg(pipelines__train__stages=["ingest", "deploy"]), "'deploy' needs 'train'"),
-        ({"pipelines": {"p": {"stages": ["ingest"], "trigger": {"prefix": "a/"}}}}, "[pipelines.p.model] missing required key"),
-        (cfg(pipelines__train__trigger={"prefix": "runs/"}), "overlaps hookline's own output prefix 'runs/'"),
+        (
+            {"pipelines": {"p": {"stages": ["ingest"], "trigger": {"prefix": "a/"}}}},
+            "[pipelines.p.model] missing required key",
+        ),
+        (
+            cfg(pipelines__train__trigger={"prefix": "runs/"}),
+            "overlaps hookline's own output prefix 'runs/'",
+        ),
         (cfg(pipelines__train__trigger={"prefix": ""}), "overlaps hookline's own output prefix"),
         (cfg(pipelines__train__trigger={"prefix": "../x/"}), "relative key prefix"),
-        (cfg(pipelines__train__trigger={"suffix": ".csv"}), "[pipelines.train.trigger.prefix] missing required key"),
+        (
+            cfg(pipelines__train__trigger={"suffix": ".csv"}),
+            "[pipelines.train.trigger.prefix] missing required key",
+        ),
         ({"pipelines": {}}, "at least one pipeline is required"),
         ({**cfg(), "pipeline": {}}, "unknown section [pipeline] (did you mean [pipelines]?)"),
         (cfg(runs__claim_timeout_seconds=True), "expected an integer, got bool"),

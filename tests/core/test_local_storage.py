@@ -6,13 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
-
 from hookline.errors import InvalidKey
 from hookline.storage import LocalStorage, check_key, open_storage
 
 
-@pytest.mark.parametrize("key", ["../etc/passwd", "a/../../b", "/abs", "a\x00b", "a\\b",
-                                 "a//b", "./a", "", "a/\nb"])
+@pytest.mark.parametrize(
+    "key", ["../etc/passwd", "a/../../b", "/abs", "a\x00b", "a\\b", "a//b", "./a", "", "a/\nb"]
+)
 def test_keys_that_could_escape_the_root_are_refused(tmp_path: Path, key: str) -> None:
     storage = LocalStorage(tmp_path)
     with pytest.raises(InvalidKey):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
-
 from hookline import hookimpl
 from hookline._manager import make_plugin_manager
 from hookline.errors import HookFailed, NoProvider, PluginLoadError, PluginValidationError
@@ -97,8 +95,9 @@ def test_trylast_builtin_loses_to_a_third_party_provider() -> None:
         def train(self, ctx, dataset):
             return "third-party"
 
-    pm = make_plugin_manager(plugins={"third": ThirdParty(), "builtin": Builtin()},
-                             entry_points_group=None)
+    pm = make_plugin_manager(
+        plugins={"third": ThirdParty(), "builtin": Builtin()}, entry_points_group=None
+    )
     assert pm.call_provider("train", ctx=None, dataset=None) == "third-party"
 
 
@@ -111,17 +110,21 @@ def broken_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     dist = pkg / "brokenplug-1.2.3.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: brokenplug\nVersion: 1.2.3\n")
-    (dist / "entry_points.txt").write_text(textwrap.dedent("""
+    (dist / "entry_points.txt").write_text(
+        textwrap.dedent("""
         [hookline-test]
         broken = brokenplug
         [hookline-test-ok]
         fine = hookline.hookspecs
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(pkg))
     return "hookline-test"
 
 
-def test_plugin_that_fails_to_import_is_named_with_its_distribution(broken_distribution: str) -> None:
+def test_plugin_that_fails_to_import_is_named_with_its_distribution(
+    broken_distribution: str,
+) -> None:
     with pytest.raises(PluginLoadError) as err:
         make_plugin_manager(entry_points_group=broken_distribution, pinned=None, disabled="")
     msg = str(err.value)
@@ -141,13 +144,13 @@ def test_pinning_an_unknown_plugin_lists_the_installed_ones(broken_distribution:
         make_plugin_manager(entry_points_group=broken_distribution, pinned="nope")
 
 
-def test_environment_pins_the_plugin_set(broken_distribution: str,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_pins_the_plugin_set(
+    broken_distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOOKLINE_PLUGINS", "fine")
     pm = make_plugin_manager(entry_points_group=broken_distribution + "-ok")
     assert set(pm.infos) == {"fine"}
     assert pm.infos["fine"].distribution == "brokenplug"
-
 
 
 def test_builtins_load_through_entry_points_with_their_distribution() -> None:

@@ -8,7 +8,6 @@ import pickle
 from pathlib import Path
 
 import pytest
-
 from hookline.errors import ModelIntegrityError, NotFound, PreconditionFailed, UsageError
 from hookline.registry import Registry
 from hookline.storage import LocalStorage
@@ -26,13 +25,16 @@ def registry(tmp_path: Path) -> Registry:
 
 
 def test_register_writes_artifacts_before_the_manifest(registry: Registry) -> None:
-    mv = registry.register_estimator("m", _estimator(), {"metrics": {"r2": 0.9}},
-                                     extra={"schema.json": b"{}"})
+    mv = registry.register_estimator(
+        "m", _estimator(), {"metrics": {"r2": 0.9}}, extra={"schema.json": b"{}"}
+    )
     keys = [i.key for i in registry.storage.list("registry/m/versions/000001/")]
-    assert keys == ["registry/m/versions/000001/_claim.json",
-                    "registry/m/versions/000001/manifest.json",
-                    "registry/m/versions/000001/model.skops",
-                    "registry/m/versions/000001/schema.json"]
+    assert keys == [
+        "registry/m/versions/000001/_claim.json",
+        "registry/m/versions/000001/manifest.json",
+        "registry/m/versions/000001/model.skops",
+        "registry/m/versions/000001/schema.json",
+    ]
     assert set(mv.artifacts) == {"model.skops", "schema.json"}
     est, loaded = registry.load_model("m", version=1)
     assert est.predict([[5]])[0] == 1.0 and loaded.metrics == {"r2": 0.9}
@@ -60,8 +62,12 @@ def test_alias_history_and_rollback(registry: Registry) -> None:
     history = registry.alias("m", "production").history
     assert [h["seq"] for h in history] == [1, 2, 3, 4, 5]
     assert [(h["action"], h["previous"], h["version"]) for h in history] == [
-        ("promote", None, 1), ("promote", 1, 2), ("promote", 2, 3),
-        ("rollback", 3, 2), ("rollback", 2, 1)]
+        ("promote", None, 1),
+        ("promote", 1, 2),
+        ("promote", 2, 3),
+        ("rollback", 3, 2),
+        ("rollback", 2, 1),
+    ]
     assert history[3]["by"] == "ops"
 
 
@@ -118,7 +124,10 @@ def test_eight_processes_register_and_promote_at_once(tmp_path: Path) -> None:
     for v in registry.versions("m"):  # every version complete and its bytes intact
         worker = v.manifest["worker"]
         assert results[worker] == v.version
-        assert registry.read_artifact("m", v.version, "model.bin") == f"model from worker {worker}".encode()
+        assert (
+            registry.read_artifact("m", v.version, "model.bin")
+            == f"model from worker {worker}".encode()
+        )
     history = registry.alias("m", "production").history
     assert [h["seq"] for h in history] == list(range(1, 9))  # no gaps, no lost move
     assert sorted(h["version"] for h in history) == list(range(1, 9))

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from hookline._manager import make_plugin_manager
 from hookline.cli._app import event_for
 from hookline.config import load_config
@@ -38,7 +37,10 @@ def test_a_run_trains_registers_and_records(project: Path) -> None:
     assert record["trigger"]["uri"] == event.uri
     import hashlib
 
-    assert record["trigger"]["sha256"] == hashlib.sha256((project / "data.csv").read_bytes()).hexdigest()
+    assert (
+        record["trigger"]["sha256"]
+        == hashlib.sha256((project / "data.csv").read_bytes()).hexdigest()
+    )
     assert record["config_hash"] == app.config.digest
     assert record["metrics"] == {"r2": 0.5}
     assert set(record["stages"]) == {"ingest", "train", "validate", "deploy"}
@@ -72,7 +74,10 @@ def test_plugin_exception_is_recorded_with_plugin_and_hook(project: Path) -> Non
     app = make_app(TinyPlugin(fail_in="train"))
     [result] = app.handle(upload(app, "landing/train/data.csv", b"x,y\n1,2\n"))
     assert result.status == "failed"
-    assert "plugin 'tiny' failed in hook 'train': ValueError: the data has no variance" in result.message
+    assert (
+        "plugin 'tiny' failed in hook 'train': ValueError: the data has no variance"
+        in result.message
+    )
     record = json.loads(app.storage.read(f"runs/{result.run_id}/record.json"))
     assert record["error"]["plugin"] == "tiny"
     assert record["error"]["hook"] == "train"
@@ -93,8 +98,13 @@ def test_failed_blocking_check_rejects_and_promotes_nothing(project: Path) -> No
 
 def test_events_for_own_outputs_and_unmatched_keys_are_ignored(project: Path) -> None:
     app = make_app()
-    for key in ("runs/x/record.json", "registry/m/versions/000001/manifest.json",
-                "monitoring/m/reports/r.json", "elsewhere/data.csv", "landing/train/notes.txt"):
+    for key in (
+        "runs/x/record.json",
+        "registry/m/versions/000001/manifest.json",
+        "monitoring/m/reports/r.json",
+        "elsewhere/data.csv",
+        "landing/train/notes.txt",
+    ):
         [result] = app.handle(upload(app, key, b"x"))
         assert result.status == "ignored", key
     assert not list(app.storage.list("runs/index/"))
