@@ -183,6 +183,7 @@ SERVING = {
     "max_body_bytes": Option(int, 1_000_000, "largest /predict body accepted"),
     "api_keys_env": Option(str, "HOOKLINE_API_KEYS", "environment variable with API keys"),
     "prediction_log": Option(dict, {}, "sample requests to storage for monitoring"),
+    "docs": Option(bool, True, "serve /docs and /openapi.json (they show the feature names)"),
 }
 UI = {
     "page_size": Option(int, 50, "runs per page"),
