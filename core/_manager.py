@@ -14,11 +14,11 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import pluggy
 from hookline import hookspecs
+from hookline._entrypoints import EntryPoint, entry_points
 from hookline._markers import PROJECT
 from hookline.errors import HookFailed, NoProvider, PluginLoadError, PluginValidationError
 
@@ -245,7 +245,7 @@ def make_plugin_manager(
     block = set(_names(disabled if disabled is not None else os.environ.get(ENV_DISABLED)) or ())
     if entry_points_group:
         found: dict[str, EntryPoint] = {}
-        for ep in entry_points(group=entry_points_group):
+        for ep in entry_points(entry_points_group):
             found.setdefault(ep.name, ep)
         if pin is not None:
             missing = [n for n in pin if n not in found and n not in (plugins or {})]
@@ -266,9 +266,7 @@ def make_plugin_manager(
 
 
 def _load_entry_point(pm: PluginManager, name: str, ep: EntryPoint) -> None:
-    dist = ep.dist
-    dist_name = dist.name if dist is not None else None
-    version = dist.version if dist is not None else None
+    dist_name, version = ep.dist_name, ep.dist_version
     label = f"{dist_name} {version}" if dist_name else None
     try:
         obj = ep.load()

@@ -7,7 +7,6 @@ objects (a pandas ``DataFrame``, a scikit-learn estimator) that the core never i
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
@@ -15,6 +14,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 from hookline.events import Event, StorageEvent
 
 if TYPE_CHECKING:
+    import logging
+
     from hookline.config import Config, PipelineConfig
     from hookline.registry import Registry
     from hookline.storage import Storage

@@ -17,8 +17,8 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import entry_points
 
+from hookline._entrypoints import entry_points
 from hookline.errors import HooklineError
 
 __all__ = ["build_parser", "main"]
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         except ModuleNotFoundError as exc:
             if exc.name != module:
                 raise
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in sorted(entry_points(ENTRY_POINT_GROUP), key=lambda e: e.name):
         try:
             ep.load().register(sub)
         except ImportError as exc:

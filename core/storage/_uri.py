@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from importlib.metadata import entry_points
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
+from hookline._entrypoints import entry_points
 from hookline.errors import ConfigError, StorageError
 from hookline.storage._base import Storage
 
@@ -46,7 +46,7 @@ def parse_uri(uri: str) -> ParsedURI:
 
 def storage_schemes() -> dict[str, str]:
     """The URI schemes that installed back-ends handle, with the object that implements each."""
-    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return {ep.name: ep.value for ep in entry_points(ENTRY_POINT_GROUP)}
 
 
 def open_storage(uri: str) -> Storage:
@@ -61,7 +61,7 @@ def open_storage(uri: str) -> Storage:
         from hookline.storage._local import LocalStorage
 
         return LocalStorage(uri)
-    found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == scheme]
+    found = [ep for ep in entry_points(ENTRY_POINT_GROUP) if ep.name == scheme]
     if not found:
         extra = _EXTRAS.get(scheme)
         hint = (
