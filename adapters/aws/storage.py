@@ -121,7 +121,7 @@ class S3Storage:
                     config = Config(
                         retries={
                             "mode": "standard",
-                            "max_attempts": int(self._options["max_attempts"]),
+                            "total_max_attempts": int(self._options["max_attempts"]),
                         },
                         connect_timeout=self._options["connect_timeout"],
                         read_timeout=self._options["read_timeout"],
@@ -150,7 +150,7 @@ class S3Storage:
         uri = self.url(key) if key is not None else self.uri
         if isinstance(exc, bex.ClientError):
             err = exc.response.get("Error", {})
-            code = str(err.get("Code", ""))
+            code = str(err.get("Code") or "")
             status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
             detail = f"S3 {code or status}: {err.get('Message') or exc}"
             if code == "NoSuchBucket":
@@ -185,6 +185,7 @@ class S3Storage:
             exc,
             bex.ConnectionError
             | bex.ResponseStreamingError
+            | bex.IncompleteReadError
             | bex.ReadTimeoutError
             | ConnectionError
             | TimeoutError,

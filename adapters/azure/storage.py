@@ -141,7 +141,8 @@ class AzureBlobStorage:
             )
         if isinstance(exc, aex.HttpResponseError):
             status = int(exc.status_code or 0)
-            code = str(getattr(exc, "error_code", None) or "")
+            raw_code = getattr(exc, "error_code", None) or ""
+            code = str(getattr(raw_code, "value", raw_code))  # StorageErrorCode is an enum
             detail = f"Azure {status} {code}".rstrip() + f": {(exc.reason or '').strip()}"
             if code == "ContainerNotFound":
                 return self._no_container()
