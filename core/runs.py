@@ -26,7 +26,7 @@ from hookline.events import Event, utc_now_iso
 from hookline.registry import _dump
 from hookline.storage import Storage
 
-__all__ = ["Claim", "RunStore", "summary_of"]
+__all__ = ["Claim", "RunPage", "RunStore", "summary_of"]
 
 PREFIX = "runs/"
 INDEX = "runs/index/"
@@ -44,6 +44,31 @@ class Claim:
     """``new``, ``restarted`` (a stale or released claim was taken over), ``done``
     (the run already has a final record) or ``in_progress`` (another invocation runs it)."""
     record: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunPage:
+    """One page of run summaries, newest first (see :meth:`RunStore.page`).
+
+    :param runs: the summaries on this page.
+    :param next_cursor: pass it as ``after`` to get the next page; ``None`` at the end.
+    :param scanned: how many index entries were looked at (read or skipped by key).
+    :param exhausted: ``True`` when the scan stopped at ``max_reads`` before the page was
+        full: a filter matches few runs, and the next page continues the scan.
+    """
+
+    runs: tuple[dict[str, Any], ...]
+    next_cursor: str | None
+    scanned: int = 0
+    exhausted: bool = False
+
+
+def _pipeline_of(run_id: str) -> str | None:
+    """The pipeline a run id names (``<pipeline>-<20 hex digits>``), or ``None``."""
+    pipeline, sep, digest = run_id.rpartition("-")
+    if sep and len(digest) == 20 and all(c in "0123456789abcdef" for c in digest):
+        return pipeline
+    return None
 
 
 def summary_of(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -178,3 +203,56 @@ class RunStore:
             if model and summary.get("model") != model:
                 continue
             yield summary
+
+    def page(self, limit: int, *, after: str | None = None, pipeline: str | None = None,
+             status: str | None = None, model: str | None = None,
+             started_after: str | None = None, started_before: str | None = None,
+             max_reads: int = 1000) -> RunPage:
+        """One page of run summaries, newest first, without reading every record.
+
+        Index keys order runs newest first and name the run (hence its pipeline) and its
+        start time, so the cursor, the pipeline filter and the time window are applied to
+        keys alone; only candidate entries are read, at most ``max_reads`` per call.
+
+        :param limit: the most summaries on the page.
+        :param after: the ``next_cursor`` of the previous page (an index entry name).
+        :param started_after: ISO 8601 time; only runs that started at or after it.
+        :param started_before: ISO 8601 time; only runs that started before it.
+        :param max_reads: the most index entries read for this page; a sparse filter may
+            return a short page whose ``next_cursor`` continues the scan.
+        :returns: a :class:`RunPage`.
+        """
+        low = f"{INDEX}{after}" if after else ""
+        if started_before:
+            low = max(low, f"{INDEX}{_INVERT - _epoch_ms(started_before) + 1:013d}")
+        high = f"{INDEX}{_INVERT - _epoch_ms(started_after):013d}~" if started_after else None
+        runs: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        scanned = reads = 0
+        last: str | None = None
+        for info in self.storage.list(INDEX):
+            if info.key <= low:
+                continue
+            if high is not None and info.key > high:
+                return RunPage(tuple(runs), None, scanned)
+            if len(runs) >= limit or reads >= max_reads:
+                return RunPage(tuple(runs), last, scanned, exhausted=len(runs) < limit)
+            scanned += 1
+            last = info.key[len(INDEX):]
+            run_id = last[14:].removesuffix(".json")
+            if run_id in seen:
+                continue
+            seen.add(run_id)
+            if pipeline and _pipeline_of(run_id) not in (None, pipeline):
+                continue
+            reads += 1
+            try:
+                summary = json.loads(self.storage.read(info.key))
+            except NotFound:
+                continue
+            if ((pipeline and summary.get("pipeline") != pipeline)
+                    or (status and summary.get("status") != status)
+                    or (model and summary.get("model") != model)):
+                continue
+            runs.append(summary)
+        return RunPage(tuple(runs), None, scanned)
