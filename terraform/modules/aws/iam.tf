@@ -60,10 +60,13 @@ data "aws_iam_policy_document" "pipeline" {
     resources = [local.bucket_arn]
   }
 
-  statement {
-    sid       = "OnFailureDestination"
-    actions   = ["sqs:SendMessage"]
-    resources = [for q in aws_sqs_queue.failures : q.arn]
+  dynamic "statement" {
+    for_each = aws_sqs_queue.failures
+    content {
+      sid       = "OnFailureDestination"
+      actions   = ["sqs:SendMessage"]
+      resources = [statement.value.arn]
+    }
   }
 
   # X-Ray has no resource-level permissions: these two actions only accept "*".
@@ -126,10 +129,13 @@ data "aws_iam_policy_document" "serving" {
     resources = [local.bucket_arn]
   }
 
-  statement {
-    sid       = "ReadApiKeys"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = compact([local.api_keys_secret_arn])
+  dynamic "statement" {
+    for_each = local.api_keys_secret_arn == null ? [] : [local.api_keys_secret_arn]
+    content {
+      sid       = "ReadApiKeys"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
   }
 
   statement {
