@@ -20,6 +20,7 @@ from hookline import CheckResult, Dataset, Deployment, MonitorReport, TrainedMod
 from hookline._manager import make_plugin_manager
 from hookline.cli._app import event_for
 from hookline.config import parse_config
+from hookline.errors import TransientError
 from hookline.events import utc_now_iso
 from hookline.plugins import reports
 from hookline.runner import Hookline, RunResult
@@ -56,6 +57,7 @@ class StandIn:
 
     def __init__(self) -> None:
         self.fail_train = False
+        self.transient = False
         self.stage_only = False
 
     @hookimpl
@@ -81,6 +83,8 @@ class StandIn:
 
     @hookimpl
     def train(self, ctx, dataset):
+        if self.transient:
+            raise TransientError("storage throttled: try again")
         if self.fail_train:
             raise ValueError("target column 'churned' has a single class: cannot fit")
         n = len(dataset.frame)
@@ -184,10 +188,12 @@ class StandIn:
 class Project:
     """A storage root with a runner over it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, plugins: dict[str, Any] | None = None) -> None:
         self.root = root
         self.plugin = StandIn()
-        config = parse_config({**CONFIG, "project": {"name": "dash", "storage": str(root)}})
+        config = parse_config(
+            {**CONFIG, "project": {"name": "dash", "storage": str(root)}, "plugins": plugins or {}}
+        )
         pm = make_plugin_manager(
             plugins={"stand-in": self.plugin, "reports": reports}, entry_points_group=None
         )
