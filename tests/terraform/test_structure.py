@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,12 +42,15 @@ def _example_module(example: str) -> dict[str, Any]:
 # --- handlers and bundles ----------------------------------------------------------------
 
 
-def _entry_file_exists(cloud: str, source: str) -> bool | None:
-    """True/False when functions/<cloud>/ exists, None when it does not exist yet."""
+def _entry_file(cloud: str, source: str) -> Path | None:
+    """The entry file in functions/<cloud>/, or None while it is not written yet.
+
+    A handler must name a file that exists there OR one listed in entrypoints.ENTRY_POINTS
+    (shared with `hookline package`), which every test below also checks.
+    """
     for rel in FUNCTION_DIRS[cloud]:
-        folder = REPO / rel
-        if folder.is_dir():
-            return (folder / source).is_file()
+        if (REPO / rel / source).is_file():
+            return REPO / rel / source
     return None
 
 
@@ -58,9 +62,7 @@ def test_lambda_handlers_name_the_bundles_entry_points(role: str) -> None:
     assert resolve(AWS, f"${{var.{role}_package}}") == expected.bundle
     module, _, attr = expected.entry.partition(".")
     assert expected.source == f"{module}.py" and attr
-    assert _entry_file_exists("aws", expected.source) in (True, None), (
-        f"{expected.entry} points at {expected.source}, which is missing from functions/"
-    )
+    assert _entry_file("aws", expected.source) or expected in ENTRY_POINTS["aws"].values()
 
 
 @pytest.mark.parametrize("role", ["pipeline", "serving"])
@@ -69,7 +71,7 @@ def test_gcp_entry_points_name_the_bundles_entry_points(role: str) -> None:
     expected = ENTRY_POINTS["gcp"][role]
     assert resolve(GCP, fn["build_config"][0]["entry_point"]) == expected.entry
     assert variables_of(GCP)["source_package"]["default"] == expected.bundle
-    assert _entry_file_exists("gcp", expected.source) in (True, None)
+    assert _entry_file("gcp", expected.source) or expected in ENTRY_POINTS["gcp"].values()
 
 
 def test_azure_apps_run_the_bundles_with_their_role() -> None:
@@ -81,13 +83,14 @@ def test_azure_apps_run_the_bundles_with_their_role() -> None:
             f"WEBSITE_RUN_FROM_PACKAGE = one(azurerm_storage_blob.{role}[*].url)" in settings[role]
         )
         assert variables_of(AZURE)[f"{role}_package"]["default"] == expected.bundle
-        assert _entry_file_exists("azure", expected.source) in (True, None)
     sub = blocks(AZURE, "resource", "azurerm_eventgrid_system_topic_event_subscription")["upload"]
     function_id = sub["azure_function_endpoint"][0]["function_id"]
     name = function_id.rsplit("/functions/", 1)[1]
     assert resolve(AZURE, name) == AZURE_FUNCTIONS["event_grid"]
     assert '"AzureWebJobs.${local.pipeline_timer_function}.Disabled"' in settings["pipeline"]
     assert locals_of(AZURE)["pipeline_timer_function"] == AZURE_FUNCTIONS["timer"]
+    app = _entry_file("azure", "function_app.py")
+    assert app is None or "HOOKLINE_ROLE" in app.read_text()
 
 
 @pytest.mark.parametrize("example", sorted(CLOUD_EXAMPLES))
