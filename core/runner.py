@@ -285,6 +285,7 @@ class Hookline:
             if stage == "ingest":
                 source = self._fetch(ctx, workdir)
                 if source is not None:
+                    ctx.sources.append(source)
                     record["trigger"].update(
                         sha256=source.sha256, size=source.size, read_version=source.version
                     )

@@ -189,6 +189,8 @@ class RunContext:
     :param config: the whole project configuration.
     :param log: a logger named after the run.
     :param notes: free-form, JSON-serialisable values a plugin wants in the run record.
+    :param sources: the objects this run read, filled in by the core when it fetches the
+        trigger (lineage for ``deploy``: URI, version and sha256 of the exact bytes).
     """
 
     run_id: str
@@ -199,6 +201,12 @@ class RunContext:
     config: Config
     log: logging.Logger
     notes: dict[str, Any] = field(default_factory=dict)
+    sources: list[Source] = field(default_factory=list)
+
+    @property
+    def source(self) -> Source | None:
+        """The triggering object once fetched (``None`` before ``ingest`` or on schedules)."""
+        return self.sources[0] if self.sources else None
 
     @property
     def model_name(self) -> str:

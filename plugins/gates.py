@@ -1,0 +1,426 @@
+"""The built-in ``validate``: data and model gates (entry point ``gates``).
+
+Data checks: minimum rows, schema against the production model's features, null ratios,
+declared ranges and categories, label balance, formula-like cells. Model checks: metric
+thresholds, beating the current ``production`` model on the *same* hold-out by a margin,
+prediction latency per row and the size of the serialised model. Every check blocks by
+default; names listed in ``warn_only`` are recorded but never block.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from hookline import hookimpl
+from hookline.config import Option
+from hookline.errors import HooklineError
+from hookline.plugins._common import clean, settings
+from hookline.types import CheckResult, Dataset, RunContext, TrainedModel
+
+NAME = "gates"
+
+CONFIG = {
+    "min_rows": Option(int, 20, "fewest rows a dataset may have"),
+    "max_null_ratio": Option(
+        float,
+        0.5,
+        "largest share of missing values in any column (0 for columns declared nullable = false)",
+    ),
+    "null_ratios": Option(dict, {}, "per-column overrides of max_null_ratio"),
+    "max_out_of_range_ratio": Option(
+        float, 0.0, "share of values allowed outside the declared min/max/categories"
+    ),
+    "min_class_ratio": Option(
+        float, 0.01, "smallest share any class may have (label balance; classification)"
+    ),
+    "min_metrics": Option(
+        dict, {}, "metric -> lowest acceptable hold-out value, e.g. { accuracy = 0.8 }"
+    ),
+    "max_metrics": Option(
+        dict, {}, "metric -> highest acceptable hold-out value, e.g. { rmse = 12.5 }"
+    ),
+    "must_beat_production": Option(
+        bool, True, "compare with the production model on the same hold-out rows"
+    ),
+    "margin": Option(
+        float, 0.0, "how much better than production the candidate must be (0: at least as good)"
+    ),
+    "compare_metric": Option(
+        str, "auto", "metric of that comparison; `auto`: f1 for classification, rmse for regression"
+    ),
+    "max_latency_ms_per_row": Option(
+        float,
+        10.0,
+        "prediction latency budget, milliseconds per row, measured on a batch of hold-out rows",
+    ),
+    "latency_rows": Option(int, 1000, "hold-out rows timed for the latency check"),
+    "max_model_bytes": Option(int, 100_000_000, "size budget of the serialised (skops) model"),
+    "warn_only": Option(
+        list,
+        ["formula_cells"],
+        "checks recorded but never blocking; a name or a prefix such as `metric`",
+    ),
+}
+
+
+@hookimpl(trylast=True)
+def validate(ctx: RunContext, dataset: Dataset, model: TrainedModel | None) -> list[CheckResult]:
+    """Run the data checks, and the model checks when the pipeline trained a model."""
+    cfg = settings(ctx, NAME, CONFIG)
+    checks = data_checks(ctx, dataset, model, cfg)
+    if model is not None:
+        checks += model_checks(ctx, model, cfg)
+    warn_only = [str(w) for w in cfg["warn_only"]]
+    out = []
+    for check in checks:
+        blocking = not any(check.name == w or check.name.startswith(w + ".") for w in warn_only)
+        out.append(
+            CheckResult(
+                check.name,
+                bool(check.passed),
+                clean(check.observed),
+                clean(check.threshold),
+                blocking,
+                check.kind,
+                check.message,
+            )
+        )
+    return out
+
+
+def _check(
+    name: str, passed: bool, observed: Any, threshold: Any, kind: str, message: str
+) -> CheckResult:
+    return CheckResult(
+        name,
+        passed,
+        observed,
+        threshold,
+        True,
+        kind,  # type: ignore[arg-type]
+        message,
+    )
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def data_checks(
+    ctx: RunContext, dataset: Dataset, model: TrainedModel | None, cfg: Mapping[str, Any]
+) -> list[CheckResult]:
+    frame = dataset.frame
+    rows = len(frame)
+    columns = dict((dataset.schema or {}).get("columns") or {})
+    checks = [
+        _check(
+            "min_rows",
+            rows >= cfg["min_rows"],
+            rows,
+            cfg["min_rows"],
+            "data",
+            f"{rows} rows"
+            + (
+                ""
+                if rows >= cfg["min_rows"]
+                else "; upload more rows or lower [plugins.gates] min_rows"
+            ),
+        )
+    ]
+    checks.append(_schema_check(ctx, frame, dataset.target))
+    checks.append(_null_check(frame, columns, cfg))
+    ranges = _range_check(frame, columns, cfg)
+    if ranges is not None:
+        checks.append(ranges)
+    target = dataset.target
+    task = model.task if model is not None else None
+    if target is not None and task == "classification" and target in frame.columns:
+        shares = frame[target].value_counts(normalize=True)
+        smallest = float(shares.min()) if len(shares) else 0.0
+        checks.append(
+            _check(
+                "label_balance",
+                smallest >= cfg["min_class_ratio"],
+                smallest,
+                cfg["min_class_ratio"],
+                "data",
+                f"rarest class {shares.idxmin()!r} is {smallest:.1%} of rows"
+                if len(shares)
+                else "no labels",
+            )
+        )
+    formulas = (dataset.profile or {}).get("formula_cells") or {}
+    if formulas:
+        total = sum(int(f.get("count", 0)) for f in formulas.values())
+        checks.append(
+            _check(
+                "formula_cells",
+                False,
+                total,
+                0,
+                "data",
+                f"formula-like cells in {', '.join(sorted(formulas))} (CSV "
+                "injection risk if exported to a spreadsheet)",
+            )
+        )
+    return checks
+
+
+def _schema_check(ctx: RunContext, frame: Any, target: str | None) -> CheckResult:
+    production = ctx.registry.resolve(ctx.model_name, "production")
+    features = dict((production.manifest.get("features") or {}) if production else {})
+    if not features:
+        return _check(
+            "schema",
+            True,
+            sorted(map(str, frame.columns)),
+            None,
+            "data",
+            "no production model yet: this file's columns set the schema",
+        )
+    present = set(frame.columns)
+    missing = sorted(c for c in features if c not in present)
+    added = sorted(c for c in present if c not in features and c != target)
+    message = (
+        f"missing feature(s) of production v{production.version}: {', '.join(missing)}"
+        if missing
+        else f"all {len(features)} features of production v{production.version} present"
+    )
+    if added:
+        message += f"; new column(s): {', '.join(added)}"
+    if missing:
+        message += (
+            "; a new model without them changes the prediction API (add 'schema' to "
+            "[plugins.gates] warn_only to allow it)"
+        )
+    return _check(
+        "schema",
+        not missing,
+        {"missing": missing, "added": added},
+        sorted(features),
+        "data",
+        message,
+    )
+
+
+def _null_check(frame: Any, columns: Mapping[str, Any], cfg: Mapping[str, Any]) -> CheckResult:
+    ratios = {str(k): float(v) for k, v in dict(frame.isna().mean()).items()} if len(frame) else {}
+    offenders = []
+    for name, ratio in ratios.items():
+        limit = float(cfg["null_ratios"].get(name, cfg["max_null_ratio"]))
+        if (columns.get(name) or {}).get("nullable") is False:
+            limit = 0.0
+        if ratio > limit:
+            offenders.append(f"{name} ({ratio:.1%} > {limit:.1%})")
+    worst = max(ratios, key=lambda n: ratios[n]) if ratios else None
+    observed = round(ratios[worst], 6) if worst else 0.0
+    message = (
+        (
+            "too many missing values: "
+            + ", ".join(offenders[:5])
+            + "; fill them, or raise [plugins.gates] max_null_ratio / null_ratios"
+        )
+        if offenders
+        else (f"most missing: {worst!r} ({observed:.1%})" if worst else "no columns")
+    )
+    return _check("null_ratio", not offenders, observed, cfg["max_null_ratio"], "data", message)
+
+
+def _range_check(
+    frame: Any, columns: Mapping[str, Any], cfg: Mapping[str, Any]
+) -> CheckResult | None:
+    declared = {
+        n: s
+        for n, s in columns.items()
+        if n in frame.columns and any(k in s for k in ("min", "max", "categories"))
+    }
+    if not declared:
+        return None
+    bad_total = 0
+    cells = 0
+    details = []
+    for name, spec in declared.items():
+        column = frame[name]
+        values = column.dropna()
+        cells += len(values)
+        bad = 0
+        if "categories" in spec:
+            bad += int((~values.astype("str").isin([str(c) for c in spec["categories"]])).sum())
+        if "min" in spec:
+            bad += int((values < spec["min"]).sum())
+        if "max" in spec:
+            bad += int((values > spec["max"]).sum())
+        if bad:
+            details.append(f"{name}: {bad}")
+        bad_total += bad
+    ratio = bad_total / cells if cells else 0.0
+    limit = cfg["max_out_of_range_ratio"]
+    message = (
+        "values outside the declared ranges/categories: " + ", ".join(details)
+        if details
+        else f"all values of {len(declared)} declared column(s) in range"
+    )
+    return _check("ranges", ratio <= limit, ratio, limit, "data", message)
+
+
+# --- model --------------------------------------------------------------------------------
+
+
+def model_checks(ctx: RunContext, model: TrainedModel, cfg: Mapping[str, Any]) -> list[CheckResult]:
+    checks = []
+    for name, low in cfg["min_metrics"].items():
+        value = model.metrics.get(name)
+        checks.append(
+            _check(
+                f"metric.{name}",
+                value is not None and value >= low,
+                value,
+                low,
+                "model",
+                f"{name} must be at least {low}"
+                if value is not None
+                else f"metric {name!r} was not computed",
+            )
+        )
+    for name, high in cfg["max_metrics"].items():
+        value = model.metrics.get(name)
+        checks.append(
+            _check(
+                f"metric.{name}",
+                value is not None and value <= high,
+                value,
+                high,
+                "model",
+                f"{name} must be at most {high}"
+                if value is not None
+                else f"metric {name!r} was not computed",
+            )
+        )
+    if cfg["must_beat_production"]:
+        checks.append(_beats_production(ctx, model, cfg))
+    holdout = model.holdout
+    if holdout is not None and len(holdout[0]):
+        checks.append(_latency(model, holdout[0], cfg))
+    from hookline.plugins._artifact import model_bytes
+
+    try:
+        size = len(model_bytes(model.estimator))
+        checks.append(
+            _check(
+                "model_size",
+                size <= cfg["max_model_bytes"],
+                size,
+                cfg["max_model_bytes"],
+                "model",
+                f"serialised model is {size:,} bytes",
+            )
+        )
+    except Exception as exc:
+        checks.append(
+            _check(
+                "model_size",
+                False,
+                None,
+                cfg["max_model_bytes"],
+                "model",
+                f"the model cannot be saved with skops: {exc}",
+            )
+        )
+    return checks
+
+
+def _beats_production(ctx: RunContext, model: TrainedModel, cfg: Mapping[str, Any]) -> CheckResult:
+    from hookline.plugins._stats import LOWER_IS_BETTER, compare_metric, metrics_for
+
+    metric = compare_metric(model.task, cfg["compare_metric"])
+    name, margin = "beats_production", float(cfg["margin"])
+    production = ctx.registry.resolve(ctx.model_name, "production")
+    if production is None:
+        return _check(
+            name,
+            True,
+            model.metrics.get(metric),
+            None,
+            "model",
+            "no production model yet: this one becomes the first",
+        )
+    if model.holdout is None:
+        return _check(
+            name,
+            False,
+            None,
+            None,
+            "model",
+            "the trainer kept no hold-out, so the models cannot be compared",
+        )
+    X, y = model.holdout
+    where = f"production v{production.version}"
+    try:
+        prod_estimator, _ = ctx.registry.load_model(ctx.model_name, version=production.version)
+        prod_task = production.manifest.get("task", model.task)
+        if prod_task != model.task:
+            return _check(
+                name,
+                False,
+                None,
+                None,
+                "model",
+                f"{where} is a {prod_task} model, this one does {model.task}",
+            )
+        prod = metrics_for(model.task, prod_estimator, X, y)
+    except HooklineError as exc:
+        return _check(name, False, None, None, "model", f"cannot load {where}: {exc}")
+    except Exception as exc:
+        return _check(
+            name,
+            False,
+            None,
+            None,
+            "model",
+            f"{where} cannot score this hold-out ({type(exc).__name__}: {exc}); "
+            "add 'beats_production' to [plugins.gates] warn_only to promote anyway",
+        )
+    new = metrics_for(model.task, model.estimator, X, y)
+    if metric not in new or metric not in prod:
+        return _check(
+            name,
+            False,
+            None,
+            None,
+            "model",
+            f"metric {metric!r} is not defined on this hold-out; set "
+            "[plugins.gates] compare_metric",
+        )
+    lower = metric in LOWER_IS_BETTER
+    threshold = prod[metric] - margin if lower else prod[metric] + margin
+    passed = new[metric] <= threshold + 1e-12 if lower else new[metric] >= threshold - 1e-12
+    return _check(
+        name,
+        passed,
+        new[metric],
+        threshold,
+        "model",
+        f"{metric} {new[metric]:.4g} vs {where} {prod[metric]:.4g} on the same "
+        f"{len(y)} hold-out rows (margin {margin:g})",
+    )
+
+
+def _latency(model: TrainedModel, X: Any, cfg: Mapping[str, Any]) -> CheckResult:
+    rows = X.iloc[: max(1, cfg["latency_rows"])]
+    model.estimator.predict(rows.iloc[:1])  # warm-up
+    timings = []
+    for _ in range(3):  # the best of three: a busy machine should not reject a fast model
+        started = time.perf_counter()
+        model.estimator.predict(rows)
+        timings.append(time.perf_counter() - started)
+    per_row = min(timings) * 1000 / len(rows)
+    budget = cfg["max_latency_ms_per_row"]
+    return _check(
+        "latency",
+        per_row <= budget,
+        round(per_row, 6),
+        budget,
+        "model",
+        f"{per_row:.4f} ms per row over a batch of {len(rows)} rows (best of 3)",
+    )

@@ -1,0 +1,214 @@
+"""The built-in ``deploy``: register the model and move its alias (entry point ``registry``).
+
+A version is written with everything needed to trust and use it later: the skops model,
+``schema.json`` (the columns the next upload is held to), ``reference_profile.json`` (the
+drift baseline), metrics, feature schema, task, target, library versions and lineage
+back to the exact uploaded bytes. Then the pipeline's alias (``production`` by default)
+moves to it; with ``require_approval = true``, ``staging`` moves instead and a person
+promotes it with ``hookline models approve NAME VERSION``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from hookline import hookimpl
+from hookline.config import Option
+from hookline.errors import AlreadyExists, NotFound, PreconditionFailed
+from hookline.events import utc_now_iso
+from hookline.plugins._common import clean, settings
+from hookline.types import CheckResult, Deployment, RunContext, TrainedModel
+
+NAME = "registry"
+
+CONFIG = {
+    "require_approval": Option(
+        bool,
+        False,
+        "move `staging` instead of the pipeline's alias; "
+        "`hookline models approve NAME VERSION` promotes",
+    ),
+    "trusted_types": Option(
+        list,
+        [],
+        "extra fully qualified type names a model may contain "
+        "when loaded (beyond sklearn, numpy and scipy); read by the core",
+    ),
+    "close_retrain_requests": Option(
+        bool, True, "mark open retrain requests of the model done when a new version is promoted"
+    ),
+}
+
+_RETRAIN_PREFIX = "monitoring/{model}/retrain/"
+
+
+@hookimpl(trylast=True)
+def deploy(
+    ctx: RunContext, model: TrainedModel, checks: Sequence[CheckResult]
+) -> Deployment | None:
+    """Register ``model`` as a new version and move the alias."""
+    cfg = settings(ctx, NAME, CONFIG)
+    from hookline.plugins._artifact import model_bytes
+
+    name = ctx.model_name
+    existing = _version_of_run(ctx)
+    if existing is None:
+        version = ctx.registry.register(
+            name,
+            {"model.skops": model_bytes(model.estimator), **_extra(model)},
+            {**_metadata(ctx, model, checks), "format": "skops"},
+        )
+    else:  # a restarted run already registered it: do not register twice
+        version = existing
+    alias = "staging" if cfg["require_approval"] else ctx.pipeline.alias
+    passed = sum(1 for c in checks if c.passed)
+    ctx.registry.move_alias(
+        name,
+        alias,
+        version.version,
+        action="promote",
+        run_id=ctx.run_id,
+        reason=f"run {ctx.run_id}: {passed}/{len(checks)} checks passed",
+    )
+    status = "staged" if cfg["require_approval"] else "promoted"
+    closed: list[str] = []
+    if status == "promoted" and alias == "production" and cfg["close_retrain_requests"]:
+        closed = _close_retrain_requests(ctx, version.version)
+    artifact = version.artifacts.get("model.skops", {})
+    return Deployment(
+        target="registry",
+        model=name,
+        version=version.version,
+        alias=alias,
+        status=status,
+        uri=ctx.storage.url(f"registry/{name}/versions/{version.version:06d}/model.skops"),
+        details={
+            "sha256": artifact.get("sha256"),
+            "size": artifact.get("size"),
+            "closed_retrain_requests": closed,
+            **(
+                {"approve_with": f"hookline models approve {name} {version.version}"}
+                if status == "staged"
+                else {}
+            ),
+        },
+    )
+
+
+def _extra(model: TrainedModel) -> dict[str, bytes]:
+    target = (model.reference_profile or {}).get("target") or {}
+    columns = dict(model.features)
+    if model.target:
+        columns[model.target] = {k: v for k, v in target.items() if k in ("dtype", "nullable")} or {
+            "dtype": "string"
+        }
+    schema = {"columns": columns, "target": model.target, "task": model.task}
+    return {
+        "schema.json": _json(schema),
+        "reference_profile.json": _json(model.reference_profile),
+    }
+
+
+def _metadata(
+    ctx: RunContext, model: TrainedModel, checks: Sequence[CheckResult]
+) -> dict[str, Any]:
+    event = ctx.storage_event
+    source = ctx.source
+    lineage = {
+        "trigger_uri": source.uri if source else (event.uri if event else None),
+        "trigger_version": (source.version if source else None)
+        or (event.version if event else None),
+        "sha256": source.sha256 if source else None,
+        "size": source.size if source else None,
+        "run_id": ctx.run_id,
+        "config_hash": ctx.config.digest,
+        "pipeline": ctx.pipeline.name,
+    }
+    return clean(
+        {
+            "run_id": ctx.run_id,
+            "pipeline": ctx.pipeline.name,
+            "task": model.task,
+            "target": model.target,
+            "flavor": model.flavor,
+            "metrics": dict(model.metrics),
+            "params": dict(model.params),
+            "features": dict(model.features),
+            "lineage": lineage,
+            "libraries": _library_versions(),
+            "checks": [
+                {
+                    "name": c.name,
+                    "passed": c.passed,
+                    "observed": c.observed,
+                    "threshold": c.threshold,
+                    "blocking": c.blocking,
+                }
+                for c in checks
+            ],
+        }
+    )
+
+
+def _library_versions() -> dict[str, str]:
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for name in ("hookline", "scikit-learn", "skops", "numpy", "scipy", "pandas"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def _version_of_run(ctx: RunContext) -> Any:
+    """The version this run registered in an earlier attempt, if any (newest few only)."""
+    prefix = f"registry/{ctx.model_name}/versions/"
+    numbers = sorted(
+        {
+            int(i.key[len(prefix) :].split("/", 1)[0])
+            for i in ctx.storage.list(prefix)
+            if i.key[len(prefix) :].split("/", 1)[0].isdigit()
+        }
+    )
+    for number in reversed(numbers[-5:]):
+        try:
+            mv = ctx.registry.get(ctx.model_name, number)
+        except NotFound:
+            continue
+        if mv.manifest.get("run_id") == ctx.run_id:
+            return mv
+    return None
+
+
+def _close_retrain_requests(ctx: RunContext, version: int) -> list[str]:
+    """Mark the model's open retrain requests done: this promotion answers them."""
+    closed = []
+    prefix = _RETRAIN_PREFIX.format(model=ctx.model_name)
+    for info in ctx.storage.list(prefix):
+        if not info.key.endswith(".json"):
+            continue
+        try:
+            raw, current = ctx.storage.read_with_info(info.key)
+            request = json.loads(raw)
+        except (NotFound, ValueError):
+            continue
+        if request.get("status") != "open":
+            continue
+        request.update(
+            status="done", done_at=utc_now_iso(), done_by_run=ctx.run_id, version=version
+        )
+        try:
+            ctx.storage.replace(info.key, _json(request), current.etag)
+            closed.append(ctx.storage.url(info.key))
+        except (PreconditionFailed, AlreadyExists, NotFound):
+            continue  # someone else answered it first
+    return closed
+
+
+def _json(doc: Any) -> bytes:
+    return json.dumps(clean(doc), indent=2, sort_keys=True).encode()
