@@ -211,7 +211,8 @@ class Trigger:
     def matches_key(self, key: str) -> bool:
         if not key.startswith(self.prefix):
             return False
-        return not self.suffixes or key.lower().endswith(tuple(s.lower() for s in self.suffixes))
+        # Case-sensitive, like the clouds' own trigger filters (S3, Event Grid).
+        return not self.suffixes or key.endswith(self.suffixes)
 
 
 @dataclass(frozen=True, slots=True)
