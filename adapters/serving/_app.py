@@ -14,7 +14,6 @@ version's feature schema (:mod:`._openapi`).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -23,15 +22,21 @@ from typing import Any
 
 from fastapi import FastAPI
 from hookline.adapters.serving._auth import ApiKeys, AuthFailure, keys_from_env
+from hookline.adapters.serving._http import (
+    Reject,
+    error,
+    json_response,
+    parse_records,
+    proba_flag,
+    too_large,
+)
 from hookline.adapters.serving._loader import ModelBundle, ModelHolder, ModelUnavailable
 from hookline.adapters.serving._openapi import install_openapi
 from hookline.adapters.serving._predlog import PredictionLog
-from hookline.adapters.serving._schema import RecordError, errors_of
 from hookline.adapters.serving._settings import ServingSettings
 from hookline.config import Config, load_config
 from hookline.registry import Registry
 from hookline.storage import Storage, open_storage
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -43,142 +48,6 @@ log = logging.getLogger("hookline.serving")
 THREADPOOL_ROWS = 64
 """Batches larger than this are scored in a worker thread, so a server's event loop keeps
 answering /health meanwhile; a single row is scored inline (cheaper than a thread hop)."""
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off", "")
-
-
-class _Reject(Exception):
-    """An early answer from the request path."""
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
-
-def _json(
-    status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
-) -> Response:
-    try:
-        data = json.dumps(body, separators=(",", ":"), allow_nan=False)
-    except ValueError:  # NaN or infinity in a prediction: JSON has no such numbers
-        data = json.dumps(_nan_to_none(body), separators=(",", ":"))
-    return Response(data, status, headers, media_type="application/json")
-
-
-def _nan_to_none(value: Any) -> Any:
-    if (isinstance(value, float) and value != value) or value in (float("inf"), float("-inf")):
-        return None
-    if isinstance(value, dict):
-        return {k: _nan_to_none(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_nan_to_none(v) for v in value]
-    return value
-
-
-def _error(
-    status: int, detail: str, hint: str | None = None, headers: Mapping[str, str] | None = None
-) -> Response:
-    body: dict[str, Any] = {"detail": detail}
-    if hint:
-        body["hint"] = hint
-    return _json(status, body, headers)
-
-
-def _invalid(errors: list[RecordError]) -> Response:
-    shown = errors[:50]
-    message = "; ".join(e.sentence() for e in shown[:5])
-    if len(errors) > 5:
-        message += f"; and {len(errors) - 5} more"
-    return _json(422, {"detail": [e.to_dict() for e in shown], "message": message})
-
-
-def _no_nan(constant: str) -> Any:
-    raise ValueError(f"{constant} is not a JSON number")
-
-
-def _parse_records(
-    body: bytes, bundle: ModelBundle, max_batch: int
-) -> tuple[list[Any], bool | None, bool]:
-    """Parse and validate a /predict body.
-
-    :returns: (validated records, the body's ``proba`` flag or ``None``, whether the body
-        was a batch).
-    :raises _Reject: malformed JSON, a body of the wrong shape, invalid records (422), or a
-        batch over the limit (413).
-    """
-    try:
-        doc = json.loads(body, parse_constant=_no_nan)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _Reject(
-            _invalid([RecordError(("body",), f"malformed JSON: {exc}", "json_invalid")])
-        ) from None
-    proba: bool | None = None
-    if (
-        isinstance(doc, dict)
-        and "records" in doc
-        and set(doc) <= {"records", "proba"}
-        and "records" not in bundle.schema.names
-    ):
-        if "proba" in doc:
-            if not isinstance(doc["proba"], bool):
-                raise _Reject(
-                    _invalid(
-                        [
-                            RecordError(
-                                ("body", "proba"), "Input should be true or false", "bool_type"
-                            )
-                        ]
-                    )
-                )
-            proba = doc["proba"]
-        doc = doc["records"]
-        if not isinstance(doc, list):
-            raise _Reject(
-                _invalid(
-                    [
-                        RecordError(
-                            ("body", "records"), "Input should be a list of records", "list_type"
-                        )
-                    ]
-                )
-            )
-    batch = isinstance(doc, list)
-    if batch:
-        if len(doc) > max_batch:
-            raise _Reject(
-                _error(
-                    413,
-                    f"batch of {len(doc)} records is over the limit of {max_batch} records "
-                    "per request (serving.max_batch)",
-                    hint="split the batch into several requests",
-                )
-            )
-        if not doc:
-            raise _Reject(
-                _invalid([RecordError(("body",), "the batch holds no record", "too_short")])
-            )
-        try:
-            records = bundle.batch_adapter.validate_python(doc)
-        except ValidationError as exc:
-            raise _Reject(_invalid(errors_of(exc, ("body",)))) from None
-    elif isinstance(doc, dict):
-        try:
-            records = [bundle.record_model.model_validate(doc)]
-        except ValidationError as exc:
-            raise _Reject(_invalid(errors_of(exc, ("body",)))) from None
-    else:
-        raise _Reject(
-            _invalid(
-                [
-                    RecordError(
-                        ("body",),
-                        "expected a record (JSON object), a list of records, or "
-                        '{"records": [...], "proba": true}',
-                        "model_type",
-                    )
-                ]
-            )
-        )
-    return records, proba, batch
 
 
 def create_app(
@@ -258,8 +127,8 @@ def create_app(
             try:
                 bundle = await run_in_threadpool(holder.load)
             except ModelUnavailable as exc:
-                raise _Reject(
-                    _error(
+                raise Reject(
+                    error(
                         503,
                         exc.message,
                         exc.hint,
@@ -273,18 +142,18 @@ def create_app(
             keys.check(request.headers)
         except AuthFailure as exc:
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-            raise _Reject(_error(exc.status, exc.message, exc.hint, headers)) from None
+            raise Reject(error(exc.status, exc.message, exc.hint, headers)) from None
 
     async def read_body(request: Request) -> bytes:
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_body:
-            raise _Reject(_too_large(int(declared), max_body))
+            raise Reject(too_large(int(declared), max_body))
         chunks = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > max_body:
-                raise _Reject(_too_large(size, max_body))
+                raise Reject(too_large(size, max_body))
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -300,8 +169,8 @@ def create_app(
             authorise(request)
             bundle = await current_bundle()
             body = await read_body(request)
-            records, body_proba, _ = _parse_records(body, bundle, max_batch)
-            proba = _proba_flag(request.query_params.get("proba"), body_proba, bundle)
+            records, body_proba, _ = parse_records(body, bundle, max_batch)
+            proba = proba_flag(request.query_params.get("proba"), body_proba, bundle)
             rows = bundle.rows(records)
             try:
                 if len(rows) > THREADPOOL_ROWS:
@@ -311,14 +180,14 @@ def create_app(
                 else:
                     predictions, probabilities = bundle.predict(rows, proba)
             except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
-                raise _Reject(
-                    _error(
+                raise Reject(
+                    error(
                         422,
                         f"model {bundle.name!r} version {bundle.version} could not score "
                         f"this input: {type(exc).__name__}: {exc}",
                     )
                 ) from None
-        except _Reject as reject:
+        except Reject as reject:
             if bundle is not None:
                 reject.response.headers["X-Hookline-Model-Version"] = bundle.version_header
             return reject.response
@@ -339,7 +208,7 @@ def create_app(
                 predictions,
                 request.headers.get("x-request-id") or uuid.uuid4().hex,
             )
-        return _json(200, out, {"X-Hookline-Model-Version": bundle.version_header})
+        return json_response(200, out, {"X-Hookline-Model-Version": bundle.version_header})
 
     @app.get(
         "/model",
@@ -350,10 +219,10 @@ def create_app(
         try:
             authorise(request)
             bundle = await current_bundle()
-        except _Reject as reject:
+        except Reject as reject:
             return reject.response
         m = bundle.manifest
-        return _json(
+        return json_response(
             200,
             {
                 "model": bundle.name,
@@ -388,11 +257,11 @@ def create_app(
                 reason = exc.message
         status = holder.status()
         if bundle is None:
-            return _json(
+            return json_response(
                 503,
                 {"status": "unavailable", "live": True, "ready": False, "detail": reason, **status},
             )
-        return _json(
+        return json_response(
             200,
             {"status": "ok", "live": True, "ready": True, **status},
             {"X-Hookline-Model-Version": bundle.version_header},
@@ -407,47 +276,6 @@ def _load_quietly(holder: ModelHolder) -> None:
         holder.load()
     except Exception as exc:
         log.info("model not loaded at start-up: %s", exc)
-
-
-def _too_large(size: int, limit: int) -> Response:
-    return _error(
-        413,
-        f"request body of {size} bytes is over the limit of {limit} bytes (serving.max_body_bytes)",
-        hint="send fewer records per request, or raise serving.max_body_bytes",
-    )
-
-
-def _proba_flag(query: str | None, body: bool | None, bundle: ModelBundle) -> bool:
-    proba = bool(body)
-    if query is not None:
-        value = query.strip().lower()
-        if value in _TRUE:
-            proba = True
-        elif value not in _FALSE:
-            raise _Reject(
-                _invalid(
-                    [
-                        RecordError(
-                            ("query", "proba"), "Input should be true or false", "bool_parsing"
-                        )
-                    ]
-                )
-            )
-    if proba and (bundle.classes is None or not hasattr(bundle.model, "predict_proba")):
-        raise _Reject(
-            _invalid(
-                [
-                    RecordError(
-                        ("query", "proba"),
-                        f"probabilities are only available for classifiers; model "
-                        f"{bundle.name!r} version {bundle.version} is a "
-                        f"{bundle.task} model",
-                        "proba_unavailable",
-                    )
-                ]
-            )
-        )
-    return proba
 
 
 def _doc(description: str, example: Mapping[str, Any] | None = None) -> dict[str, Any]:
