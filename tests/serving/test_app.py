@@ -55,8 +55,12 @@ def test_nothing_promoted_answers_503_saying_so(project: Project) -> None:
 def test_one_record(client: TestClient) -> None:
     r = client.post("/predict", json=RECORD)
     assert r.status_code == 200, r.text
-    assert r.json() == {"model": "churn", "version": 1, "alias": "production",
-                        "predictions": expected([RECORD])}
+    assert r.json() == {
+        "model": "churn",
+        "version": 1,
+        "alias": "production",
+        "predictions": expected([RECORD]),
+    }
     assert r.headers["x-hookline-model-version"] == "1"
 
 
@@ -73,8 +77,9 @@ def test_nullable_features_may_be_null_or_left_out(client: TestClient) -> None:
     rec = {k: v for k, v in RECORD.items() if k not in ("income", "signup channel")}
     r = client.post("/predict", json=[rec, {**RECORD, "income": None, "signup channel": None}])
     assert r.status_code == 200, r.text
-    assert r.json()["predictions"] == expected([rec, {**rec, "income": None,
-                                                      "signup channel": None}])
+    assert r.json()["predictions"] == expected(
+        [rec, {**rec, "income": None, "signup channel": None}]
+    )
 
 
 @pytest.mark.parametrize("how", ["query", "body"])
@@ -90,7 +95,8 @@ def test_probabilities_when_asked(client: TestClient, how: str) -> None:
 
     want = fitted().predict_proba(pd.DataFrame([RECORD] * 2)).tolist()
     assert [p for row in body["probabilities"] for p in row] == pytest.approx(
-        [p for row in want for p in row])
+        [p for row in want for p in row]
+    )
     assert body["predictions"] == expected([RECORD, RECORD])
 
 
@@ -115,14 +121,17 @@ def test_regressor_predicts_and_refuses_probabilities(project: Project) -> None:
 
 CASES = [
     ("unknown field", {**RECORD, "colour": "red"}, ["body", "colour"], "extra_forbidden"),
-    ("missing field", {k: v for k, v in RECORD.items() if k != "age"}, ["body", "age"],
-     "missing"),
+    ("missing field", {k: v for k, v in RECORD.items() if k != "age"}, ["body", "age"], "missing"),
     ("string for a number", {**RECORD, "income": "52"}, ["body", "income"], "float_type"),
     ("float for an integer", {**RECORD, "age": 31.5}, ["body", "age"], "int_type"),
     ("bool for an integer", {**RECORD, "age": True}, ["body", "age"], "int_type"),
     ("number for a boolean", {**RECORD, "active": 1}, ["body", "active"], "bool_type"),
-    ("number for a string", {**RECORD, "signup channel": 3}, ["body", "signup channel"],
-     "string_type"),
+    (
+        "number for a string",
+        {**RECORD, "signup channel": 3},
+        ["body", "signup channel"],
+        "string_type",
+    ),
     ("unseen category", {**RECORD, "plan": "gold"}, ["body", "plan"], "literal_error"),
     ("null for a required field", {**RECORD, "plan": None}, ["body", "plan"], "literal_error"),
     ("integer out of int64", {**RECORD, "age": 2**70}, ["body", "age"], "less_than_equal"),
@@ -130,8 +139,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("case", "record", "loc", "kind"), CASES, ids=[c[0] for c in CASES])
-def test_invalid_record_gets_422_naming_the_field(client: TestClient, case: str, record: dict,
-                                                  loc: list, kind: str) -> None:
+def test_invalid_record_gets_422_naming_the_field(
+    client: TestClient, case: str, record: dict, loc: list, kind: str
+) -> None:
     r = client.post("/predict", json=record)
     assert r.status_code == 422, r.text
     errors = r.json()["detail"]
@@ -155,14 +165,17 @@ def test_values_are_not_echoed_in_errors(client: TestClient) -> None:
     assert "secret-value-123" not in r.text
 
 
-@pytest.mark.parametrize(("body", "fragment"), [
-    (b"{not json", "malformed JSON"),
-    (b'{"age": NaN}', "malformed JSON"),
-    (b"42", "expected a record"),
-    (b"[]", "no record"),
-    (b'{"records": {"age": 1}}', "list of records"),
-    (b'{"records": [], "proba": "yes"}', "true or false"),
-])
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b"{not json", "malformed JSON"),
+        (b'{"age": NaN}', "malformed JSON"),
+        (b"42", "expected a record"),
+        (b"[]", "no record"),
+        (b'{"records": {"age": 1}}', "list of records"),
+        (b'{"records": [], "proba": "yes"}', "true or false"),
+    ],
+)
 def test_malformed_bodies_get_422(client: TestClient, body: bytes, fragment: str) -> None:
     r = client.post("/predict", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 422, r.text
@@ -217,8 +230,12 @@ def test_model_metadata(client: TestClient) -> None:
     assert body["lineage"]["source"] == "s3://b/landing/train/x.csv"
     assert body["classes"] == ["no", "yes"]
     assert [f["name"] for f in body["features"]] == list(FEATURES)
-    assert body["features"][2] == {"name": "plan", "dtype": "string", "nullable": False,
-                                   "categories": ["basic", "pro", "team"]}
+    assert body["features"][2] == {
+        "name": "plan",
+        "dtype": "string",
+        "nullable": False,
+        "categories": ["basic", "pro", "team"],
+    }
     assert r.headers["x-hookline-model-version"] == "1"
 
 
@@ -253,8 +270,9 @@ def test_docs_can_be_switched_off(tmp_path) -> None:
 
 
 def test_a_pickle_is_never_loaded(project: Project) -> None:
-    mv = project.registry.register("churn", {"model.skops": pickle.dumps({"a": 1})},
-                                   {"features": FEATURES})
+    mv = project.registry.register(
+        "churn", {"model.skops": pickle.dumps({"a": 1})}, {"features": FEATURES}
+    )
     project.promote(mv.version)
     with TestClient(project.app()) as c:
         r = c.post("/predict", json=RECORD)
