@@ -9,7 +9,7 @@ from typing import Any
 from hookline.config import Option, check_table
 from hookline.types import RunContext
 
-__all__ = ["clean", "settings"]
+__all__ = ["clean", "schema_columns", "schema_target", "settings"]
 
 
 def settings(ctx: RunContext, plugin: str, schema: Mapping[str, Option]) -> dict[str, Any]:
@@ -42,3 +42,16 @@ def clean(value: Any) -> Any:
     if hasattr(value, "item"):
         return clean(value.item())
     return str(value)
+
+
+def schema_columns(schema: Any) -> dict[str, dict[str, Any]]:
+    """The column entries of a dataset schema (``{column: {"dtype", "nullable", ...}}``,
+    the label's entry marked ``"target": true``); anything that is not a column is skipped."""
+    if not isinstance(schema, Mapping):
+        return {}
+    return {str(k): dict(v) for k, v in schema.items() if isinstance(v, Mapping)}
+
+
+def schema_target(schema: Any) -> str | None:
+    """The column a dataset schema marks as the target, if any."""
+    return next((k for k, v in schema_columns(schema).items() if v.get("target")), None)

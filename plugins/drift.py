@@ -19,7 +19,7 @@ from typing import Any
 
 from hookline import hookimpl
 from hookline.config import Option
-from hookline.errors import AlreadyExists, DataError, HooklineError, NotFound
+from hookline.errors import AlreadyExists, DataError, NotFound
 from hookline.events import utc_now_iso
 from hookline.plugins._common import clean, settings
 from hookline.types import Dataset, MonitorReport, RunContext
@@ -63,11 +63,13 @@ def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
 
     name = ctx.model_name
     current = ctx.registry.resolve(name, cfg["alias"])
-    if current is None:
-        raise HooklineError(
-            f"model {name!r} has no {cfg['alias']!r} version to monitor with",
-            hint="train one first: upload data to the training pipeline",
+    if current is None:  # nothing to watch yet: say so in the run record
+        ctx.log.warning("model %r has no %r version yet: nothing to score", name, cfg["alias"])
+        ctx.notes["drift"] = (
+            f"model {name!r} has no {cfg['alias']!r} version yet: nothing "
+            "scored; train one first (upload to the training pipeline)"
         )
+        return None
     estimator, mv = ctx.registry.load_model(name, version=current.version)
     features: Mapping[str, Any] = mv.manifest.get("features") or {}
     task = mv.manifest.get("task", "classification")

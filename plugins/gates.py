@@ -16,7 +16,7 @@ from typing import Any
 from hookline import hookimpl
 from hookline.config import Option
 from hookline.errors import HooklineError
-from hookline.plugins._common import clean, settings
+from hookline.plugins._common import clean, schema_columns, settings
 from hookline.types import CheckResult, Dataset, RunContext, TrainedModel
 
 NAME = "gates"
@@ -112,7 +112,7 @@ def data_checks(
 ) -> list[CheckResult]:
     frame = dataset.frame
     rows = len(frame)
-    columns = dict((dataset.schema or {}).get("columns") or {})
+    columns = schema_columns(dataset.schema)
     checks = [
         _check(
             "min_rows",

@@ -19,7 +19,7 @@ from typing import Any
 from hookline import hookimpl
 from hookline.config import Option
 from hookline.errors import DataError
-from hookline.plugins._common import clean, settings
+from hookline.plugins._common import clean, schema_columns, schema_target, settings
 from hookline.plugins._ingest_read import (
     Limits,
     check_encoding,
@@ -114,7 +114,7 @@ def read_dataset(ctx: RunContext, source: Source, cfg: Mapping[str, Any]) -> Dat
     production, prod_version = (
         _production_schema(ctx) if cfg["enforce_production_schema"] else (None, None)
     )
-    expected = declared or (production or {}).get("columns") or {}
+    expected = declared or schema_columns(production)
     fmt = choose_format(source.path, uri, source.suffix, cfg["format"])
     if fmt != "parquet":
         check_encoding(source.path, uri, cfg["encoding"])
@@ -142,15 +142,18 @@ def read_dataset(ctx: RunContext, source: Source, cfg: Mapping[str, Any]) -> Dat
             hint="upload a file with at least one data row",
         )
 
-    target = cfg["target"] or (production or {}).get("target")
+    target = cfg["target"] or schema_target(production)
     trains = ctx.pipeline.trains
+    guessed = None
     if trains and target is None:
-        raise DataError(
-            "no target column is configured, so there is nothing to learn",
-            uri=uri,
-            hint=f"set [plugins.pandas] target to one of: "
-            f"{', '.join(map(str, frame.columns[:20]))}",
-        )
+        target = guessed = _guess_target(list(frame.columns))
+        if target is None:
+            raise DataError(
+                "the file has a single column: there is no label to learn and nothing to "
+                "learn it from",
+                uri=uri,
+                hint="upload a table with feature columns and a label column",
+            )
     if target is not None and target not in frame.columns:
         if trains:
             raise DataError(
@@ -227,16 +230,14 @@ def read_dataset(ctx: RunContext, source: Source, cfg: Mapping[str, Any]) -> Dat
         dropped_rows={"null_target": dropped},
         formula_cells=formulas,
         schema_origin=origin or "inferred",
+        target=target,
+        target_guessed=guessed is not None,
     )
     schema = {
-        "columns": {
-            name: _column_schema(frame, name, kinds[name], declared.get(name))
-            for name in frame.columns
-        },
-        "target": target,
-        "origin": origin or "inferred",
-        "format": fmt,
+        name: _column_schema(frame, name, kinds[name], declared.get(name)) for name in frame.columns
     }
+    if target is not None:
+        schema[target]["target"] = True
     return Dataset(
         frame=frame,
         schema=clean(schema),
@@ -245,6 +246,15 @@ def read_dataset(ctx: RunContext, source: Source, cfg: Mapping[str, Any]) -> Dat
         source=source,
         sources=(source,),
     )
+
+
+def _guess_target(columns: list[str]) -> str | None:
+    """No target configured and no production model: a column named like a label
+    (``target``, ``label``, ``class``, ``y``, ``outcome``), else the last column."""
+    for name in columns:
+        if name.strip().lower() in ("target", "label", "class", "y", "outcome"):
+            return name
+    return columns[-1] if len(columns) > 1 else None
 
 
 def _declared(columns: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -317,7 +327,7 @@ def _check_columns(
                 "drop_columns, or set strict_columns = false",
             )
     elif production and not trains:
-        wanted = [c for c in production.get("columns", {}) if c != production.get("target")]
+        wanted = [c for c, spec in schema_columns(production).items() if not spec.get("target")]
         missing = [c for c in wanted if c not in present]
         if missing:
             raise DataError(
@@ -362,10 +372,9 @@ def _latest_upload(ctx: RunContext, workdir: str) -> Source | None:
         storage = open_storage(trigger.source)
     candidates = [i for i in storage.list(trigger.prefix) if trigger.matches_key(i.key)]
     if not candidates:
-        raise DataError(
-            f"nothing has been uploaded under {storage.url(trigger.prefix)} yet",
-            hint="upload a data file there first",
-        )
+        ctx.log.warning("nothing uploaded under %s yet", storage.url(trigger.prefix))
+        ctx.notes["pandas"] = f"nothing uploaded under {storage.url(trigger.prefix)} yet"
+        return None
     info = max(candidates, key=lambda i: (i.modified, i.key))
     path = os.path.join(workdir, info.key.rsplit("/", 1)[-1])
     digest = hashlib.sha256()

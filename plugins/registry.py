@@ -18,7 +18,7 @@ from hookline import hookimpl
 from hookline.config import Option
 from hookline.errors import AlreadyExists, NotFound, PreconditionFailed
 from hookline.events import utc_now_iso
-from hookline.plugins._common import clean, settings
+from hookline.plugins._common import clean, schema_columns, settings
 from hookline.types import CheckResult, Deployment, RunContext, TrainedModel
 
 NAME = "registry"
@@ -98,13 +98,17 @@ def deploy(
 
 
 def _extra(model: TrainedModel) -> dict[str, bytes]:
-    target = (model.reference_profile or {}).get("target") or {}
-    columns = dict(model.features)
-    if model.target:
-        columns[model.target] = {k: v for k, v in target.items() if k in ("dtype", "nullable")} or {
-            "dtype": "string"
-        }
-    schema = {"columns": columns, "target": model.target, "task": model.task}
+    """``schema.json`` (the training data's schema, which the next uploads are held to) and
+    ``reference_profile.json`` (the drift baseline)."""
+    profile = dict(model.reference_profile or {})
+    schema = schema_columns(profile.get("schema"))
+    if not schema:  # a trainer that kept no dataset schema: the features and the label
+        schema = {name: dict(spec) for name, spec in model.features.items()}
+        if model.target:
+            target = profile.get("target") or {}
+            schema[model.target] = {"dtype": target.get("dtype", "string"), "nullable": False}
+    if model.target in schema:
+        schema[model.target]["target"] = True
     return {
         "schema.json": _json(schema),
         "reference_profile.json": _json(model.reference_profile),

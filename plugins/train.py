@@ -19,7 +19,7 @@ from typing import Any
 from hookline import hookimpl
 from hookline.config import Option
 from hookline.errors import ConfigError, DataError
-from hookline.plugins._common import clean, settings
+from hookline.plugins._common import clean, schema_columns, settings
 from hookline.plugins._stats import metrics_for, reference_profile
 from hookline.types import Dataset, RunContext, TrainedModel
 
@@ -111,7 +111,7 @@ def fit(dataset: Dataset, cfg: Mapping[str, Any]) -> TrainedModel:
             uri=uri,
             hint="upload more rows, or lower [plugins.sklearn] min_rows",
         )
-    columns = (dataset.schema.get("columns") or {}) if isinstance(dataset.schema, Mapping) else {}
+    columns = schema_columns(dataset.schema)
     task = _task(y, cfg, columns.get(target, {}).get("dtype"))
     stratify = None
     stratified = False
@@ -131,7 +131,7 @@ def fit(dataset: Dataset, cfg: Mapping[str, Any]) -> TrainedModel:
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=cfg["test_size"], random_state=cfg["seed"], stratify=stratify
     )
-    spec = {name: _feature_spec(X, name, columns.get(name)) for name in features}
+    spec = {name: _feature_spec(X, name) for name in features}
     estimator_path, estimator = _estimator(task, cfg)
     pipeline = _pipeline(spec, estimator, cfg)
     pipeline.fit(X_train, y_train)
@@ -155,6 +155,7 @@ def fit(dataset: Dataset, cfg: Mapping[str, Any]) -> TrainedModel:
             X, spec, bins=cfg["reference_bins"], sketch=cfg["reference_sketch"]
         ),
         "target": _target_profile(y, target, task),
+        "schema": dict(dataset.schema),
     }
     return TrainedModel(
         estimator=pipeline,
@@ -189,22 +190,23 @@ def _feature_names(frame: Any, target: str, cfg: Mapping[str, Any], uri: str | N
 
 
 def _task(y: Any, cfg: Mapping[str, Any], declared_dtype: str | None) -> str:
-    from hookline.plugins._ingest_schema import kind_of
+    from hookline.plugins._ingest_schema import KINDS, kind_of
 
     if cfg["task"] != "auto":
         return str(cfg["task"])
-    kind = declared_dtype or kind_of(y)
+    kind = declared_dtype if declared_dtype in KINDS else kind_of(y)
     if kind in ("string", "boolean"):
         return "classification"
-    if kind == "integer" and y.nunique() <= cfg["class_threshold"]:
+    integral = kind == "integer" or bool((y.dropna() % 1 == 0).all())
+    if integral and y.nunique() <= cfg["class_threshold"]:
         return "classification"
     return "regression"
 
 
-def _feature_spec(X: Any, name: str, declared: Mapping[str, Any] | None) -> dict[str, Any]:
+def _feature_spec(X: Any, name: str) -> dict[str, Any]:
     from hookline.plugins._ingest_schema import kind_of
 
-    dtype = (declared or {}).get("dtype") or kind_of(X[name])
+    dtype = kind_of(X[name])  # what the column holds (ingest coerced it to the schema)
     spec: dict[str, Any] = {"dtype": dtype, "nullable": bool(X[name].isna().any())}
     if dtype == "string":
         values = X[name].dropna().astype("str").unique()
