@@ -43,18 +43,42 @@ def _record(i: int, rng: random.Random) -> dict[str, object]:
         "started_at": iso,
         "finished_at": done,
         "seconds": round(rng.uniform(0.5, 4.0), 4),
-        "trigger": {"type": "storage", "uri": f"file:///data/landing/{pipeline}/{i}.csv",
-                    "sha256": f"{rng.getrandbits(256):064x}", "read_version": str(i)},
-        "stages": {s: {"status": "ok", "seconds": round(rng.uniform(0.01, 1), 4)}
-                   for s in ("ingest", "train", "validate", "deploy")},
+        "trigger": {
+            "type": "storage",
+            "uri": f"file:///data/landing/{pipeline}/{i}.csv",
+            "sha256": f"{rng.getrandbits(256):064x}",
+            "read_version": str(i),
+        },
+        "stages": {
+            s: {"status": "ok", "seconds": round(rng.uniform(0.01, 1), 4)}
+            for s in ("ingest", "train", "validate", "deploy")
+        },
         "metrics": {"accuracy": round(rng.uniform(0.7, 0.95), 4)},
-        "checks": [{"name": "min_rows", "passed": True, "observed": 1000, "threshold": 50,
-                    "blocking": True, "kind": "data", "message": ""}],
-        "deployments": [{"target": "registry", "model": "churn", "version": i // 10 + 1,
-                         "alias": "production", "status": "promoted"}]
-        if pipeline == "train" and status == "succeeded" else [],
-        "error": {"message": "plugin 'x' failed in hook 'train'", "plugin": "x",
-                  "hook": "train"} if status == "failed" else None,
+        "checks": [
+            {
+                "name": "min_rows",
+                "passed": True,
+                "observed": 1000,
+                "threshold": 50,
+                "blocking": True,
+                "kind": "data",
+                "message": "",
+            }
+        ],
+        "deployments": [
+            {
+                "target": "registry",
+                "model": "churn",
+                "version": i // 10 + 1,
+                "alias": "production",
+                "status": "promoted",
+            }
+        ]
+        if pipeline == "train" and status == "succeeded"
+        else [],
+        "error": {"message": "plugin 'x' failed in hook 'train'", "plugin": "x", "hook": "train"}
+        if status == "failed"
+        else None,
     }
 
 
@@ -79,7 +103,6 @@ def build_root(runs: int) -> Path:
 def _client(root: Path) -> object:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     from fastapi.testclient import TestClient
-
     from hookline.adapters.dashboard import create_app
     from hookline.adapters.dashboard._auth import Auth
     from hookline.storage import LocalStorage
@@ -133,15 +156,24 @@ def run(runs: int = 5000, repeat: int = 15) -> str:
             "runs page filtered by pipeline=score": _timed(get(client, "/runs?pipeline=score")),
             "runs page filtered by status=failed": _timed(get(client, "/runs?status=failed")),
             f"run page (one record of {runs:,})": _timed(
-                get(client, f"/runs/train-{runs // 2:020x}")),
+                get(client, f"/runs/train-{runs // 2:020x}")
+            ),
             f"without the index cursor: read all {runs:,} summaries": _timed(read_everything),
         },
         repeat=repeat,
     )
     medians = {name: s.median for name, s in samples.items()}
     direct, empty_page = list(medians.values())[:2]
-    rows = [(name, ms(s.median), ms(s.p99), f"{s.median / direct:.2f}x",
-             f"{s.median / empty_page:.2f}x") for name, s in samples.items()]
+    rows = [
+        (
+            name,
+            ms(s.median),
+            ms(s.p99),
+            f"{s.median / direct:.2f}x",
+            f"{s.median / empty_page:.2f}x",
+        )
+        for name, s in samples.items()
+    ]
     page1 = medians[f"runs page 1 ({PAGE} of {runs:,} runs)"]
     out = table(rows, ["case", "median", "p99", "vs direct index read", "vs empty page"])
     return (

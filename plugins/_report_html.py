@@ -8,7 +8,6 @@ Links between reports are relative (``runs/<id>/report.html`` and
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
@@ -70,8 +69,10 @@ def _num(value: Any) -> str:
         return f"{value:,}"
     if isinstance(value, float):
         return f"{value:.4g}"
-    if isinstance(value, dict | list):
-        return _e(json.dumps(value, default=str))
+    if isinstance(value, dict):
+        return " · ".join(f"{_e(k)} {_num(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list):
+        return ", ".join(_num(v) for v in value) or "none"
     return _e(value)
 
 

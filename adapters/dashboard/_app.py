@@ -52,6 +52,10 @@ def _templates() -> Environment:
 
 
 def _num(value: Any) -> str:
+    if isinstance(value, dict):
+        return " · ".join(f"{k} {_num(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list):
+        return ", ".join(_num(v) for v in value) or "none"
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value).lower()
     if isinstance(value, int):

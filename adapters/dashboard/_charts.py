@@ -94,7 +94,7 @@ def line_chart(
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [p.value for p in points if p.value is not None]
     marks = [v for v in (threshold, reference) if v is not None]
-    lo, hi, tick = _axis(min([0.0, *values, *marks]), max([*values, *marks], default=1.0) * 1.05)
+    lo, hi, tick = _axis(min([0.0, *values, *marks]), max([*values, *marks], default=1.0))
     span = (hi - lo) or 1.0
 
     def y(v: float) -> float:
@@ -105,7 +105,8 @@ def line_chart(
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="{escape(title or "chart")}" '
+        f'width="100%" style="max-width:{width * 1.25:.0f}px" role="img" '
+        f'aria-label="{escape(title or "chart")}" '
         f'class="chart" font-family="system-ui, sans-serif" font-size="12">'
     ]
     if title:
@@ -132,9 +133,11 @@ def line_chart(
             f'stroke="{color}" stroke-width="1.5" stroke-dasharray="6 4" '
             f'class="{"threshold" if color == BAD else "reference"}"/>'
         )
+        # the threshold is labelled at the right end, the reference at the left: no overlap
+        at = f'x="{width - right}" text-anchor="end"' if color == BAD else f'x="{left + 6}"'
         out.append(
-            f'<text x="{width - right}" y="{yy - 4:.1f}" text-anchor="end" '
-            f'fill="{color}">{escape(label)} {escape(_fmt(value))}</text>'
+            f'<text {at} y="{yy - 4:.1f}" fill="{color}">'
+            f"{escape(label)} {escape(_fmt(value))}</text>"
         )
     segment: list[str] = []
     paths: list[str] = []
@@ -198,7 +201,8 @@ def bar_chart(
     plot_w = width - left - right
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" class="chart" font-family="system-ui, sans-serif" '
+        f'width="100%" style="max-width:{width}px" role="img" class="chart" '
+        f'font-family="system-ui, sans-serif" '
         f'font-size="{font}">'
     ]
     for i, r in enumerate(rows):

@@ -102,8 +102,8 @@ def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
         "record": record,
         "trigger": record.get("trigger") or {},
         "stage_chart": bar_chart(bars, unit=" s", width=460) if bars else "",
-        "profile": {k: v for k, v in profile.items() if not isinstance(v, dict | list)},
-        "profile_nested": {k: v for k, v in profile.items() if isinstance(v, dict | list)},
+        "profile": {k: v for k, v in profile.items() if _flat(v)},
+        "profile_nested": {k: v for k, v in profile.items() if not _flat(v)},
         "columns": column_rows,
         "column_stats": column_stats,
         "schema": (record.get("data") or {}).get("schema") or {},
@@ -115,6 +115,14 @@ def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
     }
 
 
+def _flat(value: Any) -> bool:
+    """A scalar, or a list/dict of scalars: shown inline rather than as a JSON block."""
+    items = value.values() if isinstance(value, Mapping) else value
+    if isinstance(value, Mapping | list):
+        return all(not isinstance(v, Mapping | list) for v in items)
+    return True
+
+
 def _profile_columns(columns: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """Per-column statistics as rows, and the union of the statistics' names."""
     if not isinstance(columns, Mapping):
@@ -124,7 +132,7 @@ def _profile_columns(columns: Any) -> tuple[list[dict[str, Any]], list[str]]:
     for name, values in columns.items():
         values = values if isinstance(values, Mapping) else {"value": values}
         rows.append({"name": name, **values})
-        stats.extend(k for k in values if k not in stats and not isinstance(values[k], dict))
+        stats.extend(k for k in values if k not in stats)
     return rows, stats
 
 
@@ -275,10 +283,13 @@ def _lineage(manifest: Mapping[str, Any], store: RunStore, *, read_run: bool) ->
     lineage = manifest.get("lineage")
     found: dict[str, Any] = dict(lineage) if isinstance(lineage, Mapping) else {}
     uri = (
-        found.get("uri") or found.get("source_uri") or found.get("source") or found.get("data_uri")
+        found.get("trigger_uri")
+        or found.get("uri")
+        or found.get("source_uri")
+        or found.get("source")
     )
     sha = found.get("sha256") or found.get("data_sha256")
-    obj_version = found.get("version") or found.get("read_version") or found.get("object_version")
+    obj_version = found.get("trigger_version") or found.get("read_version") or found.get("version")
     run_id = manifest.get("run_id") or found.get("run_id")
     if (not uri or not sha) and run_id and read_run:
         record = store.get(str(run_id), missing_ok=True) or {}
@@ -410,7 +421,8 @@ def _performance(
         value = (r.get("metrics") or {}).get(metric)
         details = r.get("details") or {}
         perf = details.get("performance") if isinstance(details, Mapping) else None
-        if isinstance(perf, Mapping):
+        if isinstance(perf, Mapping) and perf.get("metric", metric) == metric:
+            # the monitor's own decay rule for this metric: its baseline and alert line
             threshold = perf.get("threshold", threshold)
             reference = perf.get("baseline", reference)
         version = r.get("version")
