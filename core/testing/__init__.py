@@ -34,7 +34,7 @@ from hookline.testing._samples import (
     sample_record,
     sample_source,
 )
-from hookline.testing._scenarios import SCENARIOS
+from hookline.testing._scenarios import SCENARIOS, PluginConfig, Scenario
 
 __all__ = [
     "CLOUDS",
@@ -45,7 +45,9 @@ __all__ = [
     "TASKS",
     "PluginCheck",
     "PluginCheckError",
+    "PluginConfig",
     "SampleEvent",
+    "Scenario",
     "check_plugin",
     "describe_frame",
     "make_context",

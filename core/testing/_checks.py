@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from hookline.hookspecs import PROVIDER_HOOKS, STAGES
 from hookline.testing._contracts import check_result, json_problem
 from hookline.testing._rules import RULES, PluginCheckError
 from hookline.testing._sandbox import Changes, Sandbox
-from hookline.testing._scenarios import SCENARIOS, Scenario, build_calls
+from hookline.testing._scenarios import SCENARIOS, PluginConfig, Scenario, build_calls, table_for
 from hookline.testing._static import (
     check_config_schema,
     fresh_manager,
@@ -61,7 +61,7 @@ def _name_of(plugin: object, name: str | None) -> str:
 
 
 def plugin_checks(
-    plugin: object, *, name: str | None = None, config: Mapping[str, Any] | None = None
+    plugin: object, *, name: str | None = None, config: PluginConfig = None
 ) -> list[PluginCheck]:
     """Every check that applies to ``plugin``, in the order :func:`check_plugin` runs them.
 
@@ -69,9 +69,13 @@ def plugin_checks(
         functions (what your entry point names).
     :param name: the plugin's name, i.e. its entry-point name; ``ctx.plugin_config(name)``
         returns ``config`` during the calls. Default: the module or class name.
-    :param config: the ``[plugins.NAME]`` table to run the hooks with.
+    :param config: the ``[plugins.NAME]`` table to run the hooks with, or a function of
+        the :class:`~hookline.testing.Scenario` returning it (when it depends on the sample
+        table, e.g. ``lambda s: {"target": TARGETS[s.task]}``).
     """
     label = _name_of(plugin, name)
+    scenarios = [s for hook in implemented(plugin) for s in SCENARIOS.get(hook, ())]
+    tables = [table_for(config, s) for s in scenarios] if callable(config) else [config]
     checks = [
         PluginCheck(rule, RULES[rule], _bind(func, plugin, label))
         for rule, func in static_checks().items()
@@ -80,7 +84,7 @@ def plugin_checks(
         PluginCheck(
             "config-schema",
             RULES["config-schema"],
-            lambda: check_config_schema(plugin, label, config),
+            lambda: _check_tables(plugin, label, tables),
         )
     )
     for hook in implemented(plugin):
@@ -95,18 +99,26 @@ def plugin_checks(
     return checks
 
 
+def _check_tables(plugin: object, label: str, tables: list[Any]) -> None:
+    seen: list[Any] = []
+    for table in tables:
+        if table not in seen:
+            seen.append(table)
+            check_config_schema(plugin, label, table)
+
+
 def _bind(func: Callable[[object, str], None], plugin: object, label: str) -> Callable[[], None]:
     return lambda: func(plugin, label)
 
 
 def _bind_call(
-    plugin: object, label: str, config: Mapping[str, Any] | None, hook: str, scenario: Scenario
+    plugin: object, label: str, config: PluginConfig, hook: str, scenario: Scenario
 ) -> Callable[[], None]:
     return lambda: run_scenario(plugin, label, config, hook, scenario)
 
 
 def check_plugin(
-    plugin: object, *, name: str | None = None, config: Mapping[str, Any] | None = None
+    plugin: object, *, name: str | None = None, config: PluginConfig = None
 ) -> list[str]:
     """Check ``plugin`` against every rule in :data:`~hookline.testing.RULES`.
 
@@ -117,7 +129,8 @@ def check_plugin(
 
     :param plugin: the plugin object (module or instance).
     :param name: its entry-point name (default: the module or class name).
-    :param config: the ``[plugins.NAME]`` table to run with.
+    :param config: the ``[plugins.NAME]`` table to run with (a mapping, or a function of
+        the scenario returning one).
     :returns: the ids of the checks that ran, all passed.
     :raises PluginCheckError: (an ``AssertionError``) at the first broken rule, naming the
         rule, the plugin, the hook and how to fix it.
@@ -130,32 +143,34 @@ def check_plugin(
 
 
 def parametrize_plugin_checks(
-    plugin: object, *, name: str | None = None, config: Mapping[str, Any] | None = None
-) -> Iterator[Any]:
-    """Yield one ``pytest.param`` per check, so each rule shows up as its own test::
+    plugin: object, *, name: str | None = None, config: PluginConfig = None
+) -> list[Any]:
+    """One ``pytest.param`` per check, so each rule shows up as its own test.
 
-    @pytest.mark.parametrize("check", parametrize_plugin_checks(my_plugin, name="mine"))
-    def test_conformance(check):
-        check()
+    Use it as ``@pytest.mark.parametrize("check", parametrize_plugin_checks(plugin))`` on a
+    test whose body is ``check()``. Takes the arguments of :func:`check_plugin`; the test
+    ids are the check ids (``hook-names``, ``ingest[scheduled]``...).
     """
     import pytest
 
-    for check in plugin_checks(plugin, name=name, config=config):
-        yield pytest.param(check, id=check.id)
+    return [
+        pytest.param(check, id=check.id)
+        for check in plugin_checks(plugin, name=name, config=config)
+    ]
 
 
 # --- calling a hook --------------------------------------------------------------------
 
 
 def run_scenario(
-    plugin: object, name: str, config: Mapping[str, Any] | None, hook: str, scenario: Scenario
+    plugin: object, name: str, config: PluginConfig, hook: str, scenario: Scenario
 ) -> None:
     """Register ``plugin`` alone, call ``hook`` as ``scenario`` describes, check the result."""
     pm = fresh_manager(plugin, name)
     sandbox = Sandbox()
     try:
         try:
-            calls = build_calls(hook, scenario, sandbox, name, config)
+            calls = build_calls(hook, scenario, sandbox, name, table_for(config, scenario))
         except ConfigError as exc:
             raise PluginCheckError(
                 "config-schema",

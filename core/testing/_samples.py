@@ -83,41 +83,62 @@ def sample_frame(task: Task = "classification", *, rows: int = 240, seed: int = 
     return frame
 
 
+def _kind(col: Any) -> str:
+    from pandas.api import types as t
+
+    if t.is_bool_dtype(col.dtype):
+        return "boolean"
+    if t.is_integer_dtype(col.dtype):
+        return "integer"
+    if t.is_numeric_dtype(col.dtype):
+        return "number"
+    return "string"
+
+
 def describe_frame(
     frame: pd.DataFrame, target: str | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The ``(schema, profile)`` pair of a :class:`~hookline.types.Dataset`, JSON-ready.
+    """The ``(schema, profile)`` pair of a :class:`~hookline.types.Dataset`, JSON-ready, in
+    the shape the built-in ``pandas`` ingest produces.
 
-    ``schema`` maps each column to ``{"dtype", "nullable"}`` (plus ``"target": true`` on the
-    label column); ``profile`` holds the row count, null counts and per-column statistics.
+    ``schema`` maps each column to ``{"dtype", "nullable"}``, where ``dtype`` is one of
+    ``number``, ``integer``, ``string``, ``boolean``, and the label's entry has
+    ``"target": true``. ``profile`` holds ``rows``, ``column_count``, ``null_cells``,
+    ``nulls`` (per column) and ``columns`` (per-column statistics).
     """
-    import pandas as pd
+    import math
 
     schema: dict[str, Any] = {}
-    stats: dict[str, Any] = {}
+    columns: dict[str, Any] = {}
+    nulls = frame.isna().sum()
     for name in frame.columns:
         col = frame[name]
-        entry: dict[str, Any] = {"dtype": str(col.dtype), "nullable": bool(col.isna().any())}
+        kind = _kind(col)
+        entry: dict[str, Any] = {"dtype": kind, "nullable": bool(col.isna().any())}
         if name == target:
             entry["target"] = True
         schema[str(name)] = entry
-        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-            desc = col.describe()
-            stats[str(name)] = {
-                k: (None if pd.isna(desc[k]) else float(desc[k]))
-                for k in ("mean", "std", "min", "max")
-            }
+        stats: dict[str, Any] = {"kind": kind, "nulls": int(nulls[name])}
+        if kind in ("number", "integer"):
+            for key, value in (
+                ("min", col.min()),
+                ("max", col.max()),
+                ("mean", col.mean()),
+                ("std", col.std(ddof=0)),
+            ):
+                number = float(value)
+                stats[key] = number if math.isfinite(number) else None
         else:
-            counts = col.value_counts().head(20)
-            stats[str(name)] = {
-                "top": {str(k): int(v) for k, v in counts.items()},
-                "distinct": int(col.nunique()),
-            }
+            counts = col.value_counts(dropna=True)
+            stats["distinct"] = len(counts)
+            stats["top"] = {str(k): int(v) for k, v in counts.head(5).items()}
+        columns[str(name)] = stats
     profile = {
         "rows": len(frame),
-        "columns": int(frame.shape[1]),
-        "nulls": {str(k): int(v) for k, v in frame.isna().sum().items()},
-        "stats": stats,
+        "column_count": int(frame.shape[1]),
+        "null_cells": int(nulls.sum()),
+        "nulls": {str(k): int(v) for k, v in nulls.items()},
+        "columns": columns,
     }
     return schema, profile
 
@@ -229,10 +250,13 @@ def sample_model(dataset: Dataset, *, seed: int = 0) -> TrainedModel:
             "mae": float(mean_absolute_error(y_test, pred)),
             "rmse": float(np.sqrt(np.mean((np.asarray(y_test) - pred) ** 2))),
         }
-    features: dict[str, Any] = {c: {"dtype": str(x[c].dtype)} for c in numeric}
+    features: dict[str, Any] = {
+        c: {"dtype": _kind(x[c]), "nullable": bool(x[c].isna().any())} for c in numeric
+    }
     for c in categorical:
         features[c] = {
-            "dtype": "category",
+            "dtype": "string",
+            "nullable": bool(x[c].isna().any()),
             "categories": sorted(str(v) for v in x[c].dropna().unique()),
         }
     _, reference = describe_frame(x_train, None)

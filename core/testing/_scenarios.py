@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from hookline.testing._samples import (
 from hookline.testing._sandbox import Sandbox
 from hookline.types import CheckResult, Deployment, RunContext, Task
 
-__all__ = ["SCENARIOS", "Scenario", "build_calls"]
+__all__ = ["SCENARIOS", "PluginConfig", "Scenario", "build_calls", "table_for"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,18 @@ class Scenario:
     description: str
     task: Task = "classification"
     pipeline: str = "train"
+
+
+PluginConfig = Mapping[str, Any] | Callable[[Scenario], Mapping[str, Any]] | None
+"""The ``[plugins.NAME]`` table to run with: a mapping, or a function of the scenario
+(e.g. ``lambda s: {"target": TARGETS[s.task]}``) when it depends on the sample table."""
+
+
+def table_for(config: PluginConfig, scenario: Scenario) -> dict[str, Any]:
+    """The plugin table ``config`` gives for ``scenario``."""
+    if callable(config):
+        return dict(config(scenario))
+    return dict(config or {})
 
 
 _CLS = Scenario("classification", "on the sample classification table")
@@ -109,20 +121,24 @@ def _register_production(ctx: RunContext, task: Task) -> None:
 
 
 def build_calls(
-    hook: str, scenario: Scenario, sandbox: Sandbox, name: str, config: Mapping[str, Any] | None
+    hook: str, scenario: Scenario, sandbox: Sandbox, name: str, table: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """The keyword arguments of each call ``scenario`` makes (most make one)."""
     from hookline.storage import LocalStorage
 
     storage = LocalStorage(sandbox.storage_dir)
-    plugins = {name: dict(config or {})}
-    if scenario.name == "scheduled":
+    plugins = {name: dict(table)}
+    if scenario.name == "scheduled":  # a batch is waiting under the landing prefix
         ctx = make_context(
             storage,
             pipeline=scenario.pipeline,
             plugins=plugins,
             event=ScheduleEvent(scenario.pipeline, event_id="nightly-1"),
         )
+        batch = sample_source(sandbox.work_dir, scenario.task, seed=1)
+        assert ctx.pipeline.trigger is not None
+        with open(batch.path, "rb") as fh:
+            storage.upload(ctx.pipeline.trigger.prefix + "batch.csv", fh)
         return [{"ctx": ctx, "source": None}]
     source = sample_source(
         sandbox.work_dir, scenario.task, seed=1 if scenario.pipeline == "monitor" else 0
