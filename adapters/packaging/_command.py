@@ -1,0 +1,141 @@
+"""The ``hookline package`` subcommand (registered through ``hookline.commands``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``hookline package`` to the command line."""
+    p = sub.add_parser(
+        "package",
+        help="build the deployable bundles for one cloud (see docs/packaging.md)",
+        description="Build deployable bundles: dist/aws/{pipeline,serving}.zip, "
+        "dist/gcp/source.zip, dist/azure/{pipeline,serving}.zip.",
+    )
+    p.add_argument("--cloud", required=True, choices=("aws", "gcp", "azure"))
+    p.add_argument(
+        "--config",
+        "-c",
+        metavar="FILE",
+        default=None,
+        help="hookline.toml to bundle (default: $HOOKLINE_CONFIG or ./hookline.toml)",
+    )
+    p.add_argument("--out", metavar="DIR", default="dist", help="output folder (default: dist)")
+    p.add_argument(
+        "--arch",
+        choices=("x86_64", "arm64"),
+        default="x86_64",
+        help="CPU of the function (AWS: x86_64 or arm64)",
+    )
+    p.add_argument(
+        "--python",
+        default="3.11",
+        metavar="X.Y",
+        help="Python version of the runtime (default: 3.11)",
+    )
+    p.add_argument(
+        "--role",
+        choices=("pipeline", "serving", "all"),
+        default="all",
+        help="which bundle(s) to build (AWS, Azure; GCP has one source archive)",
+    )
+    p.add_argument(
+        "--include-boto3",
+        action="store_true",
+        help="bundle boto3 (the Lambda runtime already ships it)",
+    )
+    p.add_argument(
+        "--serving-with-pandas",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="bundle pandas in the serving bundle (default: when a pipeline trains, "
+        "since the built-in trainer's models take a DataFrame)",
+    )
+    p.add_argument(
+        "--with",
+        dest="extra",
+        action="append",
+        default=[],
+        metavar="REQ",
+        help="another requirement for every bundle, e.g. a third-party plugin "
+        "(a name, a pinned name or a wheel path; repeatable)",
+    )
+    p.add_argument(
+        "--parquet",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="bundle pyarrow for Parquet ingest (default: only when the config "
+        "names Parquet inputs)",
+    )
+    p.add_argument(
+        "--project",
+        metavar="DIR",
+        default=None,
+        help="hookline source tree to build the wheel from (default: found from "
+        "the installed package or the current folder)",
+    )
+    p.add_argument(
+        "--functions",
+        metavar="DIR",
+        default=None,
+        help="folder with the entry files (default: PROJECT/functions)",
+    )
+    p.add_argument("--fresh", action="store_true", help="ignore staged installs in OUT/.build")
+    p.add_argument(
+        "--no-smoke", dest="smoke", action="store_false", help="skip the import smoke test"
+    )
+    p.add_argument("--json", action="store_true", help="print the build report as JSON")
+    p.set_defaults(func=cmd_package)
+
+
+def _find_project(explicit: str | None) -> Path:
+    if explicit:
+        return Path(explicit).resolve()
+    import hookline
+
+    candidates = [Path(hookline.__file__).resolve().parent.parent, Path.cwd()]
+    for c in candidates:
+        if (c / "pyproject.toml").is_file() and (c / "core").is_dir():
+            return c
+    return Path.cwd()
+
+
+def cmd_package(args: argparse.Namespace) -> int:
+    from hookline.adapters.packaging import BuildOptions, build
+    from hookline.adapters.packaging._report import format_result
+    from hookline.cli._output import print_json
+    from hookline.config import find_config
+
+    project = _find_project(args.project)
+    options = BuildOptions(
+        cloud=args.cloud,
+        config=Path(find_config(args.config)),
+        out=Path(args.out),
+        project=project,
+        functions=Path(args.functions) if args.functions else project / "functions",
+        arch=args.arch,
+        python=args.python,
+        roles=("pipeline", "serving") if args.role == "all" else (args.role,),
+        include_boto3=args.include_boto3,
+        serving_with_pandas=args.serving_with_pandas,
+        parquet=args.parquet,
+        extra_requirements=tuple(args.extra),
+        fresh=args.fresh,
+        smoke=args.smoke,
+    )
+    quiet = args.json or (not sys.stderr.isatty() and os.environ.get("CI"))
+    results = build(
+        options, log=(lambda m: None) if quiet else (lambda m: print(m, file=sys.stderr))
+    )
+    if args.json:
+        print_json([r.to_dict() for r in results])
+    else:
+        for r in results:
+            print(format_result(r))
+    return 0
