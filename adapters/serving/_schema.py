@@ -9,7 +9,8 @@ in training column order. From it we build one pydantic model per version, so th
   category is refused with a 422 that names the field.
 
 Types are strict: a ``number`` accepts JSON integers and decimals (not strings, booleans,
-NaN or infinities); an ``integer`` accepts JSON integers only; a ``string`` only strings; a
+NaN or infinities); an ``integer`` accepts JSON integers (and, as JSON Schema has it,
+numbers with a zero fraction such as ``3.0``) within the int64 range; a ``string`` only strings; a
 ``boolean`` only ``true``/``false``. A ``nullable`` feature accepts ``null`` and may be left
 out (it is then missing, as in training data); every other feature is required.
 """
@@ -18,10 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from hookline.errors import ModelIntegrityError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 __all__ = ["DTYPES", "Feature", "FeatureSchema", "RecordError", "build_record_model"]
 
@@ -126,11 +127,20 @@ class FeatureSchema:
         return [f.to_dict() for f in self.features]
 
 
+def _integral(value: Any) -> Any:
+    """JSON Schema's ``integer`` includes numbers with a zero fraction (``3.0``)."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
 def _annotation(feature: Feature) -> Any:
     if feature.categories is not None and feature.dtype != "boolean":
         base: Any = Literal[feature.categories]  # type: ignore[valid-type]
     else:
         base = _PYTHON_TYPES[feature.dtype]
+    if feature.dtype == "integer":
+        base = Annotated[base, BeforeValidator(_integral)]
     return base | None if feature.nullable else base
 
 

@@ -124,6 +124,7 @@ CASES = [
     ("missing field", {k: v for k, v in RECORD.items() if k != "age"}, ["body", "age"], "missing"),
     ("string for a number", {**RECORD, "income": "52"}, ["body", "income"], "float_type"),
     ("float for an integer", {**RECORD, "age": 31.5}, ["body", "age"], "int_type"),
+    ("string for an integer", {**RECORD, "age": "31"}, ["body", "age"], "int_type"),
     ("bool for an integer", {**RECORD, "age": True}, ["body", "age"], "int_type"),
     ("number for a boolean", {**RECORD, "active": 1}, ["body", "active"], "bool_type"),
     (
@@ -321,3 +322,8 @@ def test_importing_serving_and_entry_files_stays_light() -> None:
 
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+def test_an_integral_number_is_an_integer(client: TestClient) -> None:
+    r = client.post("/predict", json={**RECORD, "age": 31.0})
+    assert r.status_code == 200 and r.json()["predictions"] == expected([RECORD])
