@@ -1,0 +1,309 @@
+"""Azure payloads -> hookline events. Pure functions: no Azure SDK is imported.
+
+* Event Grid ``Microsoft.Storage.BlobCreated``, in the **Event Grid schema** (``eventType``,
+  ``eventTime``, ``data``...) and the **CloudEvents schema** (``specversion``, ``type``,
+  ``time``, ``data``...), one event or a delivered array, or the ``func.EventGridEvent``
+  an Event Grid trigger receives. ``data.url`` gives ``az://container/key``; the key is
+  URL-decoded once from the URL path (``+`` stays a plus); ``data.contentLength`` is the
+  size, ``data.eTag`` the etag; the subject ``/blobServices/default/containers/C/blobs/K``
+  names the container. This is the default trigger source: the polling blob trigger can
+  lag by minutes.
+* The Event Grid subscription handshake (``Microsoft.EventGrid.SubscriptionValidationEvent``)
+  is recognised (:func:`validation_response`) and yields no event.
+* The Python v2 blob trigger: :func:`from_input_stream` reads ``.name``, ``.uri`` and
+  ``.length`` of a ``func.InputStream`` without reading the blob (blob bindings load the
+  whole blob into memory: bind the name or a client and stream with the SDK instead), and
+  :func:`from_blob_client` does the same for an SDK-typed ``BlobClient`` binding.
+* Timers: :func:`from_timer` turns a timer trigger into a :class:`ScheduleEvent`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from hookline.adapters._events import (
+    SCHEDULE_SOURCE,
+    EventError,
+    get_int,
+    get_map,
+    get_str,
+    object_uri,
+    schedule_event,
+)
+from hookline.adapters.azure._samples import sample_event
+from hookline.events import Event, ScheduleEvent, StorageEvent, utc_now_iso
+
+__all__ = [
+    "EventError",
+    "classify",
+    "from_blob_client",
+    "from_eventgrid_event",
+    "from_input_stream",
+    "from_timer",
+    "parse_event",
+    "sample_event",
+    "validation_response",
+]
+
+CLOUD = "azure"
+BLOB_CREATED = "Microsoft.Storage.BlobCreated"
+VALIDATION = "Microsoft.EventGrid.SubscriptionValidationEvent"
+EXPECTED = (
+    f"an Event Grid {BLOB_CREATED} event (Event Grid or CloudEvents schema, alone or in "
+    'an array), or a schedule {"pipeline": NAME} event of type hookline.schedule'
+)
+_SUBJECT_PREFIX = "/blobServices/default/containers/"
+
+
+def _type(event: Any) -> Any:
+    if not isinstance(event, Mapping):
+        return None
+    return event.get("eventType") or event.get("type")
+
+
+def classify(payload: Any) -> str:
+    """``"storage"``, ``"storage-other"`` (deleted, tier changed...: nothing to run),
+    ``"validation"`` (subscription handshake), ``"schedule"`` or ``"unknown"``; for an
+    array, the kind of its first event. Never raises."""
+    event = payload[0] if isinstance(payload, list) and payload else payload
+    kind = _type(event)
+    if kind == BLOB_CREATED:
+        return "storage"
+    if kind == VALIDATION:
+        return "validation"
+    if kind == SCHEDULE_SOURCE:
+        return "schedule"
+    if isinstance(kind, str) and kind.startswith(("Microsoft.Storage.", "Microsoft.EventGrid.")):
+        return "storage-other"
+    return "unknown"
+
+
+def parse_event(payload: Any) -> list[Event]:
+    """The events in one Event Grid delivery (one event, or an array of them).
+
+    :returns: one :class:`StorageEvent` per created blob, a :class:`ScheduleEvent` for a
+        ``hookline.schedule`` event, ``[]`` for the subscription handshake and other
+        storage events.
+    :raises EventError: for anything else or a malformed event, naming what was expected.
+    """
+    if hasattr(payload, "get_json") and hasattr(payload, "event_type"):
+        payload = from_eventgrid_event(payload)
+    events = payload if isinstance(payload, list) else [payload]
+    if not events:
+        raise EventError("an empty array", cloud=CLOUD, expected=EXPECTED)
+    out: list[Event] = []
+    for i, event in enumerate(events):
+        where = f"[{i}]" if isinstance(payload, list) else ""
+        kind = classify(event)
+        if kind == "storage":
+            out.append(_blob_created(event, where))
+        elif kind == "schedule":
+            data = get_map(event, "data", where, CLOUD)
+            out.append(
+                schedule_event(
+                    data,
+                    f"{where}.data" if where else "data",
+                    CLOUD,
+                    event_id=event.get("id"),
+                    event_time=event.get("eventTime") or event.get("time"),
+                )
+            )
+        elif kind not in ("validation", "storage-other"):
+            got = _type(event)
+            what = (
+                f"event type {got!r} is not handled"
+                if got
+                else (
+                    "not an Event Grid event" if isinstance(event, Mapping) else "not a JSON object"
+                )
+            )
+            raise EventError(what, where=where or None, cloud=CLOUD, expected=EXPECTED)
+    return out
+
+
+def validation_response(payload: Any) -> dict[str, str] | None:
+    """``{"validationResponse": CODE}`` for an Event Grid subscription handshake (answer it
+    with HTTP 200 and this body), else ``None``. Never raises."""
+    events = payload if isinstance(payload, list) else [payload]
+    for event in events:
+        if _type(event) == VALIDATION:
+            data = event.get("data")
+            code = data.get("validationCode") if isinstance(data, Mapping) else None
+            if isinstance(code, str) and code:
+                return {"validationResponse": code}
+    return None
+
+
+def _blob_created(event: Any, where: str) -> StorageEvent:
+    data_where = f"{where}.data" if where else "data"
+    data = get_map(event, "data", where, CLOUD)
+    subject = event.get("subject")
+    container_from_subject, key_from_subject = _split_subject(subject)
+    url = get_str(data, "url", data_where, CLOUD, required=False)
+    if url is not None:
+        container, key = _split_url(url, container_from_subject, f"{data_where}.url")
+    elif container_from_subject and key_from_subject:
+        container, key = container_from_subject, key_from_subject
+    else:
+        raise EventError(
+            "no blob URL and no usable subject",
+            where=data_where,
+            cloud=CLOUD,
+            expected=f"data.url or a subject '{_SUBJECT_PREFIX}C/blobs/K'",
+        )
+    event_time = event.get("eventTime") or event.get("time")
+    return StorageEvent(
+        uri=object_uri("az", container, key),
+        bucket=container,
+        key=key,
+        size=get_int(data, "contentLength", data_where, CLOUD),
+        etag=get_str(data, "eTag", data_where, CLOUD, required=False),
+        event_id=event.get("id") if isinstance(event.get("id"), str) else None,
+        source=CLOUD,
+        **({"event_time": event_time} if isinstance(event_time, str) and event_time else {}),
+    )
+
+
+def _split_subject(subject: Any) -> tuple[str | None, str | None]:
+    if not isinstance(subject, str) or not subject.startswith(_SUBJECT_PREFIX):
+        return None, None
+    container, sep, key = subject[len(_SUBJECT_PREFIX) :].partition("/blobs/")
+    return (container or None), (key if sep and key else None)
+
+
+def _path_style(host: str) -> bool:
+    """Azurite and other emulators put the account in the path: /ACCOUNT/CONTAINER/KEY."""
+    if host in ("localhost", "host.docker.internal", "azurite"):
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _split_url(url: str, container_hint: str | None, where: str) -> tuple[str, str]:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise EventError(
+            "not a URL",
+            where=where,
+            cloud=CLOUD,
+            expected="https://ACCOUNT.blob.core.windows.net/CONTAINER/KEY",
+        ) from None
+    segments = parts.path.lstrip("/").split("/")
+    if (
+        container_hint
+        and len(segments) > 1
+        and segments[0] != container_hint
+        and (segments[1] == container_hint)
+    ):
+        segments = segments[1:]  # account in the path
+    elif not container_hint and _path_style(parts.hostname or "") and len(segments) > 2:
+        segments = segments[1:]
+    container, key = segments[0], unquote("/".join(segments[1:]))  # decoded exactly once
+    if not container or not key:
+        raise EventError(
+            f"URL {url!r} names no blob",
+            where=where,
+            cloud=CLOUD,
+            expected="https://ACCOUNT.blob.core.windows.net/CONTAINER/KEY",
+        )
+    return container, key
+
+
+def from_eventgrid_event(event: Any) -> dict[str, Any]:
+    """The Event Grid schema dict of a ``func.EventGridEvent`` (duck-typed)."""
+    try:
+        data = event.get_json()
+    except Exception as exc:
+        raise EventError(
+            f"the Event Grid event's data is unreadable: {exc}", cloud=CLOUD, expected="JSON data"
+        ) from None
+    when = getattr(event, "event_time", None)
+    return {
+        "id": getattr(event, "id", None),
+        "topic": getattr(event, "topic", None),
+        "subject": getattr(event, "subject", None),
+        "eventType": getattr(event, "event_type", None),
+        "eventTime": when.isoformat() if isinstance(when, datetime) else when,
+        "data": data,
+        "dataVersion": getattr(event, "data_version", None),
+    }
+
+
+def from_input_stream(stream: Any) -> StorageEvent:
+    """A :class:`StorageEvent` from the v2 blob trigger's ``func.InputStream``, *without*
+    reading it: ``.name`` is ``container/path/key`` (not encoded), ``.uri`` the blob URL,
+    ``.length`` the size.
+
+    :raises EventError: when neither ``.name`` nor ``.uri`` names a blob.
+    """
+    name = getattr(stream, "name", None)
+    uri = getattr(stream, "uri", None)
+    if isinstance(name, str) and "/" in name.strip("/"):
+        container, _, key = name.strip("/").partition("/")
+    elif isinstance(uri, str) and uri:
+        container, key = _split_url(uri, None, "uri")
+    else:
+        raise EventError(
+            "the blob trigger input names no blob",
+            cloud=CLOUD,
+            expected="an InputStream with .name 'container/key' or .uri",
+        )
+    length = getattr(stream, "length", None)
+    props = getattr(stream, "blob_properties", None)
+    etag = props.get("ETag") or props.get("Etag") if isinstance(props, Mapping) else None
+    return StorageEvent(
+        uri=object_uri("az", container, key),
+        bucket=container,
+        key=key,
+        size=length if isinstance(length, int) and not isinstance(length, bool) else None,
+        etag=etag if isinstance(etag, str) and etag else None,
+        source=CLOUD,
+    )
+
+
+def from_blob_client(client: Any, properties: Any = None) -> StorageEvent:
+    """A :class:`StorageEvent` from an SDK-typed blob binding (``BlobClient``: its
+    ``container_name`` and ``blob_name``); size and etag from ``properties`` when given
+    (``client.get_blob_properties()``, one request, no download)."""
+    container = getattr(client, "container_name", None)
+    key = getattr(client, "blob_name", None)
+    if not (isinstance(container, str) and container and isinstance(key, str) and key):
+        raise EventError(
+            "the blob client names no blob",
+            cloud=CLOUD,
+            expected="a BlobClient with container_name and blob_name",
+        )
+    size = getattr(properties, "size", None)
+    etag = getattr(properties, "etag", None)
+    modified = getattr(properties, "last_modified", None)
+    when = modified.isoformat().replace("+00:00", "Z") if isinstance(modified, datetime) else None
+    return StorageEvent(
+        uri=object_uri("az", container, key),
+        bucket=container,
+        key=key,
+        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+        etag=etag if isinstance(etag, str) else None,
+        source=CLOUD,
+        **({"event_time": when} if when else {}),
+    )
+
+
+def from_timer(timer: Any, pipeline: str) -> ScheduleEvent:
+    """A :class:`ScheduleEvent` for ``pipeline`` from a timer trigger's ``func.TimerRequest``
+    (the pipeline is named by the function, not by the timer)."""
+    if not isinstance(pipeline, str) or not pipeline:
+        raise EventError(
+            "no pipeline name for the timer",
+            cloud=CLOUD,
+            expected="from_timer(timer, 'pipeline-name')",
+        )
+    del timer  # past_due and schedule_status carry nothing a run needs
+    return ScheduleEvent(pipeline, event_time=utc_now_iso(), source=CLOUD)
