@@ -134,12 +134,16 @@ class EmulatorProcess:
             if code is not None:
                 return False, f"process exited with code {code} (port {self.port} taken?)"
             if http_answers(self.url + self.probe_path):
-                # Answered: make sure the answer came from our process, not a squatter.
-                time.sleep(0.02)
-                if self.proc.poll() is None:
+                # Something answered: make sure it is our process, not a squatter on the port.
+                owner = listening_owner(self.proc.pid, self.port)
+                if owner is True or (owner is None and self._still_alive_after(0.5)):
                     return True, ""
             time.sleep(0.05)
         return False, f"no answer at {self.url}{self.probe_path} after {timeout:.0f}s"
+
+    def _still_alive_after(self, seconds: float) -> bool:
+        time.sleep(seconds)
+        return self.proc is not None and self.proc.poll() is None
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -181,3 +185,58 @@ def pid_alive(pid: int) -> bool:
     except OSError:
         return True
     return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def _listening_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local_address is HEX_IP:HEX_PORT; state 0A is LISTEN; field 9 is the inode
+            if (
+                len(fields) > 9
+                and fields[3] == "0A"
+                and int(fields[1].rsplit(":", 1)[1], 16) == port
+            ):
+                inodes.add(fields[9])
+    return inodes
+
+
+def _group_pids(leader: int) -> set[int]:
+    """``leader`` and every process in its process group (it was started in a new session)."""
+    pids = {leader}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if len(fields) > 2 and fields[2] == str(leader):  # pgrp
+            pids.add(int(stat.parent.name))
+    return pids
+
+
+def listening_owner(pid: int, port: int) -> bool | None:
+    """Whether the socket listening on ``port`` belongs to ``pid``'s process group:
+    ``True``/``False``, or ``None`` where ``/proc`` cannot tell (not Linux)."""
+    if not Path("/proc/net/tcp").exists():
+        return None
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return False
+    for member in _group_pids(pid):
+        try:
+            fds = list(Path(f"/proc/{member}/fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                return True
+    return False
