@@ -13,6 +13,8 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from hookline.hookspecs import STAGES
+
 __all__ = ["model_index_html", "run_report_html"]
 
 CSS = """
@@ -231,7 +233,10 @@ def run_report_html(record: Mapping[str, Any]) -> str:
         )
         + "</dl></section>"
     )
-    stages = record.get("stages") or {}
+    rank = {name: i for i, name in enumerate(STAGES)}
+    stages = dict(
+        sorted((record.get("stages") or {}).items(), key=lambda item: rank.get(item[0], len(rank)))
+    )
     parts.append(
         "<section><h2>Stage timings</h2>"
         + _bars(

@@ -31,7 +31,12 @@ PAGE_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-REPORT_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+# Stored reports: no script can run (sandbox without allow-scripts, default-src 'none') and no
+# form can post; allow-same-origin only keeps the session cookie on their relative links.
+REPORT_CSP = (
+    "sandbox allow-same-origin; default-src 'none'; style-src 'unsafe-inline'; "
+    "img-src data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
 OPEN_PATHS = ("/login", "/healthz")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _DONE = {"approve": "approved", "promote": "promoted", "rollback": "rolled back"}

@@ -14,6 +14,7 @@ from typing import Any
 
 from hookline.adapters.dashboard._charts import BarRow, Point, bar_chart, line_chart
 from hookline.errors import NotFound
+from hookline.hookspecs import STAGES
 from hookline.registry import Registry
 from hookline.runs import RunStore
 from hookline.storage import Storage
@@ -84,7 +85,8 @@ def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
     table, checks split by kind."""
     record = store.get(run_id)
     assert record is not None
-    stages = record.get("stages") or {}
+    stages = _in_order(record.get("stages") or {})
+    record = {**record, "stages": stages}
     bars = [
         BarRow(
             name,
@@ -113,6 +115,12 @@ def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
         "started": _when(record.get("started_at")),
         "finished": _when(record.get("finished_at")),
     }
+
+
+def _in_order(stages: Mapping[str, Any]) -> dict[str, Any]:
+    """Stages in lifecycle order (records store keys sorted by name)."""
+    rank = {name: i for i, name in enumerate(STAGES)}
+    return dict(sorted(stages.items(), key=lambda item: rank.get(item[0], len(rank))))
 
 
 def _flat(value: Any) -> bool:
