@@ -377,7 +377,7 @@ def _read_json(path: str, uri: str, fmt: str, encoding: str, limits: Limits) -> 
     try:
         if array:
             frame = pd.read_json(
-                path, orient="records", encoding=enc, convert_dates=False, keep_default_dates=False
+                path, orient="records", encoding=enc, dtype=False
             )
         else:
             reader = pd.read_json(
@@ -386,8 +386,7 @@ def _read_json(path: str, uri: str, fmt: str, encoding: str, limits: Limits) -> 
                 chunksize=limits.chunk_rows,
                 nrows=limits.max_rows + 1,
                 encoding=enc,
-                convert_dates=False,
-                keep_default_dates=False,
+                dtype=False,
             )
             with reader:
                 chunks = list(reader)

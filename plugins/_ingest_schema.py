@@ -17,6 +17,7 @@ __all__ = [
     "coerce_column",
     "find_formula_cells",
     "kind_of",
+    "normalize_column",
     "profile_frame",
 ]
 
@@ -109,6 +110,18 @@ def coerce_column(frame: Any, name: str, expected: str, uri: str, origin: str) -
     mapped = series.map(lambda v: None if pd.isna(v) else str(v).strip().lower() in _TRUE)
     frame[name] = mapped.astype("boolean") if mapped.isna().any() else mapped.astype(bool)
     return "boolean"
+
+
+def normalize_column(series: Any, kind: str) -> Any:
+    """An ``object`` column (mixed chunks, JSON) as a proper dtype for its kind: numbers as
+    floats or ints, text as strings, booleans as bool (as 1.0/0.0 when some are missing)."""
+    import pandas as pd
+
+    if kind in _NUMERIC:
+        return pd.to_numeric(series)
+    if kind == "boolean":
+        return series.astype("float64") if series.isna().any() else series.astype(bool)
+    return _as_text(series)
 
 
 def _as_text(series: Any) -> Any:

@@ -34,6 +34,7 @@ from hookline.plugins._ingest_schema import (
     coerce_column,
     find_formula_cells,
     kind_of,
+    normalize_column,
     profile_frame,
 )
 from hookline.types import Dataset, RunContext, Source
@@ -179,8 +180,8 @@ def read_dataset(ctx: RunContext, source: Source, cfg: Mapping[str, Any]) -> Dat
             kinds[name] = coerce_column(frame, name, spec["dtype"], uri, origin)
         else:
             kinds[name] = kind_of(frame[name])
-            if kinds[name] == "string" and frame[name].dtype == object:
-                frame[name] = frame[name].astype("str")
+            if frame[name].dtype == object:
+                frame[name] = normalize_column(frame[name], kinds[name])
 
     empty = [
         c for c in frame.columns if c not in cfg["allow_all_null"] and not frame[c].notna().any()
@@ -370,7 +371,9 @@ def _latest_upload(ctx: RunContext, workdir: str) -> Source | None:
         from hookline.storage import open_storage
 
         storage = open_storage(trigger.source)
-    candidates = [i for i in storage.list(trigger.prefix) if trigger.matches_key(i.key)]
+    candidates = [
+        i for i in storage.list(trigger.prefix) if trigger.matches_key(i.key) and i.size > 0
+    ]
     if not candidates:
         ctx.log.warning("nothing uploaded under %s yet", storage.url(trigger.prefix))
         ctx.notes["pandas"] = f"nothing uploaded under {storage.url(trigger.prefix)} yet"
