@@ -285,12 +285,12 @@ def _doc(description: str, example: Mapping[str, Any] | None = None) -> dict[str
     return {"description": description, "content": content}
 
 
-_AUTH = {
+_AUTH: dict[int | str, dict[str, Any]] = {
     401: _doc(
         "missing or invalid API key (when keys are configured)", {"detail": "missing API key"}
     )
 }
-_UNAVAILABLE = {
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: _doc(
         "no verified model is loaded: nothing promoted yet, or loading failed",
         {"detail": "no model is promoted yet: ..."},
