@@ -29,7 +29,7 @@ from hookline.errors import HooklineError
 
 __all__ = ["build"]
 
-SLIM_RULES_VERSION = "2"
+SLIM_RULES_VERSION = "3"
 """Bump when slimming rules change, so staged layers are rebuilt."""
 
 

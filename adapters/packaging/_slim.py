@@ -3,7 +3,8 @@
 The rules, and why each is safe:
 
 * ``tests/`` folders inside packages (numpy/*/tests, scipy/**/tests, sklearn/**/tests,
-  pandas/tests, ...) are test suites nothing imports at run time. ``testing`` modules
+  pandas/tests, ...), and ``test/`` folders holding ``test_*.py`` files (joblib/test), are
+  test suites nothing imports at run time. ``testing`` modules
   (``numpy.testing``, ``pandas._testing``) are public or semi-public API and stay.
 * ``.pyx .pxd .pxi .c .cc .cpp .h .hpp .a`` are sources, headers and static libraries for
   building against a package; ``.pyi`` stubs serve type checkers. None is read at run time.
@@ -35,7 +36,7 @@ __all__ = ["SlimReport", "compile_tree", "slim_tree", "strip_tree"]
 BUILD_ONLY_SUFFIXES = frozenset(
     {".pyx", ".pxd", ".pxi", ".c", ".cc", ".cpp", ".cxx", ".h", ".hpp", ".a", ".pyi"}
 )
-TEST_DIRS = frozenset({"tests"})
+TEST_DIRS = frozenset({"tests", "test"})
 _ELF_MACHINE = {62: "x86_64", 183: "aarch64"}
 
 
@@ -87,7 +88,7 @@ def imported_test_modules(root: Path) -> set[Path]:
         if _in_tests(rel) or path.name == "conftest.py" or "_precompute" in rel:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        if "tests" not in text:
+        if "test" not in text:
             continue
         for m in _IMPORT.finditer(text):
             module = m.group(1) or m.group(3)
@@ -96,7 +97,7 @@ def imported_test_modules(root: Path) -> set[Path]:
                 names += [f"{module}.{n.strip()}" for n in m.group(2).split(",") if n.strip()]
             for name in names:
                 parts = name.split(".")
-                if "tests" not in parts[1:]:
+                if not TEST_DIRS.intersection(parts[1:]):
                     continue
                 for i in range(1, len(parts) + 1):
                     base = root.joinpath(*parts[:i])
@@ -116,14 +117,17 @@ def slim_tree(root: Path, report: SlimReport | None = None) -> SlimReport:
     report = report or SlimReport()
     keep_files = imported_test_modules(root)
     keep_dirs = {p for f in keep_files for p in f.parents}
+    test_roots: set[Path] = set()  # test suites kept only for the modules code imports
     for dirpath, dirnames, filenames in os.walk(root, topdown=True):
         here = Path(dirpath)
         rel = here.relative_to(root).parts
         in_meta = any(p.endswith((".dist-info", ".data")) for p in rel)
-        in_tests = not in_meta and _in_tests(rel)
+        in_tests = here in test_roots or any(p in test_roots for p in here.parents)
         keep = []
         for d in sorted(dirnames):
             test_dir = d in TEST_DIRS and len(rel) >= 1 and not in_meta
+            if test_dir and d == "test":  # joblib/test: a suite only if it holds test files
+                test_dir = any((here / d).glob("test_*.py"))
             scripts = d == "bin" and not rel  # console scripts: shebang of the build machine
             if (
                 d == "__pycache__"
@@ -133,6 +137,8 @@ def slim_tree(root: Path, report: SlimReport | None = None) -> SlimReport:
                 _remove(here / d, report)
             else:
                 keep.append(d)
+                if test_dir:
+                    test_roots.add(here / d)
         dirnames[:] = keep
         for name in filenames:
             path = here / name

@@ -1,0 +1,48 @@
+"""Fixtures for the packaging tests: one real build per bundle kind per session.
+
+Builds use the real entry files in ``functions/`` and a frozen copy of the project source
+(so another engineer's edit during the session cannot make two builds differ). pip's
+downloads are cached in ``.cache/pip`` at the repository root, so a second session is fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _pkg_helpers import MINIMAL_CONFIG, QUICKSTART, REPO
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pip_cache() -> Iterator[None]:
+    patch = pytest.MonkeyPatch()
+    if not os.environ.get("PIP_CACHE_DIR"):
+        patch.setenv("PIP_CACHE_DIR", str(REPO / ".cache" / "pip"))
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hookline source, copied once: what every build of the session packages."""
+    dest = tmp_path_factory.mktemp("project")
+    for name in ("pyproject.toml", "README.md"):
+        if (REPO / name).is_file():
+            shutil.copy2(REPO / name, dest / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in ("core", "plugins", "adapters"):
+        shutil.copytree(REPO / name, dest / name, ignore=ignore)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The quickstart's hookline.toml (a minimal one while the quickstart is missing)."""
+    if QUICKSTART.is_file():
+        return QUICKSTART
+    path = tmp_path_factory.mktemp("config") / "hookline.toml"
+    path.write_text(MINIMAL_CONFIG)
+    return path
