@@ -256,6 +256,9 @@ def create_app(
             except ModelUnavailable as exc:
                 reason = exc.message
         status = holder.status()
+        if keys.enabled:  # /health is open: keep storage URIs and errors for key holders
+            status.pop("last_error")
+            reason = reason and "no verified model is loaded; see GET /model or the logs"
         if bundle is None:
             return json_response(
                 503,

@@ -221,3 +221,13 @@ def test_parse_keys() -> None:
     assert parse_keys('["x", " y "]') == ("x", "y")
     assert parse_keys("  ") == ()
     assert not ApiKeys(parse_keys("")).enabled
+
+
+def test_open_health_does_not_reveal_storage_details_when_keys_are_on(project: Project) -> None:
+    project.register()
+    with TestClient(project.app(environ={"HOOKLINE_API_KEYS": "k"})) as c:
+        r = c.get("/health")
+        assert r.status_code == 503
+        assert "store" not in r.text and "last_error" not in r.json()
+        r = c.post("/predict", json=RECORD, headers={"X-API-Key": "k"})
+        assert r.status_code == 503 and "no model is promoted yet" in r.json()["detail"]
