@@ -66,7 +66,10 @@ def _nice_max(value: float) -> float:
 
 def _axis(lo: float, hi: float) -> tuple[float, float, float]:
     """Round axis bounds and a tick step giving 3 to 6 ticks."""
-    step = _nice_max((hi - lo) / 4 or 1.0)
+    if hi - lo < 1e-12:  # a flat series: give it some room
+        pad = abs(hi) * 0.05 or 1.0
+        lo, hi = (lo - pad if lo < 0 or lo - pad >= 0 else 0.0), hi + pad
+    step = _nice_max((hi - lo) / 4)
     return math.floor(lo / step) * step, math.ceil(hi / step) * step, step
 
 
@@ -81,6 +84,7 @@ def line_chart(
     width: int = 520,
     height: int = 210,
     higher_is_bad: bool = True,
+    zero_based: bool = True,
 ) -> str:
     """A line over time with the threshold drawn as a dashed red line.
 
@@ -88,13 +92,15 @@ def line_chart(
     :param threshold: the alert line; points beyond it (above when ``higher_is_bad``,
         else below) are flagged red.
     :param reference: a second dashed line, e.g. the metric measured at training time.
+    :param zero_based: start the y axis at 0 (PSI); else zoom on the data (metrics).
     :returns: an ``<svg>`` element.
     """
     left, right, top, bottom = 48, 18, 26 if title else 12, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [p.value for p in points if p.value is not None]
     marks = [v for v in (threshold, reference) if v is not None]
-    lo, hi, tick = _axis(min([0.0, *values, *marks]), max([*values, *marks], default=1.0))
+    floor = [0.0] if zero_based or not (values or marks) else []
+    lo, hi, tick = _axis(min([*floor, *values, *marks]), max([*values, *marks], default=1.0))
     span = (hi - lo) or 1.0
 
     def y(v: float) -> float:
@@ -135,8 +141,9 @@ def line_chart(
         )
         # the threshold is labelled at the right end, the reference at the left: no overlap
         at = f'x="{width - right}" text-anchor="end"' if color == BAD else f'x="{left + 6}"'
+        below = yy - top < 16  # no room above the line: write under it
         out.append(
-            f'<text {at} y="{yy - 4:.1f}" fill="{color}">'
+            f'<text {at} y="{yy + 14 if below else yy - 4:.1f}" fill="{color}">'
             f"{escape(label)} {escape(_fmt(value))}</text>"
         )
     segment: list[str] = []

@@ -466,5 +466,6 @@ def _performance(
             reference_label="at training",
             title=f"{metric} on monitored batches",
             higher_is_bad=lower,
+            zero_based=False,
         ),
     }

@@ -15,7 +15,7 @@ if role == "serving":
     # FastAPI is imported here; the model loads on the first request.
     from hookline.adapters.serving.azure import function_app
 
-    app = function_app()
+    app = function_app(bundle_dir=os.path.dirname(os.path.abspath(__file__)))
 else:
     # The pipeline role (blob / Event Grid triggers) is registered here.
     app = func.FunctionApp()

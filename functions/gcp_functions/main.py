@@ -13,9 +13,11 @@ from functions_framework import aio as _ff_aio
 
 @_ff_aio.http
 async def serving(request):
+    import os
+
     from hookline.adapters.serving.gcp import forward
 
-    return forward()
+    return forward(bundle_dir=os.path.dirname(os.path.abspath(__file__)))
 
 
 # ---- end serving --------------------------------------------------------------------------
