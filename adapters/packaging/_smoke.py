@@ -86,8 +86,9 @@ def smoke_test(
         tail = "\n".join(proc.stderr.strip().splitlines()[-12:])
         raise SmokeFailed(
             f"import smoke test of {paths[0]} failed:\n{tail}",
-            hint="a module the bundle needs is missing or was slimmed away; "
-            "rerun with --no-smoke to inspect the bundle",
+            hint="ModuleNotFoundError: a package the bundle needs is missing (add it with "
+            "--with) or was slimmed away; any other error comes from the entry file or the code "
+            "it imports. --no-smoke builds the bundle anyway, to inspect it",
         )
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     if result["outside"]:
