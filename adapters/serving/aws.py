@@ -110,11 +110,20 @@ class LambdaHandler:
     :param app: the ASGI app, or a function that builds it on the first invocation.
     :param base_path: a custom domain's base path mapping (default:
         ``$HOOKLINE_API_BASE_PATH``).
+    :param bundle_dir: the entry file's folder: its ``hookline.toml`` is used when
+        ``$HOOKLINE_CONFIG`` is not set.
     """
 
-    def __init__(self, app: ASGIApp | None = None, *, base_path: str | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp | None = None,
+        *,
+        base_path: str | None = None,
+        bundle_dir: str | None = None,
+    ) -> None:
         self._app = app
         self._base_path = base_path
+        self._bundle_dir = bundle_dir
         self._mangum: Any = None
         self._lock = threading.Lock()
 
@@ -127,8 +136,9 @@ class LambdaHandler:
                     app = self._app
                     if app is None:
                         from hookline.adapters.serving import create_app
+                        from hookline.adapters.serving._settings import config_location
 
-                        app = create_app()
+                        app = create_app(config_location(self._bundle_dir))
                     self._mangum = Mangum(_with_root_path(app), lifespan="off")
         return self._mangum
 
@@ -149,4 +159,5 @@ class LambdaHandler:
 
 
 handler = LambdaHandler()
-"""The handler the entry file exposes: builds the app from ``$HOOKLINE_CONFIG`` on first use."""
+"""A handler that builds the app from ``$HOOKLINE_CONFIG`` (or ``./hookline.toml``) on first
+use; the entry file makes its own, which also finds the ``hookline.toml`` bundled with it."""

@@ -40,12 +40,19 @@ def strip_route_prefix(app: Callable[..., Any], prefix: str = ROUTE_PREFIX) -> C
     return wrapped
 
 
-def function_app(app: Callable[..., Any] | None = None, *, auth_level: str | None = None) -> Any:
+def function_app(
+    app: Callable[..., Any] | None = None,
+    *,
+    auth_level: str | None = None,
+    bundle_dir: str | None = None,
+) -> Any:
     """The ``func.AsgiFunctionApp`` the entry file assigns to ``app``.
 
     :param app: the ASGI app (default: :func:`create_app` from ``$HOOKLINE_CONFIG``).
     :param auth_level: ``anonymous``, ``function`` or ``admin`` (default:
         ``$HOOKLINE_HTTP_AUTH_LEVEL``, else ``function``).
+    :param bundle_dir: the entry file's folder: its ``hookline.toml`` is used when
+        ``$HOOKLINE_CONFIG`` is not set.
     :raises ConfigError: an unknown auth level.
     """
     import azure.functions as func
@@ -59,6 +66,7 @@ def function_app(app: Callable[..., Any] | None = None, *, auth_level: str | Non
         )
     if app is None:
         from hookline.adapters.serving import create_app
+        from hookline.adapters.serving._settings import config_location
 
-        app = create_app()
+        app = create_app(config_location(bundle_dir))
     return func.AsgiFunctionApp(app=strip_route_prefix(app), http_auth_level=func.AuthLevel(level))

@@ -34,8 +34,10 @@ class AsgiForward:
         await self.app(scope, receive, send)
 
 
-def forward(app: Callable[..., Any] | None = None) -> AsgiForward:
-    """What the HTTP function returns: the hookline app (built once, on first use)."""
+def forward(app: Callable[..., Any] | None = None, *, bundle_dir: str | None = None) -> AsgiForward:
+    """What the HTTP function returns: the hookline app (built once, on first use, from
+    ``$HOOKLINE_CONFIG``, else the ``hookline.toml`` in ``bundle_dir``, else
+    ``./hookline.toml``)."""
     global _app
     if app is not None:
         return AsgiForward(app)
@@ -43,8 +45,9 @@ def forward(app: Callable[..., Any] | None = None) -> AsgiForward:
         with _lock:
             if _app is None:
                 from hookline.adapters.serving import create_app
+                from hookline.adapters.serving._settings import config_location
 
-                _app = create_app()
+                _app = create_app(config_location(bundle_dir))
     return AsgiForward(_app)
 
 

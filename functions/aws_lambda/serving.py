@@ -1,9 +1,14 @@
 """AWS Lambda entry point of the prediction service (handler: ``serving.handler``).
 
-Configuration comes from ``$HOOKLINE_CONFIG`` (a path in the bundle or a storage URI);
-FastAPI and the model are loaded on the first request, not at import.
+Configuration comes from ``$HOOKLINE_CONFIG`` (a path or a storage URI), else the
+``hookline.toml`` bundled next to this file; FastAPI and the model are loaded on the first
+request, not at import.
 """
 
-from hookline.adapters.serving.aws import handler
+import os
+
+from hookline.adapters.serving.aws import LambdaHandler
+
+handler = LambdaHandler(bundle_dir=os.path.dirname(os.path.abspath(__file__)))
 
 __all__ = ["handler"]

@@ -190,9 +190,6 @@ def test_entry_file_builds_the_app_on_first_invocation(
 ) -> None:
     monkeypatch.setenv("HOOKLINE_CONFIG", str(served.config_path))
     monkeypatch.delenv("HOOKLINE_API_KEYS", raising=False)
-    import hookline.adapters.serving.aws as aws
-
-    monkeypatch.setattr(aws, "handler", LambdaHandler())
     module = runpy.run_path(str(REPO / "functions" / "aws_lambda" / "serving.py"))
     entry = module["handler"]
     assert entry._mangum is None  # nothing built at import
@@ -202,3 +199,24 @@ def test_entry_file_builds_the_app_on_first_invocation(
     assert status == 200 and body["version"] == 1
     status, _, body = answer(entry(v1("POST", "/predict", [RECORD]), None))
     assert status == 200 and body["predictions"] == ["yes"]
+
+
+def test_entry_file_finds_the_bundled_config(
+    served: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without $HOOKLINE_CONFIG, the hookline.toml next to the entry file is used."""
+    import shutil
+
+    monkeypatch.delenv("HOOKLINE_CONFIG", raising=False)
+    monkeypatch.delenv("HOOKLINE_API_KEYS", raising=False)
+    monkeypatch.chdir(tmp_path)  # no ./hookline.toml here
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    shutil.copy(REPO / "functions" / "aws_lambda" / "serving.py", bundle / "serving.py")
+    text = served.config_path.read_text().replace(
+        'storage = "store"', f'storage = "{served.root / "store"}"'
+    )
+    (bundle / "hookline.toml").write_text(text)
+    entry = runpy.run_path(str(bundle / "serving.py"))["handler"]
+    status, _, body = answer(entry(v2("GET", "/health", fixture="function_url.json"), None))
+    assert status == 200 and body["version"] == 1
