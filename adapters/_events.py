@@ -19,11 +19,13 @@ from hookline.events import ScheduleEvent, StorageEvent
 __all__ = [
     "SCHEDULE_SOURCE",
     "EventError",
+    "check_depth",
     "decode_json",
     "get_int",
     "get_map",
     "get_str",
     "object_uri",
+    "schedule_event",
     "skip_reason",
 ]
 

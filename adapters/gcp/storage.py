@@ -84,6 +84,15 @@ class GCSStorage:
                 client = storage.Client(project=project)
         except Exception as exc:
             raise self._error(exc, None) from exc
+        if os.environ.get("ENABLE_GCS_PYTHON_CLIENT_OTEL_TRACES", "").lower() not in (
+            "1",
+            "true",
+            "yes",
+        ) and hasattr(client, "_bucket_metadata_cache"):
+            # google-cloud-storage 3.x fetches each bucket's metadata (buckets.get) from a
+            # background thread only to label OpenTelemetry spans. Without tracing that is an
+            # extra request per cold start, denied anyway under object-only IAM roles.
+            client._bucket_metadata_cache = None
         retry: Retry = DEFAULT_RETRY.with_timeout(self._retry_timeout)
         self._retry = retry
         self._bucket_obj = client.bucket(self.bucket)

@@ -266,3 +266,22 @@ def test_sample_schedule_and_bad_sample_input() -> None:
         sample_event("gs://bucket/key")
     with pytest.raises(UsageError):
         sample_event("s3://bucket/key", kind="kinesis")
+
+
+def test_eventbridge_and_schedules_delivered_through_sqs() -> None:
+    """EventBridge rules may target an SQS queue in front of the function."""
+    bridge = load("eventbridge_object_created.json")
+    schedule = load("scheduler_hookline.json")
+    batch = load("sqs_s3.json")
+    batch["Records"][0]["body"] = json.dumps(bridge)
+    batch["Records"][1]["body"] = json.dumps(schedule)
+    events = parse_event(batch)
+    assert events == parse_event(bridge) + parse_event(schedule)
+
+
+def test_envelopes_nested_too_deeply_are_refused() -> None:
+    payload: Any = load("s3_put.json")
+    for _ in range(6):
+        payload = {"Records": [{"eventSource": "aws:sqs", "body": json.dumps(payload)}]}
+    with pytest.raises(EventError, match="nested too deeply"):
+        parse_event(payload)

@@ -12,7 +12,6 @@ import socket
 import time
 
 import pytest
-from _storage_stub import Reply, stub_server
 from hookline.adapters.aws.storage import S3Storage
 from hookline.adapters.azure.storage import AzureBlobStorage
 from hookline.adapters.gcp.storage import GCSStorage
@@ -25,6 +24,8 @@ from hookline.errors import (
     TransientStorageError,
 )
 from hookline.storage import open_storage
+
+from ._storage_stub import Reply, stub_server
 
 AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -275,3 +276,25 @@ def test_gcs_replace_with_an_etag_that_is_not_a_generation(gcs_bucket: str) -> N
     with pytest.raises(PreconditionFailed, match="generation"):
         storage.replace("k", b"2", '"0x8DC"')
     assert storage.read("k") == b"1"
+
+
+def test_gcs_sends_only_the_requests_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """google-cloud-storage 3.x would fetch bucket metadata from a background thread to
+    label tracing spans; the back-end turns that off, so a stat is exactly one request."""
+    resource = {
+        "name": "root/k.csv",
+        "bucket": "bucket",
+        "generation": "5",
+        "size": "3",
+        "updated": "2024-01-01T00:00:00Z",
+    }
+    reply = Reply(200, json.dumps(resource).encode(), {"Content-Type": "application/json"})
+    with stub_server(reply) as stub:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", stub.url)
+        monkeypatch.delenv("ENABLE_GCS_PYTHON_CLIENT_OTEL_TRACES", raising=False)
+        info = gcs().stat("k.csv")
+        time.sleep(0.3)  # a background fetch would have arrived by now
+    assert info is not None and (info.etag, info.version, info.size) == ("5", "5", 3)
+    assert [path.split("?")[0] for _, path in stub.requests] == [
+        "/storage/v1/b/bucket/o/root%2Fk.csv"
+    ]

@@ -116,6 +116,8 @@ def _serve(name: str) -> Iterator[EmulatorServer]:
         patch.undo()
         if process is not None:
             process.stop()
+            if process.log is not None:  # kept only when the emulator failed to start
+                process.log.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
