@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import random
 import shutil
 import time
@@ -181,7 +180,7 @@ def run(runs: int = 5000, repeat: int = 15) -> str:
         f"runs each; root built in {built:.1f} s)\n\n{out}\n\n"
         f"Runs page 1 vs reading the same {PAGE} summaries directly: **{page1 / direct:.2f}x**; "
         f"vs rendering an empty page: **{page1 / empty_page:.2f}x**; "
-        f"{json.dumps(ms(page1))} per view.\n"
+        f"{ms(page1)} per view.\n"
     )
 
 
