@@ -201,7 +201,9 @@ def _build_one(
     unzipped = sum(sizes.values())
     _report.raise_if_over(
         spec.name,
-        _report.check_limits(spec.limits, zipped=None, unzipped=unzipped),
+        _report.check_limits(spec.limits, zipped=None, unzipped=unzipped)
+        if options.enforce_limits
+        else (),
         top,
         spec.notes,
     )
@@ -245,12 +247,14 @@ def _build_one(
     stats = _zip.write_zip(dest, final)
     checks = _report.check_limits(spec.limits, zipped=stats.zipped, unzipped=stats.unzipped)
     try:
-        _report.raise_if_over(spec.name, checks, top, spec.notes)
+        _report.raise_if_over(spec.name, checks if options.enforce_limits else (), top, spec.notes)
     except _report.BundleTooLarge:
         dest.unlink()
         raise
     digest = hashlib.sha256(dest.read_bytes()).hexdigest()
     notes = list(spec.notes)
+    if not options.enforce_limits and any(c.over and c.limit.hard for c in checks):
+        notes.append("over a hard limit, written anyway (--ignore-limits): for a container image")
     if slim_info.get("compile_skipped"):
         notes.append(str(slim_info["compile_skipped"]))
     if slim_info.get("strip_skipped"):

@@ -90,6 +90,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-smoke", dest="smoke", action="store_false", help="skip the import smoke test"
     )
+    p.add_argument(
+        "--ignore-limits",
+        dest="enforce_limits",
+        action="store_false",
+        help="write a bundle even over a hard size limit (to build a container image from it)",
+    )
     p.add_argument("--json", action="store_true", help="print the build report as JSON")
     p.set_defaults(func=cmd_package)
 
@@ -127,6 +133,7 @@ def cmd_package(args: argparse.Namespace) -> int:
         parquet=args.parquet,
         extra_requirements=tuple(args.extra),
         fresh=args.fresh,
+        enforce_limits=args.enforce_limits,
         smoke=args.smoke,
     )
     quiet = args.json or (not sys.stderr.isatty() and os.environ.get("CI"))

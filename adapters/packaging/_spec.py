@@ -155,6 +155,8 @@ class BuildOptions:
     :param extra_requirements: more requirements for every bundle (third-party plugins).
     :param fresh: ignore the staged installs under ``out/.build`` and reinstall.
     :param smoke: run the import smoke test where the build machine matches the target.
+    :param enforce_limits: fail over a hard size limit (off: write the archive anyway, for
+        a container image built from it).
     """
 
     cloud: str
@@ -171,6 +173,7 @@ class BuildOptions:
     extra_requirements: tuple[str, ...] = ()
     fresh: bool = False
     smoke: bool = True
+    enforce_limits: bool = True
 
     def __post_init__(self) -> None:
         if self.cloud not in CLOUDS:

@@ -7,6 +7,7 @@ packages (plus what the Lambda runtime itself provides: the runtime client and b
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -225,6 +226,10 @@ def test_over_the_hard_limit_fails_naming_the_biggest_packages(aws_build, monkey
     assert "scipy" in message and "numpy" in message and "10.0 MB" in message
     assert "container image" in message and "pyarrow left out" in message
     assert not dest.exists(), "no over-size archive is left where Terraform would pick it up"
+    [written] = build(dataclasses.replace(options, enforce_limits=False, smoke=False))
+    assert written.path == dest and dest.is_file()
+    assert any("--ignore-limits" in n for n in written.notes)
+    assert written.sha256 == aws_build["result"].sha256, "the same archive, only not refused"
 
 
 # --- one event through the real Lambda runtime client ------------------------------------
