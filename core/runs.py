@@ -121,9 +121,16 @@ class RunStore:
         the run over (``restarted``) when the claim is older than ``claim_timeout`` (the
         invocation that held it crashed) or was released after a transient failure.
         """
-        doc = {"run_id": run_id, "pipeline": pipeline, "event": event.to_dict(),
-               "claimed_at": utc_now_iso(), "claimed_epoch": time.time(), "attempt": 1,
-               "owner": f"{socket.gethostname()}:{os.getpid()}", "released": False}
+        doc = {
+            "run_id": run_id,
+            "pipeline": pipeline,
+            "event": event.to_dict(),
+            "claimed_at": utc_now_iso(),
+            "claimed_epoch": time.time(),
+            "attempt": 1,
+            "owner": f"{socket.gethostname()}:{os.getpid()}",
+            "released": False,
+        }
         key = self._claim_key(run_id)
         try:
             self.storage.create(key, _dump(doc))
@@ -180,15 +187,19 @@ class RunStore:
         except NotFound:
             if missing_ok:
                 return None
-            raise NotFound(f"no run {run_id!r}", uri=self.storage.url(self.record_key(run_id)),
-                           hint="list runs with `hookline runs`") from None
+            raise NotFound(
+                f"no run {run_id!r}",
+                uri=self.storage.url(self.record_key(run_id)),
+                hint="list runs with `hookline runs`",
+            ) from None
 
-    def summaries(self, *, pipeline: str | None = None, status: str | None = None,
-                  model: str | None = None) -> Iterator[dict[str, Any]]:
+    def summaries(
+        self, *, pipeline: str | None = None, status: str | None = None, model: str | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Run summaries, newest first, filtered; reads one small index object per run."""
         seen: set[str] = set()
         for info in self.storage.list(INDEX):
-            run_id = info.key[len(INDEX) + 14:].removesuffix(".json")
+            run_id = info.key[len(INDEX) + 14 :].removesuffix(".json")
             if run_id in seen:  # a restarted run has one entry per attempt: newest wins
                 continue
             seen.add(run_id)
@@ -204,10 +215,18 @@ class RunStore:
                 continue
             yield summary
 
-    def page(self, limit: int, *, after: str | None = None, pipeline: str | None = None,
-             status: str | None = None, model: str | None = None,
-             started_after: str | None = None, started_before: str | None = None,
-             max_reads: int = 1000) -> RunPage:
+    def page(
+        self,
+        limit: int,
+        *,
+        after: str | None = None,
+        pipeline: str | None = None,
+        status: str | None = None,
+        model: str | None = None,
+        started_after: str | None = None,
+        started_before: str | None = None,
+        max_reads: int = 1000,
+    ) -> RunPage:
         """One page of run summaries, newest first, without reading every record.
 
         Index keys order runs newest first and name the run (hence its pipeline) and its
@@ -238,7 +257,7 @@ class RunStore:
             if len(runs) >= limit or reads >= max_reads:
                 return RunPage(tuple(runs), last, scanned, exhausted=len(runs) < limit)
             scanned += 1
-            last = info.key[len(INDEX):]
+            last = info.key[len(INDEX) :]
             run_id = last[14:].removesuffix(".json")
             if run_id in seen:
                 continue
@@ -250,9 +269,11 @@ class RunStore:
                 summary = json.loads(self.storage.read(info.key))
             except NotFound:
                 continue
-            if ((pipeline and summary.get("pipeline") != pipeline)
-                    or (status and summary.get("status") != status)
-                    or (model and summary.get("model") != model)):
+            if (
+                (pipeline and summary.get("pipeline") != pipeline)
+                or (status and summary.get("status") != status)
+                or (model and summary.get("model") != model)
+            ):
                 continue
             runs.append(summary)
         return RunPage(tuple(runs), None, scanned)
