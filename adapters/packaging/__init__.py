@@ -10,14 +10,21 @@
   ``.python_packages``.
 
 Each bundle is checked against its platform's size limits. See docs/packaging.md.
-Importing this package imports nothing heavy; pip runs only when a build does.
+Importing this package imports nothing: the names below load on first use, so the
+``hookline`` command line (which registers ``package`` at start-up) pays nothing for it.
 """
 
-from hookline.adapters.packaging._build import build
-from hookline.adapters.packaging._pip import PipError
-from hookline.adapters.packaging._report import BundleResult, BundleTooLarge
-from hookline.adapters.packaging._smoke import SmokeFailed
-from hookline.adapters.packaging._spec import BUNDLE_NAMES, LIMITS, BuildOptions, Limit
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hookline.adapters.packaging._build import build
+    from hookline.adapters.packaging._pip import PipError
+    from hookline.adapters.packaging._report import BundleResult, BundleTooLarge
+    from hookline.adapters.packaging._smoke import SmokeFailed
+    from hookline.adapters.packaging._spec import BUNDLE_NAMES, LIMITS, BuildOptions, Limit
 
 __all__ = [
     "BUNDLE_NAMES",
@@ -30,3 +37,22 @@ __all__ = [
     "SmokeFailed",
     "build",
 ]
+
+_WHERE = {
+    "build": "_build",
+    "PipError": "_pip",
+    "BundleResult": "_report",
+    "BundleTooLarge": "_report",
+    "SmokeFailed": "_smoke",
+    "BUNDLE_NAMES": "_spec",
+    "LIMITS": "_spec",
+    "BuildOptions": "_spec",
+    "Limit": "_spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        module = importlib.import_module(f"{__name__}.{_WHERE[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
