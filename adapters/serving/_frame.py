@@ -53,6 +53,17 @@ def input_builder(schema: FeatureSchema, *, frame: bool) -> InputBuilder:
     if frame:
         import pandas as pd
 
+        columns = pd.Index(names)  # immutable: built once, shared by every request
+        if len(set(dtypes)) == 1 and dtypes[0] is not object:
+            block_dtype = dtypes[0]
+
+            def to_block(rows: Sequence[Sequence[Any]]) -> Any:
+                # one homogeneous block: an order of magnitude cheaper than column by column
+                block = np.array(rows, dtype=block_dtype).reshape(len(rows), len(names))
+                return pd.DataFrame(block, columns=columns, copy=False)
+
+            return to_block
+
         def to_frame(rows: Sequence[Sequence[Any]]) -> Any:
             columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
             data = {names[i]: np.array(columns[i], dtype=dtypes[i]) for i in indices}
