@@ -7,3 +7,8 @@ from __future__ import annotations
 # tests/ is a package (tests.emulators) or only on sys.path (emulators).
 pytest_plugins = [f"{__package__ + '.' if __package__ else ''}emulators.fixtures"]
 # --- end storage emulators
+
+# --- reliability figures (tests/reliability/_summary.py): counted across xdist workers and
+# printed at the end of the session (make soak).
+pytest_plugins.append(f"{__package__ + '.' if __package__ else ''}reliability._summary")
+# --- end reliability figures
