@@ -13,7 +13,9 @@
 * Schedules: a CloudEvent of type ``hookline.schedule`` with ``{"pipeline": NAME}``, a
   Pub/Sub ``messagePublished`` CloudEvent whose message is such a payload (Cloud Scheduler
   -> Pub/Sub), or the bare JSON ``{"source": "hookline.schedule", "pipeline": NAME}``
-  (Cloud Scheduler -> HTTP).
+  (Cloud Scheduler -> HTTP). Cloud Scheduler sends the same ``ce-id`` header on every
+  firing, so a firing is identified by its ``X-CloudScheduler-ScheduleTime`` header (the
+  same on Cloud Scheduler's retries of that firing), else by the event's time.
 * GCS Pub/Sub notifications (``OBJECT_FINALIZE``, payload ``JSON_API_V1``) arriving
   through a ``messagePublished`` CloudEvent are read too.
 """
@@ -45,6 +47,7 @@ CLOUD = "gcp"
 FINALIZED = "google.cloud.storage.object.v1.finalized"
 PUBSUB = "google.cloud.pubsub.topic.v1.messagePublished"
 _STORAGE_PREFIX = "google.cloud.storage.object.v1."
+SCHEDULE_TIME_HEADER = "x-cloudscheduler-scheduletime"
 EXPECTED = (
     f"a CloudEvent of type {FINALIZED} (binary mode: ce-* headers and the object resource "
     "as data; structured mode: specversion/type/data in one JSON document), or a schedule "
@@ -92,6 +95,16 @@ def _lower(headers: Any) -> dict[str, Any]:
     return {str(k).lower(): v for k, v in headers.items()}
 
 
+def _scheduler_time(headers: Any) -> str | None:
+    """Cloud Scheduler's ``X-CloudScheduler-ScheduleTime`` header, if present."""
+    if not isinstance(headers, Mapping):
+        return None
+    for name, value in headers.items():
+        if str(name).lower() == SCHEDULE_TIME_HEADER and isinstance(value, str) and value:
+            return value
+    return None
+
+
 def _b64(text: str, where: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
@@ -126,13 +139,18 @@ def classify(payload: Any, headers: Mapping[str, Any] | None = None) -> str:
     return "unknown"
 
 
-def parse_event(payload: Any, headers: Mapping[str, Any] | None = None) -> list[Event]:
+def parse_event(
+    payload: Any, headers: Mapping[str, Any] | None = None, *, schedule_time: str | None = None
+) -> list[Event]:
     """The storage and schedule events in one delivery.
 
     :param payload: the structured-mode JSON document, the binary-mode body (parsed JSON,
         ``bytes`` or ``str``) together with ``headers``, or a functions-framework
         ``CloudEvent``.
     :param headers: the HTTP headers of a binary-mode delivery (``ce-type``, ``ce-id``...).
+    :param schedule_time: Cloud Scheduler's ``X-CloudScheduler-ScheduleTime`` header, when
+        the caller has it apart from ``headers`` (a functions-framework ``CloudEvent``):
+        the identity of a scheduled firing.
     :returns: one :class:`StorageEvent` for a finalized object, a :class:`ScheduleEvent`,
         or ``[]`` for other storage events (deleted, archived, metadata updated).
     :raises EventError: for anything else, or a malformed event; it names what was expected.
@@ -147,13 +165,16 @@ def parse_event(payload: Any, headers: Mapping[str, Any] | None = None) -> list[
         return []
     if kind == "schedule":
         body = _as_data(data, "data") if attrs else data
+        fired = schedule_time or _scheduler_time(headers)
+        if fired:  # Cloud Scheduler: the ce-id is fixed per job, the schedule time is not
+            event_id = f"{event_id}@{fired}" if event_id else fired
         return [
             schedule_event(
                 body,
                 "data" if attrs else "",
                 CLOUD,
                 event_id=event_id,
-                event_time=attrs.get("time"),
+                event_time=fired or attrs.get("time"),
             )
         ]
     if kind == "pubsub":
@@ -181,7 +202,10 @@ def parse_http(headers: Mapping[str, Any], body: bytes | str) -> list[Event]:
     lowered = _lower(headers)
     content_type = str(lowered.get("content-type", "")).split(";")[0].strip().lower()
     if content_type == "application/cloudevents+json" or "ce-type" not in lowered:
-        return parse_event(decode_json(body, "body", CLOUD, what="a JSON body"))
+        return parse_event(
+            decode_json(body, "body", CLOUD, what="a JSON body"),
+            schedule_time=_scheduler_time(lowered),
+        )
     return parse_event(body, headers)
 
 

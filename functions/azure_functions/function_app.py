@@ -2,7 +2,7 @@
 
 One function app per role, chosen by the app setting ``HOOKLINE_ROLE``:
 ``serving`` (the prediction service) or ``pipeline`` (the storage-triggered lifecycle).
-Configuration comes from ``$HOOKLINE_CONFIG``.
+Configuration comes from ``$HOOKLINE_CONFIG``, else the ``hookline.toml`` next to this file.
 """
 
 import os
@@ -17,5 +17,13 @@ if role == "serving":
 
     app = function_app(bundle_dir=os.path.dirname(os.path.abspath(__file__)))
 else:
-    # The pipeline role (blob / Event Grid triggers) is registered here.
+    # The pipeline role: pipeline_event_grid (Event Grid BlobCreated), pipeline_timer (when
+    # HOOKLINE_SCHEDULE is set) and, when HOOKLINE_BLOB_TRIGGER_PATH is set, pipeline_blob.
+    # The runtime is built on the first event from $HOOKLINE_CONFIG or the hookline.toml next
+    # to this file, and reused while the instance is warm.
+    from hookline.adapters._function import PipelineRuntime
+    from hookline.adapters.azure.functions import register_pipeline
+
     app = func.FunctionApp()
+    runtime = PipelineRuntime(os.path.dirname(os.path.abspath(__file__)))
+    register_pipeline(app, runtime)

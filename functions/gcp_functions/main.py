@@ -1,14 +1,19 @@
 """Google Cloud Run functions (functions-framework) entry points of hookline.
 
 Each function is deployed with its own ``--entry-point`` (target); configuration comes from
-``$HOOKLINE_CONFIG``.
+``$HOOKLINE_CONFIG``, else the ``hookline.toml`` next to this file.
 """
+
+import os as _os
+
+import functions_framework as _ff
+from functions_framework import aio as _ff_aio
+from hookline.adapters.gcp.functions import CloudEventPipeline as _CloudEventPipeline
 
 # ---- serving: the prediction service (HTTP) --------------------------------------------
 # Target `serving`. Served by functions-framework's ASGI server (the aio decorator; `--asgi`
 # works too); the hookline app answers the request itself. FastAPI and the model load on
 # the first request, not at import.
-from functions_framework import aio as _ff_aio
 
 
 @_ff_aio.http
@@ -21,3 +26,19 @@ async def serving(request):
 
 
 # ---- end serving --------------------------------------------------------------------------
+
+
+# ---- pipeline: storage and schedule events (CloudEvents) --------------------------------
+# Target `pipeline`. Eventarc delivers google.cloud.storage.object.v1.finalized; Cloud
+# Scheduler posts hookline.schedule. The runtime is built on the first event and reused
+# while the instance is warm; a transient failure raises (HTTP 500), so the trigger's retry
+# policy delivers the event again.
+_pipeline = _CloudEventPipeline(bundle_dir=_os.path.dirname(_os.path.abspath(__file__)))
+
+
+@_ff.cloud_event
+def pipeline(cloud_event):
+    _pipeline(cloud_event)
+
+
+# ---- end pipeline -------------------------------------------------------------------------
