@@ -23,7 +23,8 @@ def utc_now_iso() -> str:
 class StorageEvent:
     """An object was created.
 
-    :param uri: the object's full URI, e.g. ``s3://bucket/landing/train/a b.csv``.
+    :param uri: the object's full URI, percent-encoded, e.g.
+        ``s3://bucket/landing/train/a%20b.csv``.
     :param bucket: bucket or container name (empty for local folders).
     :param key: the object key, decoded once (``a b.csv``, never ``a+b.csv``).
     :param size: size in bytes as the event reported it (``None`` when it did not).
@@ -55,7 +56,14 @@ class StorageEvent:
         Two deliveries of the same upload share it; a new upload of the same key does not
         (its version, generation or etag differs).
         """
-        token = self.version or self.etag or self.event_id or self.event_time
+        if self.version:
+            token = self.version
+        elif self.etag and self.event_id:
+            # Unversioned S3: the same bytes uploaded again keep their ETag, but each upload
+            # has its own sequencer; a redelivery repeats both.
+            token = f"{self.etag}@{self.event_id}"
+        else:
+            token = self.etag or self.event_id or self.event_time
         return f"{self.uri}#{token}" + (f"!{self.replay}" if self.replay else "")
 
     def run_id(self, pipeline: str) -> str:

@@ -16,6 +16,7 @@ import json
 import os
 import socket
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -129,6 +130,7 @@ class RunStore:
             "claimed_epoch": time.time(),
             "attempt": 1,
             "owner": f"{socket.gethostname()}:{os.getpid()}",
+            "token": uuid.uuid4().hex,
             "released": False,
         }
         key = self._claim_key(run_id)
@@ -145,6 +147,9 @@ class RunStore:
         except NotFound:  # released between our create and read: try once more
             return self.claim(run_id, event, pipeline)
         current = json.loads(raw)
+        if current.get("token") == doc["token"]:
+            # Our own write landed but its answer was lost, and the SDK's retry saw it.
+            return Claim(True, int(current.get("attempt", 1)), "new")
         stale = time.time() - float(current.get("claimed_epoch", 0)) > self.claim_timeout
         if not (current.get("released") or stale):
             return Claim(False, int(current.get("attempt", 1)), "in_progress")
@@ -154,8 +159,15 @@ class RunStore:
         try:
             self.storage.replace(key, _dump(doc), info.etag)
         except PreconditionFailed:
-            return Claim(False, attempt, "in_progress")
+            if self._token(key) != doc["token"]:  # not our own write answered late
+                return Claim(False, attempt, "in_progress")
         return Claim(True, attempt, "restarted")
+
+    def _token(self, key: str) -> str | None:
+        try:
+            return json.loads(self.storage.read(key)).get("token")
+        except NotFound:
+            return None
 
     def release(self, run_id: str, error: str) -> None:
         """Mark the claim released after a transient failure, so a retry restarts the run."""

@@ -179,3 +179,42 @@ def test_records_are_listed_newest_first(project: Path) -> None:
         time.sleep(0.01)
     assert [s["run_id"] for s in app.runs.summaries()] == ids[::-1]
     assert [s["run_id"] for s in app.runs.summaries(status="failed")] == []
+
+
+def test_a_claim_whose_answer_was_lost_is_still_ours(project: Path) -> None:
+    """An SDK retry of a create that landed sees AlreadyExists: the claim is still ours."""
+    from hookline.errors import AlreadyExists
+
+    app = make_app()
+    event = upload(app, "landing/train/data.csv", b"x,y\n1,2\n")
+    storage = app.storage
+    real_create = storage.create
+
+    def create_then_lose_the_answer(key: str, data: bytes):
+        real_create(key, data)
+        raise AlreadyExists("answer lost, retried", uri=key)
+
+    storage.create = create_then_lose_the_answer  # type: ignore[method-assign]
+    claim = app.runs.claim(event.run_id("train"), event, "train")
+    storage.create = real_create  # type: ignore[method-assign]
+    assert claim.acquired and claim.state == "new"
+
+
+def test_same_bytes_uploaded_again_to_an_unversioned_bucket_is_a_new_run() -> None:
+    first = StorageEvent(
+        uri="s3://b/landing/a.csv",
+        bucket="b",
+        key="landing/a.csv",
+        etag='"abc"',
+        event_id="0055AED6DCD90281E5",
+    )
+    again = StorageEvent(
+        uri="s3://b/landing/a.csv",
+        bucket="b",
+        key="landing/a.csv",
+        etag='"abc"',
+        event_id="0055AED6DCD90281E9",
+    )
+    assert first.run_id("train") != again.run_id("train")
+    redelivered = StorageEvent(**{k: v for k, v in first.to_dict().items() if k != "type"})
+    assert first.run_id("train") == redelivered.run_id("train")
