@@ -125,7 +125,9 @@ class Registry:
         names = set()
         for info in self.storage.list(PREFIX):
             parts = info.key.split("/")
-            if len(parts) > 2:
+            # a model exists once it has a version or an alias; other objects under its
+            # prefix (reports, indexes) do not make one
+            if len(parts) > 3 and parts[2] in ("versions", "aliases"):
                 names.add(parts[1])
         return sorted(names)
 

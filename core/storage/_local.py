@@ -120,7 +120,7 @@ class LocalStorage:
         start = self.root / base_dir if base_dir else self.root
         if not start.is_dir():
             return
-        keys: list[str] = []
+        found: list[ObjectInfo] = []
         for dirpath, dirnames, filenames in os.walk(start):
             rel_dir = os.path.relpath(dirpath, self.root)
             rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
@@ -133,15 +133,16 @@ class LocalStorage:
                 if (rel_dir + d + "/").startswith(prefix) or prefix.startswith(rel_dir + d + "/")
             ]
             for name in filenames:
-                if name.startswith(_TMP_PREFIX):
-                    continue
                 key = rel_dir + name
-                if key.startswith(prefix):
-                    keys.append(key)
-        for key in sorted(keys):
-            info = self.stat(key)
-            if info is not None:
-                yield info
+                if name.startswith(_TMP_PREFIX) or not key.startswith(prefix):
+                    continue
+                try:  # keys found by walking the root need no re-validation
+                    st = os.stat(os.path.join(dirpath, name))
+                except FileNotFoundError:
+                    continue  # deleted while we walked
+                found.append(_info(key, st))
+        found.sort(key=lambda info: info.key)
+        yield from found
 
     # -- writes -------------------------------------------------------------------------
 
