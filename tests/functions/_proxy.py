@@ -29,6 +29,7 @@ class FaultyProxy:
     matcher: Callable[[str, str], bool] | None = None
     fault: Fault | None = None
     failed: list[tuple[str, str]] = field(default_factory=list)
+    seen: list[tuple[str, str]] = field(default_factory=list)
 
     def fail(self, needle: str, fault: Fault) -> None:
         """Answer ``fault`` to every request whose decoded path contains ``needle``."""
@@ -51,6 +52,7 @@ def faulty_proxy(upstream: str) -> Iterator[FaultyProxy]:
         def _forward(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
+            proxy.seen.append((self.command, self.path))
             matcher, fault = proxy.matcher, proxy.fault
             if matcher is not None and fault is not None and matcher(self.command, self.path):
                 proxy.failed.append((self.command, self.path))
