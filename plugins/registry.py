@@ -204,7 +204,11 @@ def _close_retrain_requests(ctx: RunContext, version: int) -> list[str]:
         if request.get("status") != "open":
             continue
         request.update(
-            status="done", done_at=utc_now_iso(), done_by_run=ctx.run_id, version=version
+            status="done",
+            fulfilled_by=ctx.run_id,
+            fulfilled_at=utc_now_iso(),
+            outcome="promoted",
+            version=version,
         )
         try:
             ctx.storage.replace(info.key, _json(request), current.etag)

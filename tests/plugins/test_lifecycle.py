@@ -107,7 +107,7 @@ def test_the_next_training_upload_answers_a_retrain_request(project, tmp_path):
     retrained = project.run(write_csv(tmp_path / "b.csv", table(300, seed=1, shift=3.0)))
     if retrained["status"] == "succeeded":
         request = json.loads(project.storage.read(key))
-        assert request["status"] == "done" and request["done_by_run"] == retrained["run_id"]
+        assert request["status"] == "done" and request["fulfilled_by"] == retrained["run_id"]
         assert retrained["deployments"][0]["details"]["closed_retrain_requests"] == [
             project.storage.url(key)
         ]

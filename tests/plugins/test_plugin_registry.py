@@ -107,7 +107,7 @@ def test_promotion_closes_open_retrain_requests(storage, tmp_path):
     ]
     request = json.loads(storage.read("monitoring/sample-model/retrain/score-1.json"))
     assert request["status"] == "done" and request["version"] == 1
-    assert request["done_by_run"] == ctx.run_id
+    assert request["fulfilled_by"] == ctx.run_id and request["outcome"] == "promoted"
     assert json.loads(storage.read("monitoring/sample-model/retrain/score-0.json")) == {
         "model": "sample-model",
         "status": "done",
