@@ -180,7 +180,7 @@ def _register_blob_trigger(
         arg_name="client",
         path=path,
         connection=env.get("HOOKLINE_BLOB_CONNECTION") or "AzureWebJobsStorage",
-        source=source,
+        source=func.BlobSource(source),
     )
     def pipeline_blob(client: blob_types.BlobClient) -> None:
         handle_blob_client(runtime, client)
