@@ -1,0 +1,132 @@
+"""The samples of docs/clouds/aws.md, docs/clouds/gcp.md and docs/clouds/azure.md are run.
+
+* every ``json`` block carries a label on the line before its fence: ``<!-- payload -->``
+  (parsed as that cloud's function parses it), ``<!-- events -->`` (what the payload above
+  it must parse to; the keys shown must match), or ``<!-- response: transient=N -->`` (what
+  the AWS handler answers for an SQS batch of two messages whose message N met a transient
+  failure);
+* every ``$ hookline ...`` line of a ``console`` block runs, pipes included, and exits 0;
+* every relative link names a page that exists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hookline.adapters._function import PipelineRuntime
+from hookline.adapters.aws.events import sample_event
+from hookline.adapters.aws.handler import PipelineHandler
+from hookline.adapters.events_cli import parse_payload
+from hookline.errors import TransientError
+
+from .test_dispatch import Context, Recorder
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+PAGES = {
+    "aws": DOCS / "clouds" / "aws.md",
+    "gcp": DOCS / "clouds" / "gcp.md",
+    "azure": DOCS / "clouds" / "azure.md",
+}
+HOOKLINE = Path(sys.executable).parent / "hookline"
+FENCE = re.compile(
+    r"(?:<!--\s*(?P<label>[^>]*?)\s*-->\n)?```(?P<lang>\w*)\n(?P<body>.*?)\n```", re.S
+)
+
+
+def blocks(page: Path) -> list[tuple[str, str, str]]:
+    """``(label, language, body)`` of every fenced block, in order."""
+    return [(m["label"] or "", m["lang"], m["body"]) for m in FENCE.finditer(page.read_text())]
+
+
+@pytest.mark.parametrize("cloud", list(PAGES))
+def test_payloads_parse_to_the_events_shown(cloud: str) -> None:
+    pending: Any = None
+    checked = 0
+    for label, lang, body in blocks(PAGES[cloud]):
+        if lang != "json":
+            continue
+        assert label, f"{PAGES[cloud].name}: a json block without a label:\n{body[:200]}"
+        if label == "payload":
+            pending = parse_payload(cloud, json.loads(body))
+        elif label == "events":
+            assert pending is not None, "an events block without a payload before it"
+            shown = json.loads(body)
+            got = [e.to_dict() for e in pending]
+            assert len(got) == len(shown)
+            for event, expected in zip(got, shown, strict=True):
+                assert {k: event[k] for k in expected} == expected
+            pending = None
+            checked += 1
+        else:
+            assert label.startswith("response:"), label
+    assert checked >= 2
+
+
+def test_the_sqs_partial_batch_response_shown() -> None:
+    found = [(lbl, b) for lbl, _, b in blocks(PAGES["aws"]) if lbl.startswith("response:")]
+    assert found
+    for label, body in found:
+        shown = json.loads(body)
+        failing = int(label.split("transient=")[1])
+        ids = [item["itemIdentifier"] for item in shown["batchItemFailures"]]
+        records = []
+        for i in range(2):
+            [record] = sample_event(f"s3://acme-ml/landing/train/m{i}.csv", kind="sqs")["Records"]
+            record["messageId"] = ids[0] if i == failing else f"other-{i}"
+            records.append(record)
+        recorder = Recorder({f"landing/train/m{failing}.csv": TransientError("SlowDown")})
+        answer = PipelineHandler(PipelineRuntime(app=recorder))({"Records": records}, Context())
+        assert answer == shown
+
+
+def _run_pipeline(line: str) -> str:
+    stages = [shlex.split(part) for part in line.split(" | ")]
+    data: str | None = None
+    for argv in stages:
+        assert argv[0] == "hookline", line
+        done = subprocess.run(
+            [str(HOOKLINE), *argv[1:]],
+            input=data,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, f"{line}\n{done.stderr}"
+        data = done.stdout
+    return data or ""
+
+
+@pytest.mark.parametrize("cloud", list(PAGES))
+def test_console_commands_run(cloud: str) -> None:
+    lines = [
+        line[2:]
+        for _, lang, body in blocks(PAGES[cloud])
+        if lang == "console"
+        for line in body.splitlines()
+        if line.startswith("$ hookline ")
+    ]
+    assert lines
+    for line in lines:
+        out = json.loads(_run_pipeline(line))
+        if "events parse" in line:
+            first = shlex.split(line.split(" | ")[0])
+            uri = first[first.index("--uri") + 1]
+            assert [e["uri"] for e in out] == [uri.replace(" ", "%20")]
+
+
+@pytest.mark.parametrize("cloud", list(PAGES))
+def test_links_name_pages_that_exist(cloud: str) -> None:
+    page = PAGES[cloud]
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", page.read_text())
+    assert links
+    for link in links:
+        if "://" not in link:
+            assert (page.parent / link).resolve().is_file(), f"{page.name}: {link}"
