@@ -37,7 +37,7 @@ from hookline.events import Event
 if TYPE_CHECKING:
     from hookline.runner import Hookline, RunResult
 
-__all__ = ["Delivery", "PipelineRuntime", "handle_events"]
+__all__ = ["Delivery", "PipelineRuntime", "counts_line", "handle_events"]
 
 log = logging.getLogger("hookline.function")
 

@@ -79,6 +79,18 @@ def test_sqs_reports_only_the_messages_that_need_a_retry() -> None:
     assert [e.key for e in recorder.seen] == ["a.csv", "b.csv", "c.csv", "d.csv", "e.csv"]
 
 
+@pytest.mark.parametrize("kind", ["s3", "sqs", "sns", "sqs-sns", "eventbridge"])
+def test_every_aws_delivery_shape_reaches_the_runtime(kind: str) -> None:
+    recorder = Recorder()
+    answer = aws_handler(recorder)(aws_sample("s3://bkt/landing/a b.csv", kind=kind), Context())
+    [event] = recorder.seen
+    assert isinstance(event, StorageEvent) and event.key == "landing/a b.csv"
+    if kind.startswith("sqs"):
+        assert answer == {"batchItemFailures": []}
+    else:
+        assert answer["counts"] == {"succeeded": 1}
+
+
 def test_fifo_queues_fail_every_message_after_the_first_failure() -> None:
     recorder = Recorder({"b.csv": TransientError("throttled")})
     arn = "arn:aws:sqs:us-east-1:123456789012:landing.fifo"
