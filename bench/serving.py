@@ -1,7 +1,7 @@
 """Serving latency and cold start, each against baselines measured in the same run.
 
 Latency of a one-row ``POST /predict``, in-process through the Lambda handler (mangum, a
-Function URL event), interleaved with:
+Function URL event), interleaved (each round starting with the next case) with:
 
 * ``bare predict``: ``model.predict`` on a prepared one-row DataFrame (no HTTP at all);
 * ``minimal FastAPI``: the same endpoint written by hand -- a pydantic body model,
@@ -215,7 +215,19 @@ def latency(scenario: str, repeat: int, root: Path) -> tuple[str, dict[str, Samp
         "empty FastAPI (mangum)": timed(lambda: empty(ev, None), ok),
         "bare model.predict": timed(lambda: model.predict(frame)),
     }
-    return scenario, interleave(cases, repeat, warmup=50)
+    return scenario, rotated(cases, repeat, warmup=50)
+
+
+def rotated(cases: dict[str, Callable[[], float]], repeat: int, warmup: int) -> dict[str, Sample]:
+    """Like ``interleave``, but each round starts with the next case, so no case always
+    runs first (after another case's garbage) or last."""
+    interleave(cases, 0, warmup=warmup)
+    names = list(cases)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(repeat):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            times[name].append(cases[name]())
+    return {name: Sample(name, tuple(ts)) for name, ts in times.items()}
 
 
 COLD_SERVING = """
