@@ -64,6 +64,7 @@ soak: test-deps
 	$(BIN)/pytest -m soak -p no:cacheprovider
 
 docs: dev
+	$(PY) docs/_tooling/gen_reference.py --check
 	$(BIN)/mkdocs build --strict
 
 clean:
