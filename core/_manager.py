@@ -99,7 +99,9 @@ class PluginManager(pluggy.PluginManager):
             for impl in caller.get_hookimpls():
                 if impl.plugin is plugin and not (impl.wrapper or impl.hookwrapper):
                     # pluggy types `function` as Final; wrapping it is how errors get a name.
-                    impl.function = _attributed(impl.function, name, caller.name, distribution)
+                    impl.function = _attributed(  # type: ignore[misc]
+                        impl.function, name, caller.name, distribution
+                    )
         info = PluginInfo(name, distribution, version, tuple(sorted(hooks)), origin)
         self.infos[name] = info
         return info

@@ -51,21 +51,39 @@ class SecretRef:
     raw: str = ""
 
 
+def _native_to_uri(ref: str) -> str:
+    """Accept each cloud's own way of naming a secret, as the Terraform modules pass it:
+    an AWS secret ARN, a GCP ``projects/.../secrets/...`` resource name, or an Azure Key
+    Vault secret URI (``https://VAULT.vault.azure.net/secrets/NAME[/VERSION]``)."""
+    if ref.startswith("arn:aws:secretsmanager:"):
+        return f"aws-sm://{ref}"
+    if ref.startswith("projects/") and "/secrets/" in ref:
+        return f"gcp-sm://{ref}"
+    if ref.startswith("https://") and ".vault." in ref and "/secrets/" in ref:
+        host, _, path = ref.removeprefix("https://").partition("/")
+        name = path.removeprefix("secrets/").split("/")[0]
+        return f"azure-kv://{host}/{name}"
+    return ref
+
+
 def parse_secret_ref(ref: str, *, env: str = "HOOKLINE_API_KEYS_SECRET") -> SecretRef:
     """Parse a secret reference.
 
     :raises ConfigError: unknown scheme or malformed reference (naming ``env``).
     """
-    scheme, sep, rest = ref.strip().partition("://")
+    raw = ref
+    ref = _native_to_uri(ref.strip())
+    scheme, sep, rest = ref.partition("://")
     rest = rest.strip("/")
     if not sep or scheme not in SCHEMES or not rest:
         raise ConfigError(
             f"${env}: not a secret reference: {ref!r}",
-            hint="use aws-sm://NAME, gcp-sm://projects/P/secrets/S/versions/latest or "
-            "azure-kv://VAULT/SECRET",
+            hint="use aws-sm://NAME (or the secret's ARN), "
+            "gcp-sm://projects/P/secrets/S/versions/latest (or projects/P/secrets/S/...), "
+            "azure-kv://VAULT/SECRET (or https://VAULT.vault.azure.net/secrets/SECRET)",
         )
     if scheme == "aws-sm":
-        return SecretRef(scheme, rest, raw=ref)
+        return SecretRef(scheme, rest, raw=raw)
     if scheme == "gcp-sm":
         parts = rest.split("/")
         if len(parts) == 4 and parts[0] == "projects" and parts[2] == "secrets":
@@ -81,14 +99,14 @@ def parse_secret_ref(ref: str, *, env: str = "HOOKLINE_API_KEYS_SECRET") -> Secr
                 f"${env}: malformed Google Secret Manager reference {ref!r}",
                 hint="write it as gcp-sm://projects/PROJECT/secrets/SECRET/versions/latest",
             )
-        return SecretRef(scheme, "/".join(parts), raw=ref)
+        return SecretRef(scheme, "/".join(parts), raw=raw)
     vault, _, secret = rest.partition("/")
     if not vault or not secret or "/" in secret:
         raise ConfigError(
             f"${env}: malformed Azure Key Vault reference {ref!r}",
             hint="write it as azure-kv://VAULT/SECRET",
         )
-    return SecretRef(scheme, secret, vault=vault, raw=ref)
+    return SecretRef(scheme, secret, vault=vault, raw=raw)
 
 
 def parse_keys(text: str) -> tuple[str, ...]:

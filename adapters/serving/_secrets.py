@@ -1,5 +1,5 @@
-"""Reading a secret's text from the cloud it lives in. Each cloud's SDK is imported only
-when a reference to that cloud is resolved, and only then."""
+"""Reading a secret's text from the cloud it lives in. Each cloud's adapter (and its SDK)
+is imported only when a reference to that cloud is resolved, and only then."""
 
 from __future__ import annotations
 
@@ -35,26 +35,18 @@ def fetch_secret(ref: SecretRef) -> str:
 
 
 def _aws(ref: SecretRef) -> str:
-    import boto3
+    from hookline.adapters.aws.secrets import read_secret
 
-    answer = boto3.client("secretsmanager").get_secret_value(SecretId=ref.name)
-    if "SecretString" in answer:
-        return str(answer["SecretString"])
-    return bytes(answer["SecretBinary"]).decode()
+    return read_secret(ref.name)
 
 
 def _gcp(ref: SecretRef) -> str:
-    from google.cloud import secretmanager  # type: ignore[attr-defined]
+    from hookline.adapters.gcp.secrets import read_secret
 
-    client = secretmanager.SecretManagerServiceClient()
-    return str(client.access_secret_version(name=ref.name).payload.data.decode())
+    return read_secret(ref.name)
 
 
 def _azure(ref: SecretRef) -> str:
-    from azure.identity import DefaultAzureCredential
-    from azure.keyvault.secrets import SecretClient
+    from hookline.adapters.azure.secrets import read_secret
 
-    vault = ref.vault or ""
-    url = vault if vault.startswith("https://") else f"https://{vault}.vault.azure.net"
-    client = SecretClient(vault_url=url, credential=DefaultAzureCredential())
-    return str(client.get_secret(ref.name).value or "")
+    return read_secret(ref.vault or "", ref.name)

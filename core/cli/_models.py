@@ -69,7 +69,7 @@ def _describe(registry: Registry, name: str) -> dict[str, Any]:
 
 def cmd_list(args: argparse.Namespace) -> int:
     registry = registry_from(args)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in registry.models():
         aliases = registry.aliases(name)
         versions = registry.versions(name)

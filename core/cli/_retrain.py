@@ -81,6 +81,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     event = event_from_dict(
         {k: v for k, v in trigger.items() if k == "type" or k in StorageEvent.__dataclass_fields__}
     )
+    assert isinstance(event, StorageEvent)
     requests = open_requests(app.storage, args.name)
     token = requests[0][0].rsplit("/", 1)[-1].removesuffix(".json") if requests else utc_now_iso()
     run = app.run_pipeline(pipeline, replace(event, replay=f"retrain:{token}"))
