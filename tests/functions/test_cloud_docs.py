@@ -28,11 +28,11 @@ from hookline.errors import TransientError
 
 from .test_dispatch import Context, Recorder
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = {
-    "aws": DOCS / "clouds" / "aws.md",
-    "gcp": DOCS / "clouds" / "gcp.md",
-    "azure": DOCS / "clouds" / "azure.md",
+    "aws": ROOT / "docs/clouds/aws.md",
+    "gcp": ROOT / "docs/clouds/gcp.md",
+    "azure": ROOT / "docs/clouds/azure.md",
 }
 HOOKLINE = Path(sys.executable).parent / "hookline"
 FENCE = re.compile(
