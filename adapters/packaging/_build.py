@@ -158,7 +158,9 @@ def _build_one(
             f"Python {target.python})"
         )
         deps_tree, deps_info = _layer(
-            stage / f"{spec.cloud}-{spec.role}-{target.machine}-py{target.python}-deps",
+            # one folder per dependency set, so variants (with or without pandas) coexist
+            stage / f"{spec.cloud}-{spec.role}-{target.machine}-py{target.python}-deps-"
+            f"{_digest(spec.requirements)[:8]}",
             {**common_key, "requirements": spec.requirements},
             options.fresh,
             lambda tree: {
