@@ -88,7 +88,7 @@ def _expected() -> Mapping[str, StorageEvent]:
             bucket=_BUCKET,
             key=SAMPLE_KEY,
             size=_SIZE,
-            etag="CPmh7ZPu/YUDEAE=",
+            etag="1B2M2Y8AsgTpgAmY7PhCfg==",  # md5Hash, as the GCS parser reads it
             version="1715678497512345",
             event_time=_TIME,
             event_id="10963617283749162",

@@ -150,3 +150,15 @@ def test_sample_events_are_real_payloads_of_the_same_object(hookline_events):
     from hookline.testing import sample_events
 
     assert sample_events()["aws"].payload["Records"]
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_each_clouds_adapter_reads_the_sample_payload_as_the_sample_event(cloud):
+    """The kit's expected events are what hookline's own adapters produce."""
+    import importlib
+
+    from hookline.testing import sample_events
+
+    sample = sample_events()[cloud]
+    parse = importlib.import_module(f"hookline.adapters.{cloud}.events").parse_event
+    assert parse(sample.payload) == [sample.event]
