@@ -48,7 +48,7 @@ def _bundled_serving() -> LambdaHandler | None:
     """The serving handler when the serving app (FastAPI, mangum) is in this bundle."""
     if importlib.util.find_spec("mangum") is None or importlib.util.find_spec("fastapi") is None:
         return None
-    from hookline.adapters.serving.aws import handler
+    from hookline.adapters.aws.serving import handler
 
     return handler
 

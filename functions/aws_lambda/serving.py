@@ -7,7 +7,7 @@ request, not at import.
 
 import os
 
-from hookline.adapters.serving.aws import LambdaHandler
+from hookline.adapters.aws.serving import LambdaHandler
 
 handler = LambdaHandler(bundle_dir=os.path.dirname(os.path.abspath(__file__)))
 

@@ -13,7 +13,7 @@ role = os.environ.get("HOOKLINE_ROLE", "pipeline")
 
 if role == "serving":
     # FastAPI is imported here; the model loads on the first request.
-    from hookline.adapters.serving.azure import function_app
+    from hookline.adapters.azure.serving import function_app
 
     app = function_app(bundle_dir=os.path.dirname(os.path.abspath(__file__)))
 else:

@@ -20,7 +20,7 @@ from hookline.adapters.gcp.functions import CloudEventPipeline as _CloudEventPip
 async def serving(request):
     import os
 
-    from hookline.adapters.serving.gcp import forward
+    from hookline.adapters.gcp.serving import forward
 
     return forward(bundle_dir=os.path.dirname(os.path.abspath(__file__)))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hookline.adapters.serving.aws import LambdaHandler, http_event_kind
+from hookline.adapters.aws.serving import LambdaHandler, http_event_kind
 from hookline.errors import UsageError
 
 from .conftest import RECORD, Project, load_event

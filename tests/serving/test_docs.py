@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from hookline.adapters.serving.aws import LambdaHandler
-from hookline.adapters.serving.azure import strip_route_prefix
+from hookline.adapters.aws.serving import LambdaHandler
+from hookline.adapters.azure.serving import strip_route_prefix
 from hookline.config import parse_config
 
 from ._server import free_port, server

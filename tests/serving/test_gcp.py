@@ -57,7 +57,7 @@ def test_functions_framework_serves_the_app(served: Project, asgi_flag: bool) ->
 def test_main_py_defines_serving_without_building_the_app() -> None:
     import runpy
 
-    from hookline.adapters.serving import gcp
+    from hookline.adapters.gcp import serving as gcp
 
     gcp.reset()
     module = runpy.run_path(
