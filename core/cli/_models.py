@@ -48,6 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     rollback.set_defaults(func=cmd_rollback)
 
 
+def _v(version: int | None) -> str:
+    return "(unset)" if version is None else f"v{version}"
+
+
 def _describe(registry: Registry, name: str) -> dict[str, Any]:
     aliases = registry.aliases(name)
     return {
@@ -115,7 +119,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"\n{alias} -> v{state['version']}")
         for h in state["history"]:
             print(
-                f"  #{h['seq']} {h['at']} {h['action']:<8} v{h['previous']} -> "
+                f"  #{h['seq']} {h['at']} {h['action']:<8} {_v(h['previous'])} -> "
                 f"v{h['version']} by {h['by']} {h.get('reason') or ''}".rstrip()
             )
     return 0
@@ -147,5 +151,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     if args.json:
         print_json(state.to_dict())
     else:
-        print(f"{args.name}: {args.alias} rolled back v{entry['previous']} -> v{state.version}")
+        print(
+            f"{args.name}: {args.alias} rolled back {_v(entry['previous'])} -> {_v(state.version)}"
+        )
     return 0

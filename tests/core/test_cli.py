@@ -158,3 +158,16 @@ def test_retrain_reruns_the_latest_upload_and_closes_requests(
     assert json.loads(capsys.readouterr().out)[0]["versions"] == 2
     assert main(["retrain", "nosuch"]) == 2
     assert "no training pipeline for model 'nosuch'" in capsys.readouterr().err
+
+
+def test_plugins_lists_hooks_with_their_implementers(
+    tiny_installed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plugins", "--hooks", "--json"]) == 0
+    hooks = {h["hook"]: h for h in json.loads(capsys.readouterr().out)}
+    assert (
+        hooks["train"]["signature"]
+        == "train(ctx: RunContext, dataset: Dataset) -> TrainedModel | None"
+    )
+    assert hooks["train"]["firstresult"] is True and hooks["validate"]["firstresult"] is False
+    assert hooks["train"]["implemented_by"] == ["tiny"]
