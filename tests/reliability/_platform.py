@@ -1,14 +1,20 @@
 """A stand-in for the cloud platform's delivery: at least once, in any order, by several
-function instances at a time, redelivering an event whose invocation raised
-:class:`~hookline.errors.TransientError` (as Lambda, Eventarc and Event Grid retry)."""
+function instances at a time, redelivering (after a backoff) an event whose invocation
+raised :class:`~hookline.errors.TransientError`, as Lambda, Eventarc and Event Grid retry.
+
+Each invocation goes through the function layer every entry file uses
+(:func:`hookline.adapters._function.handle_events`), so a run still held by another
+invocation is retried too, exactly as deployed."""
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from hookline.adapters._function import handle_events
 from hookline.errors import TransientError
 from hookline.events import StorageEvent
 from hookline.runner import Hookline, RunResult
@@ -47,9 +53,9 @@ def deliver(
     :param retries: redeliveries of an event after a ``TransientError`` (at the back of
         the queue, like a platform's retry after a backoff).
     """
-    todo: queue.Queue[tuple[StorageEvent, int]] = queue.Queue()
+    todo: queue.Queue[tuple[StorageEvent, int, float]] = queue.Queue()
     for event in deliveries:
-        todo.put((event, 0))
+        todo.put((event, 0, 0.0))
     outcome = Outcome()
     lock = threading.Lock()
     errors: list[BaseException] = []
@@ -62,26 +68,27 @@ def deliver(
             return
         while True:
             try:
-                event, attempt = todo.get_nowait()
+                event, attempt, not_before = todo.get_nowait()
             except queue.Empty:
                 return
+            time.sleep(max(0.0, not_before - time.monotonic()))
             try:
-                results = app.handle(event)
+                delivery = handle_events(app, [event])
+                with lock:
+                    outcome.results += [(event, r) for r in delivery.results]
+                delivery.raise_for_retry()
             except TransientError as exc:
                 with lock:
                     outcome.transient.append((event, str(exc)))
                 if attempt < retries:
-                    todo.put((event, attempt + 1))
+                    backoff = min(0.05 * 2**attempt, 1.0)
+                    todo.put((event, attempt + 1, time.monotonic() + backoff))
                 else:
                     with lock:
                         outcome.given_up.append(event)
-                continue
             except BaseException as exc:
                 with lock:
                     outcome.unexpected.append((event, exc))
-                continue
-            with lock:
-                outcome.results += [(event, r) for r in results]
 
     threads = [threading.Thread(target=work, name=f"instance-{i}") for i in range(workers)]
     for thread in threads:

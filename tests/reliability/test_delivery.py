@@ -37,11 +37,13 @@ def test_every_object_version_runs_exactly_once(scale: Scale, project: Project) 
     deliveries = [e for e in events for _ in range(rng.randint(1, 3))]
     rng.shuffle(deliveries)
     record("duplicates_injected", len(deliveries) - len(events))
-    outcome = deliver(project.app, deliveries, workers=scale.pick(3, 8))
+    outcome = deliver(project.app, deliveries, workers=scale.pick(3, 8), retries=20)
 
     context = f"(seed {seed}, {len(deliveries)} deliveries of {len(events)} versions)"
     assert not outcome.unexpected, context
-    assert not outcome.transient, context
+    assert not outcome.given_up, context
+    # The only retries: duplicates that arrived while their twin was running.
+    assert all("held by another invocation" in why for _, why in outcome.transient)
     by_identity = outcome.by_identity()
     assert set(by_identity) == {e.identity for e in events}, f"a version was lost {context}"
     for identity, results in by_identity.items():
