@@ -60,8 +60,9 @@ test: test-deps lint
 bench: dev
 	$(PY) -m bench
 
+# The whole reliability suite: the fast subset `make test` runs, plus every case marked soak.
 soak: test-deps
-	$(BIN)/pytest -m soak -p no:cacheprovider
+	$(BIN)/pytest tests/reliability $(PYTEST_ARGS) -p no:cacheprovider
 
 docs: dev
 	$(PY) docs/_tooling/gen_reference.py --check

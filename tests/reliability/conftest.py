@@ -36,19 +36,19 @@ class Scale:
         return soak if self.soak else fast
 
 
-def backend_params(fast: Sequence[str] = BACKENDS) -> list[Any]:
-    """``backend`` parameters; those not in ``fast`` run only in the soak suite."""
-    marks = {"local": []}
+def backend_params(fast: Sequence[str] = BACKENDS, only: Sequence[str] = BACKENDS) -> list[Any]:
+    """``backend`` parameters for the kinds in ``only``; those not in ``fast`` run only in
+    the soak suite (``make test`` keeps a cheap, representative subset)."""
     return [
         pytest.param(
             name,
             marks=[
-                *marks.get(name, [pytest.mark.emulator]),
+                *([] if name == "local" else [pytest.mark.emulator]),
                 *([] if name in fast else [pytest.mark.soak]),
             ],
             id=name,
         )
-        for name in BACKENDS
+        for name in only
     ]
 
 

@@ -9,6 +9,7 @@ import random
 import threading
 import time
 
+import pytest
 from hookline.errors import PreconditionFailed, UsageError
 from hookline.registry import Registry
 from hookline.storage import open_storage
@@ -17,7 +18,7 @@ from ._audit import AliasReader, audit, run_records
 from ._counters import record
 from ._stack import MODEL, TRAIN_PREFIX, Project, training_csv
 from ._workers import train_concurrently
-from .conftest import Scale
+from .conftest import Scale, backend_params
 
 PROMOTERS = 2
 
@@ -52,6 +53,7 @@ class Promoter(threading.Thread):
                 self.errors.append(f"{type(exc).__name__}: {exc}")
 
 
+@pytest.mark.parametrize("backend", backend_params(fast=("local", "gcs")))
 def test_concurrent_trainings_and_promotions(scale: Scale, project: Project) -> None:
     """8 trainings in threads (fast); 16 as 4 threads in each of 4 processes (soak)."""
     seed = random.randrange(10**6)

@@ -33,12 +33,7 @@ POINTS = {
     "before-alias-move": ("registry/*/aliases/*.json", "before", False),
     "before-run-record": ("runs/*/record.json", "before", True),
 }
-FAST = {
-    ("local", "after-claim"),
-    ("local", "before-manifest"),
-    ("local", "before-alias-move"),
-    ("s3", "before-manifest"),
-}
+FAST = {("local", "after-claim"), ("local", "before-manifest"), ("s3", "before-alias-move")}
 
 
 def cases() -> list[object]:

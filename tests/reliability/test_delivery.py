@@ -8,15 +8,17 @@ import hashlib
 import random
 from collections import defaultdict
 
+import pytest
 from hookline.runs import FINAL
 
 from ._audit import audit, run_records
 from ._counters import record
 from ._platform import deliver
 from ._stack import MODEL, TRAIN_PREFIX, Project, training_csv
-from .conftest import Scale
+from .conftest import Scale, backend_params
 
 
+@pytest.mark.parametrize("backend", backend_params(fast=("local", "azure")))
 def test_every_object_version_runs_exactly_once(scale: Scale, project: Project) -> None:
     seed = random.randrange(10**6)
     rng = random.Random(seed)

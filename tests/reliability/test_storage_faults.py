@@ -29,9 +29,9 @@ from ._faultproxy import Fault, FaultProxy
 from ._faults import FlakyStorage
 from ._platform import deliver
 from ._stack import MODEL, TRAIN_PREFIX, Project, make_project, plugin_manager, training_csv
-from .conftest import SERVERS, Scale
+from .conftest import SERVERS, Scale, backend_params
 
-CLOUDS = [pytest.param(name, marks=pytest.mark.emulator, id=name) for name in SERVERS]
+CLOUDS = ("s3", "gcs", "azure")
 
 
 def quick_retry_storage(backend: str, root: str) -> Storage:
@@ -99,7 +99,7 @@ def instance(project: Project, storage: Storage) -> Callable[[], Hookline]:
     "status",
     [503, pytest.param(500, marks=pytest.mark.soak), pytest.param(429, marks=pytest.mark.soak)],
 )
-@pytest.mark.parametrize("backend", CLOUDS)
+@pytest.mark.parametrize("backend", backend_params(fast=("s3",), only=CLOUDS))
 def test_a_few_faults_are_retried_by_the_backend(
     status: int, project: Project, faulty: tuple[Any, Storage]
 ) -> None:
@@ -113,6 +113,7 @@ def test_a_few_faults_are_retried_by_the_backend(
     assert audit(project.storage, MODEL, records=[result.record or {}])
 
 
+@pytest.mark.parametrize("backend", backend_params(fast=("local", "gcs")))
 def test_faults_on_any_request_lose_and_duplicate_nothing(
     scale: Scale, backend: str, project: Project, faulty: tuple[Any, Storage]
 ) -> None:
@@ -151,6 +152,7 @@ PERSISTENT = {
 
 
 @pytest.mark.parametrize("where", list(PERSISTENT))
+@pytest.mark.parametrize("backend", backend_params(fast=("local", "s3", "azure")))
 def test_a_persistent_fault_is_transient_and_releases_the_claim(
     where: str, project: Project, faulty: tuple[Any, Storage]
 ) -> None:
@@ -177,7 +179,7 @@ def test_a_persistent_fault_is_transient_and_releases_the_claim(
 
 
 @pytest.mark.parametrize("persistent", [False, True], ids=["once", "always"])
-@pytest.mark.parametrize("backend", CLOUDS)
+@pytest.mark.parametrize("backend", backend_params(fast=("s3",), only=CLOUDS))
 def test_a_cut_stream_is_never_trained_on(
     request: pytest.FixtureRequest,
     backend: str,
