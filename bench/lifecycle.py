@@ -3,14 +3,15 @@
     .venv/bin/python -m bench.lifecycle --rows 100000
 
 Both sides run in this process, on the same generated CSVs (``bench/.work/``), with the same
-estimator and parameters, in interleaved repetitions:
+estimator and parameters, interleaved step by step (alternating which side goes first):
 
 1. train on ``train1.csv``: read, hold out 20 % (stratified), fit the preprocessing +
    HistGradientBoostingClassifier pipeline, measure it, save it with skops, promote it;
 2. train on ``train2.csv`` the same way, compare with the promoted model on the new hold-out,
    promote the better one;
-3. score ``score.csv`` (shifted): load the promoted model, predict, write the predictions,
-   compute PSI and KS drift per feature against the training reference.
+3. score ``score.csv`` (shifted, labelled): load the promoted model, predict, write the
+   predictions, measure performance on the batch, compute PSI and KS drift per feature
+   against the training reference.
 
 hookline adds what the hand-written script skips: content sniffing and an encoding check,
 the profile, schema and formula-cell checks, the gates (latency, size, null ratio, ...),
@@ -27,12 +28,15 @@ import os
 import shutil
 import statistics
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 WORK = Path(__file__).resolve().parent / ".work"
 BUILTINS = "pandas,sklearn,gates,registry,drift"
+STEPS = (("train1", "landing/train/"), ("train2", "landing/train/"), ("score", "landing/score/"))
 TARGET = "label"
 SEED = 42
 
@@ -79,8 +83,12 @@ def prepare(rows: int, features: int) -> dict[str, Path]:
     paths = {}
     for name, seed, shift in (("train1", 1, 0.0), ("train2", 2, 0.0), ("score", 3, 0.8)):
         path = WORK / f"{name}-{rows}x{features}.csv"
-        if not path.exists():
-            generate(path, rows if name != "score" else rows // 2, features, seed=seed, shift=shift)
+        if not path.exists():  # written aside, then renamed: concurrent runs share it
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            generate(
+                partial, rows if name != "score" else rows // 2, features, seed=seed, shift=shift
+            )
+            partial.replace(path)
         paths[name] = path
     return paths
 
@@ -162,8 +170,9 @@ def _psi(expected: Any, actual: Any) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def by_hand(paths: dict[str, Path], out: Path) -> dict[str, tuple[float, float]]:
-    """The same lifecycle, written directly with pandas, scikit-learn, skops and scipy."""
+def by_hand(paths: dict[str, Path], out: Path) -> Iterator[str]:
+    """The same lifecycle, written directly with pandas, scikit-learn, skops and scipy; one
+    step per ``next()``."""
     import numpy as np
     import pandas as pd
     import skops.io as sio
@@ -171,10 +180,8 @@ def by_hand(paths: dict[str, Path], out: Path) -> dict[str, tuple[float, float]]
     from sklearn.model_selection import train_test_split
 
     out.mkdir(parents=True)
-    times = {}
     production = None
     for step in ("train1", "train2"):
-        clock = Clock()
         df = pd.read_csv(paths[step])
         X, y = df.drop(columns=[TARGET]), df[TARGET]
         X_tr, X_te, y_tr, y_te = train_test_split(
@@ -195,15 +202,22 @@ def by_hand(paths: dict[str, Path], out: Path) -> dict[str, tuple[float, float]]
         )
         if promote:
             production, production_ref = step, reference
-        times[step] = clock.read()
-    clock = Clock()
+        yield step
     df = pd.read_csv(paths["score"])
     blob = (out / f"{production}.skops").read_bytes()
     model = sio.loads(blob, trusted=sio.get_untrusted_types(data=blob))
     X = df.drop(columns=[TARGET])
-    pd.DataFrame(
-        {"prediction": model.predict(X), "proba_yes": model.predict_proba(X)[:, 1]}
-    ).to_csv(out / "predictions.csv")
+    predicted, proba = model.predict(X), model.predict_proba(X)
+    pd.DataFrame({"prediction": predicted, "proba_yes": proba[:, 1]}).to_csv(
+        out / "predictions.csv"
+    )
+    from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+    performance = {  # the batch is labelled: performance on it, as the monitor does
+        "accuracy": accuracy_score(df[TARGET], predicted),
+        "f1": f1_score(df[TARGET], predicted, pos_label="yes"),
+        "roc_auc": roc_auc_score(df[TARGET], proba[:, 1]),
+    }
     drift = {}
     for c, ref in production_ref.items():
         if c.startswith("n"):
@@ -215,9 +229,10 @@ def by_hand(paths: dict[str, Path], out: Path) -> dict[str, tuple[float, float]]
         else:
             now = X[c].value_counts(normalize=True)
             drift[c] = _psi(list(ref.values()), [now.get(k, 0.0) for k in ref])
-    (out / "drift.json").write_text(json.dumps({k: str(v) for k, v in drift.items()}))
-    times["score"] = clock.read()
-    return times
+    (out / "drift.json").write_text(
+        json.dumps({"performance": performance, "drift": {k: str(v) for k, v in drift.items()}})
+    )
+    yield "score"
 
 
 # --- through hookline ---------------------------------------------------------------------
@@ -245,10 +260,10 @@ seed = 42
 """
 
 
-def with_hookline(
-    paths: dict[str, Path], root: Path
-) -> tuple[dict[str, tuple[float, float]], list[Any]]:
-    """The lifecycle as uploads handled by hookline's runner (built-in plugins only)."""
+def with_hookline(paths: dict[str, Path], root: Path) -> Iterator[Any]:
+    """The lifecycle as uploads handled by hookline's runner (built-in plugins only); one
+    upload per ``next()``, which returns its run record. The uploads are copied into the
+    landing prefix beforehand: uploading is not hookline's work."""
     from hookline._manager import make_plugin_manager
     from hookline.cli._app import event_for
     from hookline.runner import Hookline
@@ -256,25 +271,124 @@ def with_hookline(
     root.mkdir(parents=True)
     (root / "hookline.toml").write_text(CONFIG)
     app = Hookline.from_config(str(root / "hookline.toml"), pm=make_plugin_manager(pinned=BUILTINS))
-    times, records = {}, []
-    for step, prefix in (
-        ("train1", "landing/train/"),
-        ("train2", "landing/train/"),
-        ("score", "landing/score/"),
-    ):
-        with open(paths[step], "rb") as fh:  # the upload itself is not hookline's work
-            info = app.storage.upload(f"{prefix}{step}.csv", fh)
-        event = event_for(app.storage, info)
-        clock = Clock()
+    events = []
+    for step, prefix in STEPS:
+        with open(paths[step], "rb") as fh:
+            events.append(
+                (step, event_for(app.storage, app.storage.upload(f"{prefix}{step}.csv", fh)))
+            )
+    for step, event in events:
         [result] = app.handle(event)
-        times[step] = clock.read()
         if result.status not in ("succeeded", "rejected"):
             raise SystemExit(f"hookline run failed on {step}: {result.message}")
-        records.append(result.record)
-    return times, records
+        yield result.record
 
 
 # --- main ---------------------------------------------------------------------------------
+
+
+def run(rows: int = 100_000, features: int = 20, repeat: int = 3, threads: int = 1) -> str:
+    """Measure both sides and return the section as Markdown (the ``make bench`` convention).
+
+    :param rows: training rows per upload (the scoring batch has half as many).
+    :param features: feature columns (a quarter of them text).
+    :param repeat: interleaved repetitions, alternating which side goes first.
+    :param threads: OpenMP/BLAS threads for both sides; 1 keeps a shared machine steady.
+    """
+    import sklearn.ensemble  # noqa: F401  (loads OpenMP, so that the limit below reaches it)
+    from threadpoolctl import threadpool_limits
+
+    os.environ.setdefault("HOOKLINE_LOG_LEVEL", "WARNING")
+    with threadpool_limits(limits=threads):
+        started = time.perf_counter()
+        paths = prepare(rows, features)
+        warm = prepare(2000, features)
+        prepared = time.perf_counter() - started
+        WORK.mkdir(exist_ok=True)
+        runs = Path(tempfile.mkdtemp(prefix="runs-", dir=WORK))  # concurrent runs never collide
+        try:
+            for _ in by_hand(warm, runs / "warm-hand"):  # imports, first-call caches: untimed
+                pass
+            for _ in with_hookline(warm, runs / "warm-hookline"):
+                pass
+            hand: list[dict[str, tuple[float, float]]] = []
+            ours: list[dict[str, tuple[float, float]]] = []
+            records: list[Any] = []
+            for rep in range(repeat):
+                sides = {
+                    "hand": by_hand(paths, runs / f"hand-{rep}"),
+                    "hookline": with_hookline(paths, runs / f"hookline-{rep}"),
+                }
+                times: dict[str, dict[str, tuple[float, float]]] = {"hand": {}, "hookline": {}}
+                records = []
+                for i, (step, _) in enumerate(STEPS):
+                    # interleaved step by step, alternating which side goes first
+                    order = ("hand", "hookline") if (rep + i) % 2 == 0 else ("hookline", "hand")
+                    for side in order:
+                        clock = Clock()
+                        result = next(sides[side])
+                        times[side][step] = clock.read()
+                        if side == "hookline":
+                            records.append(result)
+                hand.append(times["hand"])
+                ours.append(times["hookline"])
+                print(
+                    f"  rep {rep + 1}/{repeat}: by hand {_total(hand[-1], 0):.2f} s, "
+                    f"hookline {_total(ours[-1], 0):.2f} s (wall)",
+                    file=sys.stderr,
+                )
+        finally:
+            shutil.rmtree(runs, ignore_errors=True)
+    return _markdown(rows, features, repeat, threads, prepared, hand, ours, records)
+
+
+def _markdown(
+    rows: int,
+    features: int,
+    repeat: int,
+    threads: int,
+    prepared: float,
+    hand: list[dict[str, tuple[float, float]]],
+    ours: list[dict[str, tuple[float, float]]],
+    records: list[Any],
+) -> str:
+    lines = [
+        "### Lifecycle: hookline against the same steps written by hand",
+        "",
+        f"{rows:,} training rows x {features} features per upload (train, retrain, score a "
+        f"shifted batch of {rows // 2:,} rows), HistGradientBoostingClassifier, {threads} "
+        f"thread(s), medians of {repeat} interleaved repetitions; data prepared in "
+        f"{prepared:.1f} s. CPU time is this process's, all threads.",
+        "",
+        "| step | by hand, wall s | hookline, wall s | ratio | by hand, CPU s "
+        "| hookline, CPU s | ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for step in (*(name for name, _ in STEPS), "total"):
+        cells = []
+        for i in (0, 1):
+            h = statistics.median(_pick(t, step, i) for t in hand)
+            o = statistics.median(_pick(t, step, i) for t in ours)
+            cells += [f"{h:.3f}", f"{o:.3f}", f"{o / h:.3f}"]
+        lines.append(f"| {step} | " + " | ".join(cells) + " |")
+    wall = statistics.median(_total(t, 0) for t in ours) / statistics.median(
+        _total(t, 0) for t in hand
+    )
+    cpu = statistics.median(_total(t, 1) for t in ours) / statistics.median(
+        _total(t, 1) for t in hand
+    )
+    stages: dict[str, float] = {}
+    for record in records:
+        for stage, info in record.get("stages", {}).items():
+            stages[stage] = stages.get(stage, 0.0) + info.get("seconds", 0.0)
+    lines += [
+        "",
+        f"**hookline / hand-written: {wall:.3f} wall, {cpu:.3f} CPU** (goal: within 1.10).",
+        "hookline's stage time in the last repetition: "
+        + ", ".join(f"{s} {v:.2f} s" for s, v in stages.items())
+        + ".",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -290,72 +404,10 @@ def main(argv: list[str] | None = None) -> int:
         "--threads",
         type=int,
         default=1,
-        help="OpenMP/BLAS threads for both sides (1: steady on a shared box)",
+        help="OpenMP/BLAS threads for both sides (1: steady on a shared machine)",
     )
     args = parser.parse_args(argv)
-    from threadpoolctl import threadpool_limits
-
-    os.environ.setdefault("HOOKLINE_LOG_LEVEL", "WARNING")
-    with threadpool_limits(limits=args.threads):
-        return _run(args)
-
-
-def _run(args: argparse.Namespace) -> int:
-    t0 = time.perf_counter()
-    paths = prepare(args.rows, args.features)
-    print(
-        f"data: {args.rows:,} training rows x {args.features} features per upload, "
-        f"{args.threads} thread(s) ({time.perf_counter() - t0:.1f} s to prepare) in {WORK}"
-    )
-    runs = WORK / "runs"
-    shutil.rmtree(runs, ignore_errors=True)
-    warm = prepare(2000, args.features)  # imports and first-call caches, untimed
-    by_hand(warm, runs / "warm-hand")
-    with_hookline(warm, runs / "warm-hookline")
-    hand: list[dict[str, tuple[float, float]]] = []
-    ours: list[dict[str, tuple[float, float]]] = []
-    records: list[Any] = []
-    for rep in range(args.repeat):
-        order = ("hand", "hookline") if rep % 2 == 0 else ("hookline", "hand")
-        for side in order:
-            if side == "hand":
-                hand.append(by_hand(paths, runs / f"hand-{rep}"))
-            else:
-                times, records = with_hookline(paths, runs / f"hookline-{rep}")
-                ours.append(times)
-        print(
-            f"  rep {rep + 1}: by hand {_total(hand[-1], 0):6.2f} s   "
-            f"hookline {_total(ours[-1], 0):6.2f} s  (wall)"
-        )
-    print(
-        f"\n{'step':<8}{'hand wall':>11}{'hookline':>10}{'ratio':>7}"
-        f"{'hand cpu':>11}{'hookline':>10}{'ratio':>7}"
-    )
-    for step in ("train1", "train2", "score", "total"):
-        cells = []
-        for i in (0, 1):
-            h = statistics.median(_pick(t, step, i) for t in hand)
-            o = statistics.median(_pick(t, step, i) for t in ours)
-            cells.append(f"{h:>11.3f}{o:>10.3f}{o / h:>7.3f}")
-        print(f"{step:<8}{''.join(cells)}")
-    wall = statistics.median(_total(t, 0) for t in ours) / statistics.median(
-        _total(t, 0) for t in hand
-    )
-    cpu = statistics.median(_total(t, 1) for t in ours) / statistics.median(
-        _total(t, 1) for t in hand
-    )
-    print(
-        f"\nhookline / hand-written: wall {wall:.3f}, cpu {cpu:.3f} "
-        f"(medians of {args.repeat} interleaved repetitions; goal: within 1.10)"
-    )
-    stages: dict[str, float] = {}
-    for record in records:
-        for stage, info in record.get("stages", {}).items():
-            stages[stage] = stages.get(stage, 0.0) + info.get("seconds", 0.0)
-    print(
-        "hookline stage wall time, last repetition: "
-        + ", ".join(f"{s} {v:.2f} s" for s, v in stages.items())
-    )
+    print(run(args.rows, args.features, args.repeat, args.threads))
     return 0
 
 

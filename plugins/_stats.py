@@ -35,13 +35,22 @@ def compare_metric(task: str, configured: str = "auto") -> str:
 
 
 def metrics_for(
-    task: str, estimator: Any, X: Any, y: Any, *, predicted: Any = None, proba: Any = None
+    task: str,
+    estimator: Any,
+    X: Any,
+    y: Any,
+    *,
+    predicted: Any = None,
+    proba: Any = None,
+    probabilities: bool = True,
 ) -> dict[str, float]:
     """Hold-out metrics. Classification: accuracy, f1 (binary F1 of the second class, macro
     for multiclass), roc_auc when defined; regression: rmse, mae, r2.
 
     :param predicted: the estimator's predictions for ``X`` when already computed.
     :param proba: its class probabilities for ``X`` when already computed.
+    :param probabilities: compute class probabilities when not given (for roc_auc); without
+        them roc_auc is left out, which spares a second pass over ``X``.
     """
     import numpy as np
     from sklearn import metrics as m
@@ -56,7 +65,10 @@ def metrics_for(
             "mae": float(m.mean_absolute_error(y_true, y_pred)),
             "r2": float(m.r2_score(y_true, y_pred)) if len(y_true) > 1 else float("nan"),
         }
-    classes = list(getattr(estimator, "classes_", sorted(set(y) | set(predicted))))
+    y = np.asarray(y)  # once, rather than in every metric (pandas/arrow strings convert slowly)
+    present = set(y.tolist())
+    fitted = getattr(estimator, "classes_", None)
+    classes = list(fitted) if fitted is not None else sorted(present | set(predicted))
     binary = len(classes) == 2
     out = {"accuracy": float(m.accuracy_score(y, predicted))}
     with warnings.catch_warnings():
@@ -67,8 +79,8 @@ def metrics_for(
             )
         else:
             out["f1"] = float(m.f1_score(y, predicted, average="macro", zero_division=0))
-        present = set(np.asarray(y).tolist())
-        if hasattr(estimator, "predict_proba") and len(present) > 1 and present <= set(classes):
+        can = proba is not None or (probabilities and hasattr(estimator, "predict_proba"))
+        if can and len(present) > 1 and present <= set(classes):
             try:
                 if proba is None:
                     proba = estimator.predict_proba(X)

@@ -9,14 +9,14 @@ default; names listed in ``warn_only`` are recorded but never block.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from hookline import hookimpl
 from hookline.config import Option
-from hookline.errors import HooklineError
 from hookline.plugins._common import clean, schema_columns, settings
+from hookline.plugins._gates_model import check as _check
+from hookline.plugins._gates_model import model_checks
 from hookline.types import CheckResult, Dataset, RunContext, TrainedModel
 
 NAME = "gates"
@@ -88,20 +88,6 @@ def validate(ctx: RunContext, dataset: Dataset, model: TrainedModel | None) -> l
             )
         )
     return out
-
-
-def _check(
-    name: str, passed: bool, observed: Any, threshold: Any, kind: str, message: str
-) -> CheckResult:
-    return CheckResult(
-        name,
-        passed,
-        observed,
-        threshold,
-        True,
-        kind,  # type: ignore[arg-type]
-        message,
-    )
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -262,165 +248,3 @@ def _range_check(
         else f"all values of {len(declared)} declared column(s) in range"
     )
     return _check("ranges", ratio <= limit, ratio, limit, "data", message)
-
-
-# --- model --------------------------------------------------------------------------------
-
-
-def model_checks(ctx: RunContext, model: TrainedModel, cfg: Mapping[str, Any]) -> list[CheckResult]:
-    checks = []
-    for name, low in cfg["min_metrics"].items():
-        value = model.metrics.get(name)
-        checks.append(
-            _check(
-                f"metric.{name}",
-                value is not None and value >= low,
-                value,
-                low,
-                "model",
-                f"{name} must be at least {low}"
-                if value is not None
-                else f"metric {name!r} was not computed",
-            )
-        )
-    for name, high in cfg["max_metrics"].items():
-        value = model.metrics.get(name)
-        checks.append(
-            _check(
-                f"metric.{name}",
-                value is not None and value <= high,
-                value,
-                high,
-                "model",
-                f"{name} must be at most {high}"
-                if value is not None
-                else f"metric {name!r} was not computed",
-            )
-        )
-    if cfg["must_beat_production"]:
-        checks.append(_beats_production(ctx, model, cfg))
-    holdout = model.holdout
-    if holdout is not None and len(holdout[0]):
-        checks.append(_latency(model, holdout[0], cfg))
-    from hookline.plugins._artifact import model_bytes
-
-    try:
-        size = len(model_bytes(model.estimator))
-        checks.append(
-            _check(
-                "model_size",
-                size <= cfg["max_model_bytes"],
-                size,
-                cfg["max_model_bytes"],
-                "model",
-                f"serialised model is {size:,} bytes",
-            )
-        )
-    except Exception as exc:
-        checks.append(
-            _check(
-                "model_size",
-                False,
-                None,
-                cfg["max_model_bytes"],
-                "model",
-                f"the model cannot be saved with skops: {exc}",
-            )
-        )
-    return checks
-
-
-def _beats_production(ctx: RunContext, model: TrainedModel, cfg: Mapping[str, Any]) -> CheckResult:
-    from hookline.plugins._stats import LOWER_IS_BETTER, compare_metric, metrics_for
-
-    metric = compare_metric(model.task, cfg["compare_metric"])
-    name, margin = "beats_production", float(cfg["margin"])
-    production = ctx.registry.resolve(ctx.model_name, "production")
-    if production is None:
-        return _check(
-            name,
-            True,
-            model.metrics.get(metric),
-            None,
-            "model",
-            "no production model yet: this one becomes the first",
-        )
-    if model.holdout is None:
-        return _check(
-            name,
-            False,
-            None,
-            None,
-            "model",
-            "the trainer kept no hold-out, so the models cannot be compared",
-        )
-    X, y = model.holdout
-    where = f"production v{production.version}"
-    try:
-        prod_estimator, _ = ctx.registry.load_model(ctx.model_name, version=production.version)
-        prod_task = production.manifest.get("task", model.task)
-        if prod_task != model.task:
-            return _check(
-                name,
-                False,
-                None,
-                None,
-                "model",
-                f"{where} is a {prod_task} model, this one does {model.task}",
-            )
-        prod = metrics_for(model.task, prod_estimator, X, y)
-    except HooklineError as exc:
-        return _check(name, False, None, None, "model", f"cannot load {where}: {exc}")
-    except Exception as exc:
-        return _check(
-            name,
-            False,
-            None,
-            None,
-            "model",
-            f"{where} cannot score this hold-out ({type(exc).__name__}: {exc}); "
-            "add 'beats_production' to [plugins.gates] warn_only to promote anyway",
-        )
-    new = metrics_for(model.task, model.estimator, X, y)
-    if metric not in new or metric not in prod:
-        return _check(
-            name,
-            False,
-            None,
-            None,
-            "model",
-            f"metric {metric!r} is not defined on this hold-out; set "
-            "[plugins.gates] compare_metric",
-        )
-    lower = metric in LOWER_IS_BETTER
-    threshold = prod[metric] - margin if lower else prod[metric] + margin
-    passed = new[metric] <= threshold + 1e-12 if lower else new[metric] >= threshold - 1e-12
-    return _check(
-        name,
-        passed,
-        new[metric],
-        threshold,
-        "model",
-        f"{metric} {new[metric]:.4g} vs {where} {prod[metric]:.4g} on the same "
-        f"{len(y)} hold-out rows (margin {margin:g})",
-    )
-
-
-def _latency(model: TrainedModel, X: Any, cfg: Mapping[str, Any]) -> CheckResult:
-    rows = X.iloc[: max(1, cfg["latency_rows"])]
-    model.estimator.predict(rows.iloc[:1])  # warm-up
-    timings = []
-    for _ in range(3):  # the best of three: a busy machine should not reject a fast model
-        started = time.perf_counter()
-        model.estimator.predict(rows)
-        timings.append(time.perf_counter() - started)
-    per_row = min(timings) * 1000 / len(rows)
-    budget = cfg["max_latency_ms_per_row"]
-    return _check(
-        "latency",
-        per_row <= budget,
-        round(per_row, 6),
-        budget,
-        "model",
-        f"{per_row:.4f} ms per row over a batch of {len(rows)} rows (best of 3)",
-    )

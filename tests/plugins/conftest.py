@@ -13,6 +13,7 @@ from hookline.storage import LocalStorage
 def _one_thread():
     """One OpenMP/BLAS thread: the machine is shared, and oversubscribed OpenMP (histogram
     gradient boosting) slows down by orders of magnitude."""
+    import sklearn.ensemble  # noqa: F401  (loads OpenMP first, or the limit cannot reach it)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):

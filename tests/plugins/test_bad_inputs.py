@@ -112,7 +112,8 @@ def healthy(tmp_path_factory) -> Path:
 
 def test_every_corpus_file_has_an_expectation():
     files = {p.name for p in CORPUS.iterdir() if p.suffix in (".csv", ".parquet", ".jsonl")}
-    assert files == set(CASES)
+    mine = {name for name in files if not name.startswith("rel_")}  # rel_*: tests/reliability
+    assert mine == set(CASES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -141,3 +141,15 @@ def test_a_redelivered_upload_does_nothing_twice(project, tmp_path):
     again = app.handle(event_for(app.storage, info))
     assert [r.status for r in again] == ["duplicate"]
     assert project.state() == {"versions": 1, "aliases": {"production": 1}}
+
+
+def test_hookline_retrain_answers_a_retrain_request(project, tmp_path):
+    project.write("[plugins.drift]\nretrain_on_drift = true\n")
+    assert project.run(write_csv(tmp_path / "a.csv", table(200, seed=1)))["status"] == "succeeded"
+    scored = project.run(write_csv(tmp_path / "s.csv", table(100, seed=2, shift=3.0)), "score")
+    key = f"monitoring/m/retrain/{scored['run_id']}.json"
+    assert json.loads(project.storage.read(key))["status"] == "open"
+    code, out = project.cli("retrain", "m")
+    assert code == 0 and out["closed_requests"] == [key]
+    request = json.loads(project.storage.read(key))
+    assert request["status"] == "done" and request["fulfilled_by"] == out["run"]["run_id"]

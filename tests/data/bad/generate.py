@@ -4,7 +4,8 @@
 
 Every file is a small, realistic way an upload goes wrong. tests/plugins/test_bad_inputs.py
 uploads each one to a project whose production model is healthy and asserts the exact error
-in the run record, the run's status, and that nothing was promoted.
+in the run record, the run's status, and that nothing was promoted. (The ``rel_*`` files are
+the reliability suite's: see tests/reliability/_corpus.py.)
 """
 
 from __future__ import annotations
@@ -85,9 +86,9 @@ def main() -> None:
         '{"x1": 0.2, "x2": 0.1, "color": "blue", "label": "no"}\n'
         '{"x1": 0.3, "x2": 0.1, "color": "blue", "label": "no"\n',
     }
-    for name in sorted(HERE.iterdir()):
-        if name.suffix in (".csv", ".parquet", ".jsonl"):
-            name.unlink()
+    for path in sorted(HERE.iterdir()):  # rel_* files belong to tests/reliability: left alone
+        if path.suffix in (".csv", ".parquet", ".jsonl") and not path.name.startswith("rel_"):
+            path.unlink()
     for name, content in files.items():
         data = content.encode() if isinstance(content, str) else content
         (HERE / name).write_bytes(data)

@@ -1,0 +1,189 @@
+"""The gates' model checks: metric thresholds, beating production on the same hold-out,
+the latency budget and the model size budget (see :mod:`hookline.plugins.gates`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from hookline.errors import HooklineError
+from hookline.types import CheckResult, RunContext, TrainedModel
+
+__all__ = ["check", "model_checks"]
+
+
+def check(
+    name: str, passed: bool, observed: Any, threshold: Any, kind: str, message: str
+) -> CheckResult:
+    """A blocking check result (``validate`` downgrades the ``warn_only`` ones)."""
+    return CheckResult(
+        name,
+        passed,
+        observed,
+        threshold,
+        True,
+        kind,  # type: ignore[arg-type]
+        message,
+    )
+
+
+def model_checks(ctx: RunContext, model: TrainedModel, cfg: Mapping[str, Any]) -> list[CheckResult]:
+    """The model checks for ``model``, configured by the ``[plugins.gates]`` table ``cfg``."""
+    checks = []
+    for name, low in cfg["min_metrics"].items():
+        value = model.metrics.get(name)
+        checks.append(
+            check(
+                f"metric.{name}",
+                value is not None and value >= low,
+                value,
+                low,
+                "model",
+                f"{name} must be at least {low}"
+                if value is not None
+                else f"metric {name!r} was not computed",
+            )
+        )
+    for name, high in cfg["max_metrics"].items():
+        value = model.metrics.get(name)
+        checks.append(
+            check(
+                f"metric.{name}",
+                value is not None and value <= high,
+                value,
+                high,
+                "model",
+                f"{name} must be at most {high}"
+                if value is not None
+                else f"metric {name!r} was not computed",
+            )
+        )
+    if cfg["must_beat_production"]:
+        checks.append(_beats_production(ctx, model, cfg))
+    holdout = model.holdout
+    if holdout is not None and len(holdout[0]):
+        checks.append(_latency(model, holdout[0], cfg))
+    from hookline.plugins._artifact import model_bytes
+
+    try:
+        size = len(model_bytes(model.estimator))
+        checks.append(
+            check(
+                "model_size",
+                size <= cfg["max_model_bytes"],
+                size,
+                cfg["max_model_bytes"],
+                "model",
+                f"serialised model is {size:,} bytes",
+            )
+        )
+    except Exception as exc:
+        checks.append(
+            check(
+                "model_size",
+                False,
+                None,
+                cfg["max_model_bytes"],
+                "model",
+                f"the model cannot be saved with skops: {exc}",
+            )
+        )
+    return checks
+
+
+def _beats_production(ctx: RunContext, model: TrainedModel, cfg: Mapping[str, Any]) -> CheckResult:
+    from hookline.plugins._stats import LOWER_IS_BETTER, compare_metric, metrics_for
+
+    metric = compare_metric(model.task, cfg["compare_metric"])
+    name, margin = "beats_production", float(cfg["margin"])
+    production = ctx.registry.resolve(ctx.model_name, "production")
+    if production is None:
+        return check(
+            name,
+            True,
+            model.metrics.get(metric),
+            None,
+            "model",
+            "no production model yet: this one becomes the first",
+        )
+    if model.holdout is None:
+        return check(
+            name,
+            False,
+            None,
+            None,
+            "model",
+            "the trainer kept no hold-out, so the models cannot be compared",
+        )
+    X, y = model.holdout
+    where = f"production v{production.version}"
+    try:
+        prod_estimator, _ = ctx.registry.load_model(ctx.model_name, version=production.version)
+        prod_task = production.manifest.get("task", model.task)
+        if prod_task != model.task:
+            return check(
+                name,
+                False,
+                None,
+                None,
+                "model",
+                f"{where} is a {prod_task} model, this one does {model.task}",
+            )
+        need_proba = metric == "roc_auc"
+        prod = metrics_for(model.task, prod_estimator, X, y, probabilities=need_proba)
+    except HooklineError as exc:
+        return check(name, False, None, None, "model", f"cannot load {where}: {exc}")
+    except Exception as exc:
+        return check(
+            name,
+            False,
+            None,
+            None,
+            "model",
+            f"{where} cannot score this hold-out ({type(exc).__name__}: {exc}); "
+            "add 'beats_production' to [plugins.gates] warn_only to promote anyway",
+        )
+    new = metrics_for(model.task, model.estimator, X, y, probabilities=need_proba)
+    if metric not in new or metric not in prod:
+        return check(
+            name,
+            False,
+            None,
+            None,
+            "model",
+            f"metric {metric!r} is not defined on this hold-out; set "
+            "[plugins.gates] compare_metric",
+        )
+    lower = metric in LOWER_IS_BETTER
+    threshold = prod[metric] - margin if lower else prod[metric] + margin
+    passed = new[metric] <= threshold + 1e-12 if lower else new[metric] >= threshold - 1e-12
+    return check(
+        name,
+        passed,
+        new[metric],
+        threshold,
+        "model",
+        f"{metric} {new[metric]:.4g} vs {where} {prod[metric]:.4g} on the same "
+        f"{len(y)} hold-out rows (margin {margin:g})",
+    )
+
+
+def _latency(model: TrainedModel, X: Any, cfg: Mapping[str, Any]) -> CheckResult:
+    rows = X.iloc[: max(1, cfg["latency_rows"])]
+    model.estimator.predict(rows.iloc[:1])  # warm-up
+    timings = []
+    for _ in range(2):  # the best of two: a busy machine should not reject a fast model
+        started = time.perf_counter()
+        model.estimator.predict(rows)
+        timings.append(time.perf_counter() - started)
+    per_row = min(timings) * 1000 / len(rows)
+    budget = cfg["max_latency_ms_per_row"]
+    return check(
+        "latency",
+        per_row <= budget,
+        round(per_row, 6),
+        budget,
+        "model",
+        f"{per_row:.4f} ms per row over a batch of {len(rows)} rows (best of 2)",
+    )
