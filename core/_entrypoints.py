@@ -86,24 +86,28 @@ def entry_points(group: str) -> list[EntryPoint]:
                 continue
             if f"[{group}]" not in text:
                 continue
-            dist_name = _distribution_name(os.path.join(entry or ".", folder)) or dist
+            meta_name, meta_version = _name_and_version(os.path.join(entry or ".", folder))
+            dist_version = meta_version or version.partition("-")[0] or None
             for name, value in _parse(text, group):
-                found.append(
-                    EntryPoint(name, value, group, dist_name, version.partition("-")[0] or None)
-                )
+                found.append(EntryPoint(name, value, group, meta_name or dist, dist_version))
     return found
 
 
-def _distribution_name(folder: str) -> str | None:
-    """The distribution's display name from the ``Name:`` header of its METADATA."""
+def _name_and_version(folder: str) -> tuple[str | None, str | None]:
+    """The ``Name:`` and ``Version:`` headers of the distribution's METADATA (or PKG-INFO,
+    for ``.egg-info`` folders, whose names carry no version)."""
+    found: dict[str, str] = {}
     for filename in ("METADATA", "PKG-INFO"):
         try:
             with open(os.path.join(folder, filename), encoding="utf-8") as fh:
                 for line in fh:
-                    if line.startswith("Name:"):
-                        return line[5:].strip()
                     if not line.strip():
                         break
+                    key, _, value = line.partition(":")
+                    if key in ("Name", "Version"):
+                        found.setdefault(key, value.strip())
         except OSError:
             continue
-    return None
+        if found:
+            break
+    return found.get("Name"), found.get("Version")

@@ -337,6 +337,12 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
                 )
         suffix = t["suffix"]
         suffixes = tuple([suffix] if isinstance(suffix, str) else suffix or ())
+        if not all(isinstance(s, str) and s for s in suffixes):
+            raise ConfigError(
+                f"expected a string or an array of non-empty strings, got {suffix!r}",
+                key=f"{path}.trigger.suffix",
+                source=source,
+            )
         trigger = Trigger(prefix=prefix, suffixes=suffixes, source=t["source"])
     elif values["schedule"] is None:
         raise ConfigError(

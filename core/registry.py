@@ -16,6 +16,7 @@ rollback) is appended to the alias's history in the same atomic write that moves
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import re
@@ -248,7 +249,12 @@ class Registry:
         for name in artifacts:
             if "/" in name or name in (MANIFEST, "_claim.json") or not name:
                 raise UsageError(f"invalid artifact name {name!r}")
-        version = self._allocate(model, metadata.get("run_id"))
+        run_id = metadata.get("run_id")
+        if run_id:
+            earlier = self.version_of_run(model, str(run_id))
+            if earlier is not None:  # a retried or restarted run: register once
+                return earlier
+        version = self._allocate(model, run_id)
         prefix = self._version_prefix(model, version)
         recorded: dict[str, Any] = {}
         for name, data in sorted(artifacts.items()):
@@ -264,7 +270,27 @@ class Registry:
             "artifacts": recorded,
         }
         self.storage.create(prefix + MANIFEST, _dump(manifest))
+        if run_id:
+            try:
+                self.storage.create(
+                    self._run_key(model, str(run_id)), _dump({"run_id": run_id, "version": version})
+                )
+            except AlreadyExists:
+                pass
         return ModelVersion(model, version, manifest)
+
+    def _run_key(self, model: str, run_id: str) -> str:
+        digest = hashlib.sha256(run_id.encode()).hexdigest()[:32]
+        return f"{self._model_prefix(model)}by-run/{digest}.json"
+
+    def version_of_run(self, model: str, run_id: str) -> ModelVersion | None:
+        """The version ``run_id`` registered, if it got that far: registration is
+        idempotent per run, so a retried or restarted run never registers twice."""
+        try:
+            doc = json.loads(self.storage.read(self._run_key(model, run_id)))
+        except NotFound:
+            return None
+        return self.get(model, int(doc["version"]))
 
     def register_estimator(
         self,
@@ -314,6 +340,14 @@ class Registry:
         for _ in range(_MAX_CAS_ATTEMPTS):
             state = self.alias(model, alias)
             current = state.version if state else None
+            if (
+                state is not None
+                and run_id
+                and current == version
+                and state.history
+                and state.history[-1].get("run_id") == run_id
+            ):
+                return state  # this run already made this move: a retry changes nothing
             if expected != "any" and current != expected:
                 raise PreconditionFailed(
                     f"alias {alias!r} of {model!r} points at {current}, expected {expected}",

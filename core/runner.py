@@ -227,7 +227,13 @@ class Hookline:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         self._finish(record, ctx)
-        uri = self.runs.save(record)
+        try:
+            uri = self.runs.save(record)
+        except TransientError as exc:
+            # The stages' effects are done (and idempotent per run); without a record the
+            # run must be retried, so release the claim before the platform redelivers.
+            self.runs.release(ctx.run_id, str(exc))
+            raise
         self.pm.call_observers("after_pipeline_run", ctx=ctx, record=record)
         return RunResult(
             run_id, pipeline.name, record["status"], _summary_line(record), uri, record

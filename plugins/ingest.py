@@ -194,6 +194,7 @@ def read_dataset(ctx: RunContext, source: Source, cfg: Mapping[str, Any]) -> Dat
             hint="drop the column, fill it, or list it in [plugins.pandas] allow_all_null",
         )
 
+    _check_finite(frame, kinds, uri)
     text_columns = [c for c in frame.columns if kinds[c] == "string"]
     formulas = find_formula_cells(frame, text_columns)
     _check_formula_names(frame, uri)
@@ -336,6 +337,25 @@ def _check_columns(
                 f"{', '.join(map(repr, missing))}",
                 uri=uri,
                 hint="send every feature column the model was trained on",
+            )
+
+
+def _check_finite(frame: Any, kinds: dict[str, str], uri: str) -> None:
+    """Infinite numbers (``inf``, ``1e999``) are not data: refuse them with the column."""
+    import numpy as np
+
+    for name, kind in kinds.items():
+        if kind not in ("number", "integer"):
+            continue
+        values = frame[name].to_numpy(dtype="float64", na_value=np.nan)
+        bad = np.isinf(values)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0]) + 1
+            raise DataError(
+                f"column {name!r} holds {int(bad.sum())} infinite value(s), first in data "
+                f"row {row} ({frame[name].iloc[row - 1]!r})",
+                uri=uri,
+                hint="replace inf / 1e999 with a finite number or leave the cell empty",
             )
 
 

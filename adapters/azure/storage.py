@@ -155,7 +155,13 @@ class AzureBlobStorage:
                     detail, uri=uri, hint="Azure Storage is throttling or unavailable"
                 )
             return StorageError(detail, uri=uri)
-        network = (aex.ServiceRequestError, aex.ServiceResponseError, ConnectionError, TimeoutError)
+        network = (
+            aex.ServiceRequestError,
+            aex.ServiceResponseError,
+            aex.IncompleteReadError,  # a dropped stream: no status code, worth a retry
+            ConnectionError,
+            TimeoutError,
+        )
         if isinstance(exc, network):
             return TransientStorageError(
                 f"cannot reach Azure Blob Storage: {exc}",

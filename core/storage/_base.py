@@ -8,7 +8,10 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 from hookline.errors import InvalidKey
 
-__all__ = ["ObjectInfo", "Storage", "check_key", "join_key"]
+__all__ = ["MAX_KEY_BYTES", "ObjectInfo", "Storage", "check_key", "join_key"]
+
+MAX_KEY_BYTES = 1024
+"""S3, GCS and Azure all cap object names at 1,024 bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,11 @@ def check_key(key: str, *, root: str = "") -> str:
     where = f"{root.rstrip('/')}/{key}" if root else key
     if not isinstance(key, str) or not key:
         raise InvalidKey("empty object key", uri=root or None)
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise InvalidKey(
+            f"object key longer than {MAX_KEY_BYTES} bytes (the clouds' limit)",
+            uri=where[:200] + "...",
+        )
     if key.startswith("/"):
         raise InvalidKey(
             "absolute object key not allowed (keys are relative to the storage root)", uri=where

@@ -73,6 +73,13 @@ class LocalStorage:
 
     def _path(self, key: str) -> Path:
         check_key(key, root=self.uri)
+        for part in key.split("/"):
+            if len(part.encode("utf-8")) > 255:
+                raise InvalidKey(
+                    "a key segment is longer than 255 bytes, the file system's limit for a name",
+                    uri=self.uri + "/" + key[:120] + "...",
+                    hint="shorten the object name",
+                )
         path = self.root / key
         # Defence in depth: a symlink inside the root must not lead outside it.
         real = Path(os.path.realpath(path))

@@ -58,3 +58,11 @@ def test_unknown_scheme_says_what_to_install() -> None:
 
     with pytest.raises(ConfigError, match="no storage back-end for ftp://"):
         open_storage("ftp://host/x")
+
+
+def test_over_long_keys_are_refused_before_the_file_system_sees_them(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    with pytest.raises(InvalidKey, match="longer than 255 bytes"):
+        storage.write("a/" + "x" * 300, b"x")
+    with pytest.raises(InvalidKey, match="longer than 1024 bytes"):
+        check_key("/".join(["y" * 200] * 6))

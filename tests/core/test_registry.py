@@ -135,3 +135,15 @@ def test_eight_processes_register_and_promote_at_once(tmp_path: Path) -> None:
         assert after["previous"] == before["version"]  # a consistent chain of moves
     doc = json.loads(registry.storage.read("registry/m/aliases/production.json"))
     assert doc["version"] == history[-1]["version"]
+
+
+def test_registration_and_promotion_are_idempotent_per_run(registry: Registry) -> None:
+    first = registry.register_estimator("m", _estimator(), {"run_id": "train-abc"})
+    registry.move_alias("m", "production", first.version, run_id="train-abc")
+    again = registry.register_estimator("m", _estimator(), {"run_id": "train-abc"})
+    state = registry.move_alias("m", "production", again.version, run_id="train-abc")
+    assert again.version == first.version == 1
+    assert [v.version for v in registry.versions("m")] == [1]
+    assert [h["seq"] for h in state.history] == [1]
+    other = registry.register_estimator("m", _estimator(), {"run_id": "train-def"})
+    assert other.version == 2
