@@ -48,9 +48,9 @@ LINT_TREE := .cache/lint-tree
 lint: dev
 	$(BIN)/ruff check core plugins adapters functions tests bench examples
 	$(BIN)/ruff format --check core plugins adapters functions tests bench examples
-	rm -rf $(LINT_TREE) build
+	rm -rf $(LINT_TREE) build hookline.egg-info
 	$(PIP) install --no-deps --no-compile --target $(LINT_TREE) .
-	rm -rf build
+	rm -rf build hookline.egg-info
 	cd $(LINT_TREE) && PYTHONPATH=. ../../$(BIN)/lint-imports ../../pyproject.toml
 	cd $(LINT_TREE) && ../../$(BIN)/mypy --config-file ../../pyproject.toml -p hookline
 

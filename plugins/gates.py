@@ -165,6 +165,7 @@ def _schema_check(ctx: RunContext, frame: Any, target: str | None) -> CheckResul
             "data",
             "no production model yet: this file's columns set the schema",
         )
+    assert production is not None  # features come from it
     present = set(frame.columns)
     missing = sorted(c for c in features if c not in present)
     added = sorted(c for c in present if c not in features and c != target)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from hookline import hookimpl
 from hookline.config import Option
@@ -72,7 +72,7 @@ def deploy(
         run_id=ctx.run_id,
         reason=f"run {ctx.run_id}: {passed}/{len(checks)} checks passed",
     )
-    status = "staged" if cfg["require_approval"] else "promoted"
+    status: Literal["staged", "promoted"] = "staged" if cfg["require_approval"] else "promoted"
     closed: list[str] = []
     if status == "promoted" and alias == "production" and cfg["close_retrain_requests"]:
         closed = _close_retrain_requests(ctx, version.version)

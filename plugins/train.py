@@ -159,7 +159,7 @@ def fit(dataset: Dataset, cfg: Mapping[str, Any]) -> TrainedModel:
     }
     return TrainedModel(
         estimator=pipeline,
-        task=task,
+        task="classification" if task == "classification" else "regression",
         features=clean(spec),
         target=target,
         metrics=metrics,

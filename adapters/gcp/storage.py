@@ -69,7 +69,7 @@ class GCSStorage:
 
     def _make_client(self) -> Any:
         from google.api_core.retry import Retry
-        from google.cloud import storage
+        from google.cloud import storage  # type: ignore[attr-defined]
         from google.cloud.storage.retry import DEFAULT_RETRY
 
         project = os.environ.get("GOOGLE_CLOUD_PROJECT") or None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookline.errors import HookFailed
-from hookline.events import ScheduleEvent
+from hookline.events import ScheduleEvent, StorageEvent
 from hookline.testing._samples import (
     MODEL_NAME,
     make_context,
@@ -144,6 +144,7 @@ def build_calls(
         sandbox.work_dir, scenario.task, seed=1 if scenario.pipeline == "monitor" else 0
     )
     ctx = make_context(storage, pipeline=scenario.pipeline, plugins=plugins, upload=source.path)
+    assert isinstance(ctx.event, StorageEvent)
     source = dataclasses.replace(source, uri=ctx.event.uri)
     if hook == "ingest":
         return [{"ctx": ctx, "source": source}]
