@@ -376,9 +376,7 @@ def _read_json(path: str, uri: str, fmt: str, encoding: str, limits: Limits) -> 
         array = sniff(fh.read(_HEAD_BYTES)) == "json"
     try:
         if array:
-            frame = pd.read_json(
-                path, orient="records", encoding=enc, dtype=False
-            )
+            frame = pd.read_json(path, orient="records", encoding=enc, dtype=False)
         else:
             reader = pd.read_json(
                 path,
