@@ -24,29 +24,6 @@ CLEAR = {name for name in errors.__all__ if isinstance(getattr(errors, name), ty
 # Outcomes other than "failed" that are right for a file (nothing is promoted by them).
 OTHER = {"rel_bom_only.csv": {"failed", "rejected"}}
 LONG_KEY = "landing/train/" + "a" * 2000 + ".csv"
-# Known gaps, reported to their owners: (backend or "*", file or key) -> what is wrong.
-# The test fails when one is fixed, so the entry gets removed (a strict xfail, per case).
-KNOWN = {
-    ("*", "rel_infinite_values.csv"): (
-        "plugins/ingest.py accepts inf and 1e999 in numeric columns; the run then fails "
-        "inside sklearn's fit (ValueError, not a DataError naming the file and column)"
-    ),
-    ("local", LONG_KEY): (
-        "core/storage/_local.py lets ENAMETOOLONG escape as OSError instead of InvalidKey"
-    ),
-}
-
-
-def settle(backend: str, tried: set[str], problems: dict[str, str]) -> None:
-    """Fail on any problem not in KNOWN; fail when a KNOWN one is gone (fixed: remove it);
-    xfail, naming them, when only known ones remain."""
-    known = {name: why for (where, name), why in KNOWN.items() if where in ("*", backend)}
-    unexpected = [f"{name!r}: {text}" for name, text in problems.items() if name not in known]
-    assert not unexpected, "\n".join(unexpected)
-    fixed = [name for name in known if name in tried and name not in problems]
-    assert not fixed, f"fixed, remove from KNOWN: {fixed}"
-    if problems:
-        pytest.xfail("known gaps: " + "; ".join(known[name] for name in problems))
 
 
 def corpus() -> dict[str, bytes]:
@@ -93,7 +70,7 @@ def test_every_bad_file_fails_clearly_and_promotes_nothing(
     record("bad_files_tried", len(files))
     found = audit(project.storage, MODEL)
     assert found and found.versions == [1], found.problems or found.versions
-    settle(backend, set(files), problems)
+    assert not problems, "\n".join(f"{name}: {why}" for name, why in problems.items())
 
 
 HOSTILE_KEYS = [
@@ -169,4 +146,4 @@ def test_hostile_keys_are_refused_and_never_read(
     assert found and found.versions == [1], "a hostile key trained a model: " + str(
         found.problems or found.versions
     )
-    settle(backend, set(HOSTILE_KEYS), problems)
+    assert not problems, "\n".join(f"{key!r}: {why}" for key, why in problems.items())

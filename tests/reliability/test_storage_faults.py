@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from hookline.errors import TransientError
 from hookline.runner import Hookline
-from hookline.runs import FINAL
 from hookline.storage import Storage, open_storage
 
 from ._audit import audit, run_records
@@ -95,11 +94,24 @@ def instance(project: Project, storage: Storage) -> Callable[[], Hookline]:
     return lambda: Hookline(project.config(), pm=plugin_manager(), storage=storage)
 
 
+# What each cloud answers when it throttles or fails (Azure Blob never answers 429).
+STATUSES = {"s3": (503, 500), "gcs": (503, 429, 500), "azure": (503, 500)}
+
+
 @pytest.mark.parametrize(
-    "status",
-    [503, pytest.param(500, marks=pytest.mark.soak), pytest.param(429, marks=pytest.mark.soak)],
+    ("backend", "status"),
+    [
+        pytest.param(
+            cloud,
+            status,
+            id=f"{cloud}-{status}",
+            marks=[pytest.mark.emulator]
+            + ([] if (cloud, status) == ("s3", 503) else [pytest.mark.soak]),
+        )
+        for cloud in CLOUDS
+        for status in STATUSES[cloud]
+    ],
 )
-@pytest.mark.parametrize("backend", backend_params(fast=("s3",), only=CLOUDS))
 def test_a_few_faults_are_retried_by_the_backend(
     status: int, project: Project, faulty: tuple[Any, Storage]
 ) -> None:
@@ -118,9 +130,8 @@ def test_faults_on_any_request_lose_and_duplicate_nothing(
     scale: Scale, backend: str, project: Project, faulty: tuple[Any, Storage]
 ) -> None:
     control, storage = faulty
-    # A fault while the run record is written leaves the claim held (see
-    # test_a_fault_saving_the_record_releases_the_claim): a short claim timeout lets the
-    # platform's redeliveries take such a run over, as [runs] claim_timeout_seconds does.
+    # A claim whose release itself failed stays held: after claim_timeout_seconds a
+    # redelivery takes the run over. Keep that shorter than the retries here (~12 s).
     make_project(project.folder, project.root, claim_timeout=2)
     count = scale.pick(3, 10)
     events = [project.upload(f"{TRAIN_PREFIX}b{i}.csv", training_csv(10 + i)) for i in range(count)]
@@ -136,13 +147,19 @@ def test_faults_on_any_request_lose_and_duplicate_nothing(
     by_identity = outcome.by_identity()
     assert set(by_identity) == {e.identity for e in events}, "a version was lost"
     for identity, results in by_identity.items():
-        executed = [r for r in results if r.status in FINAL]
-        assert [r.status for r in executed] == ["succeeded"], (identity, results)
+        # A delivery that raised after its record was written leaves no result, and its
+        # redelivery is a duplicate: the record in storage is the truth, checked below.
+        statuses = [r.status for r in results]
+        assert set(statuses) <= {"succeeded", "duplicate", "in_progress"}, (identity, results)
+        assert statuses.count("succeeded") <= 1, (identity, results)
     records = run_records(project.storage)
     assert sorted(r["run_id"] for r in records) == sorted(e.run_id("train") for e in events)
+    assert {r["status"] for r in records} == {"succeeded"}
     found = audit(project.storage, MODEL, records=records)
     assert found, found.problems
-    assert len(found.versions) == count
+    # Every run has its version (a run registering twice: see the by-run marker test).
+    authors = {project.registry.get(MODEL, v).manifest["run_id"] for v in found.versions}
+    assert authors == {e.run_id("train") for e in events}
 
 
 PERSISTENT = {
@@ -192,9 +209,11 @@ def test_a_cut_stream_is_never_trained_on(
             pytest.mark.xfail(
                 strict=True,
                 reason=(
-                    "adapters/azure/storage.py maps azure-core's IncompleteReadError (a dropped "
-                    "stream: no status code) to a permanent StorageError, so the run is recorded "
-                    "'failed' instead of raised for a retry (nothing is promoted either way)"
+                    "adapters/azure/storage.py lists IncompleteReadError (a dropped stream) "
+                    "among the transient network errors, but the HttpResponseError branch "
+                    "before it catches it first (it is a subclass, status None): the run is "
+                    "recorded 'failed' ('Azure 0: :') instead of raised for a retry "
+                    "(nothing is promoted either way)"
                 ),
             )
         )
@@ -224,20 +243,15 @@ def test_a_cut_stream_is_never_trained_on(
     assert audit(project.storage, MODEL, records=[result.record or {}])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "core/runner.py saves the run record (and its index entry) after the try that "
-        "releases the claim: a transient failure there raises with the claim still held, so "
-        "every redelivery within claim_timeout_seconds (900 s by default, longer than Lambda's "
-        "retry window) is 'in_progress' and the record is never written, though the model was "
-        "promoted"
-    ),
-)
+# Faults at the last steps of a run, on a local folder (deterministic): each must leave a
+# state the platform's redelivery completes, exactly once.
+
+
 @pytest.mark.parametrize("backend", ["local"])
 def test_a_fault_saving_the_record_releases_the_claim(
     project: Project, faulty: tuple[Any, Storage]
 ) -> None:
+    """Found by this suite (a fault after promotion left the claim held): fixed."""
     control, storage = faulty
     event = project.upload(f"{TRAIN_PREFIX}e.csv", training_csv(4))
     control.fault = Fault(first=1, methods=("PUT",), key="*runs/*/record.json")
@@ -245,3 +259,60 @@ def test_a_fault_saving_the_record_releases_the_claim(
         instance(project, storage)().handle(event)
     claim = json.loads(project.storage.read(f"runs/{event.run_id('train')}/claim.json"))
     assert claim["released"] is True, "the claim is held: redeliveries get in_progress"
+    [again] = instance(project, storage)().handle(event)
+    assert again.status == "succeeded" and (again.record or {})["attempt"] == 2
+    assert [v.version for v in project.registry.versions(MODEL)] == [1], "registered once"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "core/registry.py writes the by-run marker after the manifest: when that write "
+        "fails, the retried run finds no marker, and the plugin's fallback scan looks at the "
+        "newest 5 versions only, so after 5 other registrations the run registers again"
+    ),
+)
+@pytest.mark.parametrize("backend", ["local"])
+def test_a_fault_writing_the_run_marker_never_registers_twice(
+    project: Project, faulty: tuple[Any, Storage]
+) -> None:
+    control, storage = faulty
+    app = instance(project, storage)()
+    event = project.upload(f"{TRAIN_PREFIX}f.csv", training_csv(5))
+    control.fault = Fault(first=1, methods=("PUT",), key="*by-run/*")
+    with pytest.raises(TransientError):
+        app.handle(event)
+    for i in range(5):  # other uploads register meanwhile
+        [other] = app.handle(project.upload(f"{TRAIN_PREFIX}g{i}.csv", training_csv(20 + i)))
+        assert other.status == "succeeded"
+    [again] = app.handle(event)
+    assert again.status == "succeeded"
+    mine = [
+        v.version
+        for v in project.registry.versions(MODEL)
+        if v.manifest["run_id"] == event.run_id("train")
+    ]
+    assert mine == [1], f"the run registered versions {mine}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "core/runs.py writes the index entry after the record: when that write fails, the "
+        "claim is released, but the redelivery finds the record, answers 'duplicate' and "
+        "never writes the entry, so the run is missing from `hookline runs` and the dashboard"
+    ),
+)
+@pytest.mark.parametrize("backend", ["local"])
+def test_a_fault_writing_the_index_entry_is_repaired(
+    project: Project, faulty: tuple[Any, Storage]
+) -> None:
+    control, storage = faulty
+    event = project.upload(f"{TRAIN_PREFIX}h.csv", training_csv(6))
+    control.fault = Fault(first=1, methods=("PUT",), key="*runs/index/*")
+    with pytest.raises(TransientError):
+        instance(project, storage)().handle(event)
+    [again] = instance(project, storage)().handle(event)
+    assert again.status in ("succeeded", "duplicate")
+    run_id = event.run_id("train")
+    assert any(i.key.endswith(f"-{run_id}.json") for i in project.storage.list("runs/index/"))
