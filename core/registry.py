@@ -249,13 +249,20 @@ class Registry:
         for name in artifacts:
             if "/" in name or name in (MANIFEST, "_claim.json") or not name:
                 raise UsageError(f"invalid artifact name {name!r}")
-        run_id = metadata.get("run_id")
-        if run_id:
-            earlier = self.version_of_run(model, str(run_id))
-            if earlier is not None:  # a retried or restarted run: register once
-                return earlier
-        version = self._allocate(model, run_id)
+        run_id = str(metadata["run_id"]) if metadata.get("run_id") else None
+        version = self._version_for_run(model, run_id) if run_id else None
+        if version is None:
+            version = self._allocate(model, run_id)
+            if run_id:  # before any artifact: a retry of this run resumes this version
+                marker = _dump({"run_id": run_id, "version": version})
+                try:
+                    self.storage.create(self._run_key(model, run_id), marker)
+                except AlreadyExists:  # the same run, racing itself: follow the first
+                    version = self._version_for_run(model, run_id) or version
         prefix = self._version_prefix(model, version)
+        manifest_key = prefix + MANIFEST
+        if self.storage.stat(manifest_key) is not None:  # an earlier attempt finished it
+            return self.get(model, version)
         recorded: dict[str, Any] = {}
         for name, data in sorted(artifacts.items()):
             self.storage.write(prefix + name, data)
@@ -269,28 +276,33 @@ class Registry:
             "model_artifact": model_artifact,
             "artifacts": recorded,
         }
-        self.storage.create(prefix + MANIFEST, _dump(manifest))
-        if run_id:
-            try:
-                self.storage.create(
-                    self._run_key(model, str(run_id)), _dump({"run_id": run_id, "version": version})
-                )
-            except AlreadyExists:
-                pass
+        try:
+            self.storage.create(manifest_key, _dump(manifest))
+        except AlreadyExists:
+            return self.get(model, version)
         return ModelVersion(model, version, manifest)
+
+    def _version_for_run(self, model: str, run_id: str) -> int | None:
+        try:
+            return int(json.loads(self.storage.read(self._run_key(model, run_id)))["version"])
+        except NotFound:
+            return None
 
     def _run_key(self, model: str, run_id: str) -> str:
         digest = hashlib.sha256(run_id.encode()).hexdigest()[:32]
         return f"{self._model_prefix(model)}by-run/{digest}.json"
 
     def version_of_run(self, model: str, run_id: str) -> ModelVersion | None:
-        """The version ``run_id`` registered, if it got that far: registration is
-        idempotent per run, so a retried or restarted run never registers twice."""
-        try:
-            doc = json.loads(self.storage.read(self._run_key(model, run_id)))
-        except NotFound:
+        """The complete version ``run_id`` registered, if any. Registration is idempotent
+        per run: a retried or restarted run resumes the version it allocated and never
+        registers twice."""
+        version = self._version_for_run(model, run_id)
+        if version is None:
             return None
-        return self.get(model, int(doc["version"]))
+        try:
+            return self.get(model, version)
+        except NotFound:  # allocated, not finished
+            return None
 
     def register_estimator(
         self,

@@ -193,6 +193,9 @@ class Hookline:
         claim = self.runs.claim(run_id, event, pipeline.name)
         if not claim.acquired:
             if claim.state == "done" and claim.record is not None:
+                # The first delivery may have failed between the record and its index
+                # entry; rewriting the entry (same key, same bytes) repairs that.
+                self.runs.index(claim.record)
                 msg = f"already processed (status {claim.record.get('status')}): nothing to do"
                 return RunResult(
                     run_id,

@@ -187,9 +187,14 @@ class RunStore:
         run_id = str(record["run_id"])
         key = self.record_key(run_id)
         self.storage.write(key, _dump(record))
-        inverted = _INVERT - _epoch_ms(record.get("started_at"))
-        self.storage.write(f"{INDEX}{inverted:013d}-{run_id}.json", _dump(summary_of(record)))
+        self.index(record)
         return self.storage.url(key)
+
+    def index(self, record: Mapping[str, Any]) -> None:
+        """Write the record's index entry (idempotent: same record, same key and bytes)."""
+        inverted = _INVERT - _epoch_ms(record.get("started_at"))
+        key = f"{INDEX}{inverted:013d}-{record['run_id']}.json"
+        self.storage.write(key, _dump(summary_of(record)))
 
     def get(self, run_id: str, *, missing_ok: bool = False) -> dict[str, Any] | None:
         if "/" in run_id or not run_id:

@@ -53,15 +53,12 @@ def deploy(
     from hookline.plugins._artifact import model_bytes
 
     name = ctx.model_name
-    existing = _version_of_run(ctx)
-    if existing is None:
-        version = ctx.registry.register(
-            name,
-            {"model.skops": model_bytes(model.estimator), **_extra(model)},
-            {**_metadata(ctx, model, checks), "format": "skops"},
-        )
-    else:  # a restarted run already registered it: do not register twice
-        version = existing
+    # Registration is idempotent per run id: a restarted run gets the version it made.
+    version = ctx.registry.register(
+        name,
+        {"model.skops": model_bytes(model.estimator), **_extra(model)},
+        {**_metadata(ctx, model, checks), "format": "skops"},
+    )
     alias = "staging" if cfg["require_approval"] else ctx.pipeline.alias
     passed = sum(1 for c in checks if c.passed)
     ctx.registry.move_alias(
@@ -167,26 +164,6 @@ def _library_versions() -> dict[str, str]:
         except PackageNotFoundError:
             continue
     return found
-
-
-def _version_of_run(ctx: RunContext) -> Any:
-    """The version this run registered in an earlier attempt, if any (newest few only)."""
-    prefix = f"registry/{ctx.model_name}/versions/"
-    numbers = sorted(
-        {
-            int(i.key[len(prefix) :].split("/", 1)[0])
-            for i in ctx.storage.list(prefix)
-            if i.key[len(prefix) :].split("/", 1)[0].isdigit()
-        }
-    )
-    for number in reversed(numbers[-5:]):
-        try:
-            mv = ctx.registry.get(ctx.model_name, number)
-        except NotFound:
-            continue
-        if mv.manifest.get("run_id") == ctx.run_id:
-            return mv
-    return None
 
 
 def _close_retrain_requests(ctx: RunContext, version: int) -> list[str]:

@@ -139,6 +139,15 @@ class AzureBlobStorage:
                 "DefaultAzureCredential finds and its role on the container "
                 "(Storage Blob Data Contributor)",
             )
+        if isinstance(exc, aex.IncompleteReadError) or (
+            isinstance(exc, aex.HttpResponseError) and not exc.status_code
+        ):
+            # a dropped stream, or any failure without an HTTP answer: worth a retry
+            return TransientStorageError(
+                f"the connection to Azure Blob Storage dropped mid-read: {exc}",
+                uri=uri,
+                hint="retrying may succeed",
+            )
         if isinstance(exc, aex.HttpResponseError):
             status = int(exc.status_code or 0)
             raw_code = getattr(exc, "error_code", None) or ""
@@ -158,7 +167,6 @@ class AzureBlobStorage:
         network = (
             aex.ServiceRequestError,
             aex.ServiceResponseError,
-            aex.IncompleteReadError,  # a dropped stream: no status code, worth a retry
             ConnectionError,
             TimeoutError,
         )
