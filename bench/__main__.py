@@ -242,9 +242,9 @@ def machine() -> str:
 def document(sections: Sequence[Section], quick: bool, started: datetime, header: str) -> str:
     mode = "quick pass (`python -m bench --quick`)" if quick else "full run (`make bench`)"
     summary = "\n".join(
-        f"| [{s.name}](#{s.name}) | {s.status} | {s.seconds:.0f} s |" for s in sections
+        f"| `bench/{s.name}.py` | {s.status} | {s.seconds:.0f} s |" for s in sections
     )
-    body = "\n\n".join(f'<a id="{s.name}"></a>\n\n{s.markdown.strip()}\n' for s in sections)
+    body = "\n\n".join(f"{s.markdown.strip()}\n" for s in sections)
     return (
         "# hookline benchmarks\n\n"
         f"Written by `python -m bench` ({mode}) on {started:%Y-%m-%d %H:%M} UTC. Every figure "

@@ -47,7 +47,7 @@ def test_missing_and_failing_benchmarks_are_reported_not_fatal(tmp_path: Path) -
     assert runner.main(["not_a_benchmark", "--quick", "--output", str(out)]) == 0
     text = out.read_text()
     assert "## Machine" in text and "## Library versions" in text
-    assert "| [not_a_benchmark](#not_a_benchmark) | missing |" in text
+    assert "| `bench/not_a_benchmark.py` | missing |" in text
 
 
 def test_a_crashing_benchmark_is_reported_with_its_output(tmp_path: Path) -> None:
