@@ -34,8 +34,9 @@ CLOUDS = ("s3", "gcs", "azure")
 
 
 def quick_retry_storage(backend: str, root: str) -> Storage:
-    """The back-end with its own retry policy, made quicker than in production (a few
-    hundred milliseconds between attempts instead of seconds) so the suite stays fast."""
+    """The back-end with its own retry policy, made quicker than in production so the
+    suite stays fast: 3 attempts on S3 (botocore's backoff), a 3 s retry deadline on GCS
+    instead of 60 s, 0.2 s between Azure attempts instead of 15 s and more."""
     if backend == "s3":
         from hookline.adapters.aws.storage import S3Storage
 
