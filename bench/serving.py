@@ -195,8 +195,8 @@ def ok(result: dict[str, Any]) -> None:
 
 def latency(scenario: str, repeat: int, root: Path) -> tuple[str, dict[str, Sample]]:
     import pandas as pd
-    from hookline.adapters.serving import create_app
     from hookline.adapters.aws.serving import LambdaHandler
+    from hookline.adapters.serving import create_app
     from mangum import Mangum
 
     config = project(root / scenario, scenario)
