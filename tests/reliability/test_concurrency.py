@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from hookline.errors import PreconditionFailed, UsageError
+from hookline.errors import NotFound, PreconditionFailed, UsageError
 from hookline.registry import Registry
 from hookline.storage import open_storage
 
@@ -47,8 +47,10 @@ class Promoter(threading.Thread):
                     target = self.rng.randint(1, state.version)
                     registry.approve(MODEL, target, reason="reliability: manual promotion")
                 self.moves += 1
-            except (PreconditionFailed, UsageError):
-                continue  # lost a race, or nothing to roll back to: both are fine
+            except (PreconditionFailed, UsageError, NotFound):
+                # lost a race, nothing to roll back to, or the version picked is still
+                # being written (the registry refuses to point at it): all fine
+                continue
             except Exception as exc:  # noqa: BLE001 - anything else is a finding
                 self.errors.append(f"{type(exc).__name__}: {exc}")
 

@@ -135,5 +135,11 @@ def test_a_crash_at_each_step_boundary_is_recovered(
     orphans = claimed - set(found.versions)
     assert not orphans & reader.seen
     assert not orphans & {e["version"] for e in found.alias.history}
-    if point in ("mid-artifacts", "before-manifest"):
-        assert orphans, "the half-written version is still there, invisible"
+    if point == "after-version-allocated":
+        # Died between allocating the number and recording it for the run: the number
+        # stays allocated and invisible (a gap), and the restart takes the next one.
+        assert len(orphans) <= 1
+    else:
+        # Later crashes: the restarted run resumes the version the dead instance
+        # allocated (registration is keyed by run id), so nothing is left behind.
+        assert not orphans, f"versions allocated but never completed: {sorted(orphans)}"
