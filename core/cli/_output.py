@@ -35,7 +35,8 @@ def _cell(value: Any) -> str:
         return "-"
     if isinstance(value, float):
         return f"{value:.4g}"
-    return str(value)
+    text = str(value).split("\n", 1)[0]  # a table row stays one line
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:

@@ -85,7 +85,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if record.get("error"):
         err = record["error"]
         print(f"error      {err['message']}")
-        if err.get("hint"):
+        if err.get("hint") and err["hint"] not in err["message"]:
             print(f"hint       {err['hint']}")
     if not args.json and record.get("notes"):
         print(f"notes      {json.dumps(record['notes'])}")
