@@ -61,7 +61,7 @@ _scalars = (
     | st.integers()
     | st.floats()
     | st.text(max_size=40)
-    | st.sampled_from(INTERESTING)
+    | st.sampled_from(INTERESTING).map(copy.deepcopy)  # never hand out the shared objects
 )
 json_values = st.recursive(
     _scalars,
@@ -123,7 +123,7 @@ def mutated(draw: st.DrawFn, seeds: list[Any], values: st.SearchStrategy[Any] = 
         op = draw(st.sampled_from(["replace", "delete", "wrap", "stringify", "add"]), label="op")
         if not path:
             if op in ("replace", "delete"):
-                result = draw(values, label="root")
+                result = copy.deepcopy(draw(values, label="root"))
             elif op == "wrap":
                 result = [result]
             elif op == "stringify":
@@ -134,7 +134,7 @@ def mutated(draw: st.DrawFn, seeds: list[Any], values: st.SearchStrategy[Any] = 
             parent = parent[step]
         last = path[-1]
         if op == "replace":
-            parent[last] = draw(values, label="value")
+            parent[last] = copy.deepcopy(draw(values, label="value"))
         elif op == "delete":
             del parent[last]
         elif op == "wrap":
@@ -142,7 +142,7 @@ def mutated(draw: st.DrawFn, seeds: list[Any], values: st.SearchStrategy[Any] = 
         elif op == "stringify":
             parent[last] = json.dumps(parent[last], default=str)
         elif isinstance(parent, dict):
-            parent[draw(st.text(max_size=12), label="key")] = draw(values)
+            parent[draw(st.text(max_size=12), label="key")] = copy.deepcopy(draw(values))
         else:
-            parent.append(draw(values, label="value"))
+            parent.append(copy.deepcopy(draw(values, label="value")))
     return result

@@ -65,14 +65,16 @@ def check_events(events: Any) -> None:
 
 # -- event parsers ------------------------------------------------------------------------
 
+WHEN = "2026-01-01T00:00:00.000Z"  # fixed: seeds must not change between test cases
+
 
 def aws_seeds() -> list[Any]:
     from hookline.adapters.aws import _samples
     from hookline.adapters.aws._samples import sample_event, sample_schedule
 
     uri = "s3://landing-bucket/landing/train/a b+c%é.csv"
-    return [sample_event(uri, kind=k, version_id="v1") for k in _samples.KINDS] + [
-        sample_schedule("train")
+    return [sample_event(uri, kind=k, version_id="v1", event_time=WHEN) for k in _samples.KINDS] + [
+        sample_schedule("train", event_time=WHEN)
     ]
 
 
@@ -80,14 +82,18 @@ def gcp_seeds() -> list[Any]:
     from hookline.adapters.gcp._samples import sample_event, sample_schedule
 
     uri = "gs://landing-bucket/landing/train/a b+c%é.csv"
-    return [sample_event(uri), sample_event(uri, mode="binary"), sample_schedule("train")]
+    return [
+        sample_event(uri, event_time=WHEN),
+        sample_event(uri, mode="binary", event_time=WHEN),
+        sample_schedule("train", event_time=WHEN),
+    ]
 
 
 def azure_seeds() -> list[Any]:
     from hookline.adapters.azure._samples import SCHEMAS, sample_event
 
     uri = "az://landing/landing/train/a b+c%é.csv"
-    events = [sample_event(uri, schema=s) for s in SCHEMAS]
+    events = [sample_event(uri, schema=s, event_time=WHEN) for s in SCHEMAS]
     return [*events, events, [events[0], {"eventType": "Microsoft.Storage.BlobDeleted"}]]
 
 
