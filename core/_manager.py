@@ -7,7 +7,6 @@ test) builds its own with :func:`make_plugin_manager`.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 import logging
@@ -158,6 +157,8 @@ def _validate(
     hooks = _hook_names(pm, plugin)
     for hook in hooks:
         if hook not in known:
+            import difflib  # only on the error path
+
             guess = difflib.get_close_matches(hook, sorted(known), n=1)
             raise PluginValidationError(
                 f"{hook!r} is not a hookline hook",

@@ -10,11 +10,9 @@ Environment overrides, so one file runs unchanged on a laptop and in every cloud
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +74,12 @@ _TYPE_NAMES = {
 }
 
 
+def _close_matches(word: str, candidates: Any, n: int = 1) -> list[str]:
+    import difflib  # only on the error path
+
+    return difflib.get_close_matches(word, list(candidates), n=n)
+
+
 def _check_value(value: Any, opt: Option, key: str, source: str | None) -> Any:
     types = opt.types if isinstance(opt.types, tuple) else (opt.types,)
     ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
@@ -104,7 +108,7 @@ def check_table(
         raise ConfigError(f"expected a table, got {type(table).__name__}", key=path, source=source)
     for key in table:
         if key not in schema:
-            guess = difflib.get_close_matches(key, list(schema), n=1)
+            guess = _close_matches(key, list(schema), n=1)
             raise ConfigError(
                 f"unknown key {key!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""),
                 key=f"{path}.{key}" if path else key,
@@ -269,7 +273,7 @@ class Config:
         for path, plugin_tables in tables:
             for name, table in plugin_tables.items():
                 if name not in known:
-                    guess = difflib.get_close_matches(name, list(known), n=1)
+                    guess = _close_matches(name, list(known), n=1)
                     raise ConfigError(
                         f"unknown plugin {name!r}"
                         + (f" (did you mean {guess[0]!r}?)" if guess else ""),
@@ -297,7 +301,7 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
         )
     for stage in stages:
         if stage not in STAGES:
-            guess = difflib.get_close_matches(stage, STAGES, n=1)
+            guess = _close_matches(stage, STAGES, n=1)
             raise ConfigError(
                 f"unknown stage {stage!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""),
                 key=f"{path}.stages",
@@ -379,7 +383,7 @@ def parse_config(
     data = dict(data)
     for key in data:
         if key not in SECTIONS:
-            guess = difflib.get_close_matches(key, list(SECTIONS), n=1)
+            guess = _close_matches(key, list(SECTIONS), n=1)
             raise ConfigError(
                 f"unknown section [{key}]" + (f" (did you mean [{guess[0]}]?)" if guess else ""),
                 source=source,
@@ -459,6 +463,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raw = file.read_bytes()
         location = str(file)
         base_dir = str(file.resolve().parent)
+    import tomllib
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -7,7 +7,6 @@ dropped in a local folder -- becomes exactly one :class:`StorageEvent` per objec
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -69,6 +68,8 @@ class StorageEvent:
     def run_id(self, pipeline: str) -> str:
         """The run id of ``pipeline`` on this object version: derived, never random, so a
         second delivery finds the first one's run."""
+        import hashlib
+
         digest = hashlib.sha256(f"{pipeline}\n{self.identity}".encode()).hexdigest()
         return f"{pipeline}-{digest[:20]}"
 
@@ -97,6 +98,8 @@ class ScheduleEvent:
         return f"schedule:{self.pipeline}#{self.event_id or self.event_time}"
 
     def run_id(self, pipeline: str) -> str:
+        import hashlib
+
         digest = hashlib.sha256(f"{pipeline}\n{self.identity}".encode()).hexdigest()
         return f"{pipeline}-{digest[:20]}"
 

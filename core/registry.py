@@ -15,8 +15,6 @@ rollback) is appended to the alias's history in the same atomic write that moves
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import json
 import os
 import re
@@ -50,6 +48,8 @@ def actor() -> str:
     if explicit:
         return explicit
     try:
+        import getpass
+
         return getpass.getuser()
     except Exception:
         return "unknown"
@@ -105,9 +105,14 @@ class AliasState:
 class Registry:
     """The registry in one storage root."""
 
+    _CACHED_MODELS = 4
+
     def __init__(self, storage: Storage, *, trusted_types: Iterable[str] = ()) -> None:
         self.storage = storage
         self.trusted_types = tuple(trusted_types)
+        # Verified estimators by (model, version, sha256): a warm function scoring batch
+        # after batch loads and verifies each version once. Versions are immutable.
+        self._models: dict[tuple[str, int, str], Any] = {}
 
     # -- keys -----------------------------------------------------------------------------
 
@@ -220,15 +225,21 @@ class Registry:
         else:
             mv = self.get(model, version)
         name = mv.manifest.get("model_artifact", "model.skops")
+        meta = mv.artifacts.get(name) or {}
+        cache_key = (model, mv.version, str(meta.get("sha256", "missing")))
+        if cache_key in self._models:
+            return self._models[cache_key], mv
         key = self._version_prefix(model, mv.version) + name
         data = self.storage.read(key)
-        meta = mv.artifacts.get(name) or {}
         estimator = _modelio.loads(
             data,
             expected_sha256=meta.get("sha256", "missing"),
             where=self.storage.url(key),
             trusted=self.trusted_types,
         )
+        if len(self._models) >= self._CACHED_MODELS:
+            self._models.pop(next(iter(self._models)))
+        self._models[cache_key] = estimator
         return estimator, mv
 
     # -- writing --------------------------------------------------------------------------
@@ -289,6 +300,8 @@ class Registry:
             return None
 
     def _run_key(self, model: str, run_id: str) -> str:
+        import hashlib
+
         digest = hashlib.sha256(run_id.encode()).hexdigest()[:32]
         return f"{self._model_prefix(model)}by-run/{digest}.json"
 

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -122,6 +120,9 @@ class RunStore:
         the run over (``restarted``) when the claim is older than ``claim_timeout`` (the
         invocation that held it crashed) or was released after a transient failure.
         """
+        import socket
+        import uuid
+
         doc = {
             "run_id": run_id,
             "pipeline": pipeline,

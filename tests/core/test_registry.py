@@ -147,3 +147,14 @@ def test_registration_and_promotion_are_idempotent_per_run(registry: Registry) -
     assert [h["seq"] for h in state.history] == [1]
     other = registry.register_estimator("m", _estimator(), {"run_id": "train-def"})
     assert other.version == 2
+
+
+def test_a_verified_model_is_loaded_once_per_registry(registry: Registry) -> None:
+    registry.register_estimator("m", _estimator(2.0), {})
+    first, _ = registry.load_model("m", version=1)
+    key = "registry/m/versions/000001/model.skops"
+    registry.storage.delete(key)  # a second load must not read the artifact again
+    again, mv = registry.load_model("m", version=1)
+    assert again is first and mv.version == 1
+    with pytest.raises(NotFound):  # a fresh registry (a cold start) reads and verifies
+        Registry(registry.storage).load_model("m", version=1)
