@@ -23,7 +23,6 @@ from typing import Any
 
 from hookline import RunContext, hookimpl
 from hookline.config import Option
-from hookline.runs import FINAL, RunStore
 
 __all__ = ["CONFIG", "after_pipeline_run", "on_pipeline_error", "write_reports"]
 
@@ -44,6 +43,8 @@ def after_pipeline_run(ctx: RunContext, record: Mapping[str, Any]) -> None:
 def on_pipeline_error(ctx: RunContext, record: Mapping[str, Any]) -> None:
     """Write the report of a failed run; a transient failure (no final record) is skipped,
     since the platform retries it."""
+    from hookline.runs import FINAL
+
     if record.get("status") in FINAL:
         write_reports(ctx, record)
 
@@ -54,6 +55,7 @@ def write_reports(ctx: RunContext, record: Mapping[str, Any]) -> list[str]:
     :returns: the URIs written.
     """
     from hookline.plugins._report_html import model_index_html, run_report_html
+    from hookline.runs import RunStore
 
     settings = {name: opt.default for name, opt in CONFIG.items()}
     settings.update(ctx.plugin_config("reports"))
