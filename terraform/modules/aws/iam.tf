@@ -35,7 +35,28 @@ data "aws_iam_policy_document" "lambda_assume" {
 
 # --- pipeline ----------------------------------------------------------------------------
 
+# Statements both functions need, included in each role's policy below.
+data "aws_iam_policy_document" "lambda_common" {
+  # X-Ray has no resource-level permissions: these two actions only accept "*".
+  statement {
+    sid       = "Tracing"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    content {
+      sid       = "UseStorageKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
+  }
+}
+
 data "aws_iam_policy_document" "pipeline" {
+  source_policy_documents = [data.aws_iam_policy_document.lambda_common.json]
+
   statement {
     sid       = "Logs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -69,21 +90,6 @@ data "aws_iam_policy_document" "pipeline" {
     }
   }
 
-  # X-Ray has no resource-level permissions: these two actions only accept "*".
-  statement {
-    sid       = "Tracing"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
-    content {
-      sid       = "UseStorageKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
-    }
-  }
 }
 
 resource "aws_iam_role" "pipeline" {
@@ -105,6 +111,8 @@ resource "aws_iam_role_policy" "pipeline" {
 # --- serving -----------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "serving" {
+  source_policy_documents = [data.aws_iam_policy_document.lambda_common.json]
+
   statement {
     sid       = "Logs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -138,20 +146,6 @@ data "aws_iam_policy_document" "serving" {
     }
   }
 
-  statement {
-    sid       = "Tracing"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
-    content {
-      sid       = "UseStorageKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
-    }
-  }
 }
 
 resource "aws_iam_role" "serving" {
