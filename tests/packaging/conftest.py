@@ -33,7 +33,7 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if (REPO / name).is_file():
             shutil.copy2(REPO / name, dest / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for name in ("core", "plugins", "adapters"):
+    for name in ("core", "plugins", "adapters", "functions"):
         shutil.copytree(REPO / name, dest / name, ignore=ignore)
     return dest
 
