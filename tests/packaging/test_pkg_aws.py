@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _pkg_helpers import REPO, require_entry_files
+from _pkg_helpers import REPO, check_manifest, require_entry_files
 from hookline.adapters.packaging import LIMITS, BuildOptions, BundleTooLarge, Limit, _spec, build
 from hookline.adapters.packaging._spec import Target, platform_tags
 
@@ -47,6 +47,7 @@ def aws_build(
         functions=functions,
         roles=("pipeline",),
         python=PY,
+        registry="none",  # no production model: this environment's versions where they install
     )
     started = time.perf_counter()
     [result] = build(options)
@@ -90,6 +91,18 @@ def test_bundle_has_handler_config_and_packages_at_its_root(aws_build, names, co
     assert not any(n.startswith(("pyarrow/", "boto3/", "botocore/")) for n in names), (
         "pyarrow (no Parquet in the config) and boto3 (the runtime has it) stay out"
     )
+
+
+def test_the_manifest_describes_the_zip(aws_build):
+    manifest = check_manifest(aws_build["options"].out, "aws", "pipeline", PY)
+    assert manifest["handler"] == "pipeline.handler" and manifest["artifact"] == "pipeline.zip"
+    assert {"hookline", "scikit-learn", "numpy", "scipy", "pandas", "skops"} <= set(
+        manifest["libraries"]
+    )
+    assert manifest["sha256"] == aws_build["result"].sha256
+    report = json.loads((aws_build["options"].out / "aws" / "build-report.json").read_text())
+    checked = {c["measure"]: c["size_bytes"] for c in report["bundles"][0]["limits"]}
+    assert checked == {"zipped": manifest["size_bytes"], "unzipped": manifest["unzipped_bytes"]}
 
 
 def test_test_suites_build_files_and_scripts_are_gone(names):
@@ -345,45 +358,30 @@ def runtime_api() -> Iterator[_RuntimeAPI]:
         server.server_close()
 
 
-def test_bundle_runs_one_s3_event_through_awslambdaric(
-    aws_build, s3_server, s3_bucket, runtime_api, tmp_path, config_file
-):
-    from hookline.adapters.aws._samples import sample_event
-
-    data = config_file.parent / "batch1.csv"
-    assert data.is_file(), "the quickstart's first batch is the test's upload"
-    key = "landing/train/batch 1+first.csv"  # a key that needs S3's form-style encoding
-    s3 = s3_server.s3_client()
-    put = s3.put_object(Bucket=s3_bucket, Key=key, Body=data.read_bytes())
-    event = sample_event(
-        f"s3://{s3_bucket}/{key}", size=data.stat().st_size, etag=put["ETag"].strip('"')
-    )
-    task = tmp_path / "task"
-    with zipfile.ZipFile(aws_build["zip"]) as zf:
-        zf.extractall(task)
-    runtime = _lambda_runtime_dir(tmp_path / "runtime")
-    api = runtime_api(event)
-    env = {
-        "PATH": os.environ["PATH"],
-        "LANG": "C.UTF-8",
-        "LAMBDA_TASK_ROOT": str(task),
-        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.server_address[1]}",
-        "AWS_LAMBDA_FUNCTION_NAME": "hookline-pipeline",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "2048",
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{PY}",
-        "HOOKLINE_STORAGE": f"s3://{s3_bucket}",
-        **s3_server.env,
-    }
+def _invoke_pipeline(
+    task: Path, runtime: Path, api: _RuntimeAPI, env: dict[str, str], python: str, handler: str
+) -> tuple[str, Any, str]:
+    """Run ``handler`` of the task root ``task`` through awslambdaric for one event; returns
+    what the function posted back and its output."""
     boot = (
         "import runpy, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
-        "sys.argv = ['awslambdaric', 'pipeline.handler']; "
+        "sys.argv = ['awslambdaric', sys.argv[3]]; "
         "runpy.run_module('awslambdaric', run_name='__main__', alter_sys=True)"
     )
     # -I -S: no PYTHON* variables, no site-packages of this environment: the bundle only
     proc = subprocess.Popen(
-        [sys.executable, "-I", "-S", "-c", boot, str(task), str(runtime)],
+        [python, "-I", "-S", "-c", boot, str(task), str(runtime), handler],
         cwd=task,
-        env=env,
+        env={
+            "PATH": os.environ["PATH"],
+            "LANG": "C.UTF-8",
+            "LAMBDA_TASK_ROOT": str(task),
+            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.server_address[1]}",
+            "AWS_LAMBDA_FUNCTION_NAME": "hookline-pipeline",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "2048",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{PY}",
+            **env,
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -395,7 +393,23 @@ def test_bundle_runs_one_s3_event_through_awslambdaric(
         output = proc.communicate()[0]
     assert finished, f"no response from the function within 180 s:\n{output[-3000:]}"
     kind, payload = api.results[0]
-    assert kind == "response", f"the function failed ({kind}): {payload}\n{output[-3000:]}"
+    return kind, payload, output
+
+
+def _upload_and_event(s3_server, s3_bucket, config_file) -> tuple[str, dict[str, Any]]:
+    from hookline.adapters.aws._samples import sample_event
+
+    data = config_file.parent / "batch1.csv"
+    assert data.is_file(), "the quickstart's first batch is the test's upload"
+    key = "landing/train/batch 1+first.csv"  # a key that needs S3's form-style encoding
+    put = s3_server.s3_client().put_object(Bucket=s3_bucket, Key=key, Body=data.read_bytes())
+    event = sample_event(
+        f"s3://{s3_bucket}/{key}", size=data.stat().st_size, etag=put["ETag"].strip('"')
+    )
+    return key, event
+
+
+def _assert_one_succeeded_run(s3, s3_bucket: str, key: str, output: str) -> None:
     listed = s3.list_objects_v2(Bucket=s3_bucket, Prefix="runs/").get("Contents", [])
     records = [o["Key"] for o in listed if o["Key"].endswith("/record.json")]
     assert len(records) == 1, (listed, output[-3000:])
@@ -404,3 +418,119 @@ def test_bundle_runs_one_s3_event_through_awslambdaric(
     assert json.dumps(record).find(key) >= 0, "the record traces back to the uploaded object"
     registry = s3.list_objects_v2(Bucket=s3_bucket, Prefix="registry/").get("KeyCount", 0)
     assert registry > 0, "the model was registered in the bucket"
+
+
+def test_bundle_runs_one_s3_event_through_awslambdaric(
+    aws_build, s3_server, s3_bucket, runtime_api, tmp_path, config_file
+):
+    key, event = _upload_and_event(s3_server, s3_bucket, config_file)
+    task = tmp_path / "task"
+    with zipfile.ZipFile(aws_build["zip"]) as zf:
+        zf.extractall(task)
+    runtime = _lambda_runtime_dir(tmp_path / "runtime")
+    kind, payload, output = _invoke_pipeline(
+        task,
+        runtime,
+        runtime_api(event),
+        {"HOOKLINE_STORAGE": f"s3://{s3_bucket}", **s3_server.env},
+        sys.executable,
+        "pipeline.handler",
+    )
+    assert kind == "response", f"the function failed ({kind}): {payload}\n{output[-3000:]}"
+    _assert_one_succeeded_run(s3_server.s3_client(), s3_bucket, key, output)
+
+
+# --- the same bundle as an OCI image ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def aws_images(aws_build, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The pipeline bundle built twice as an image on a synthetic base (the staged
+    installs of the zip build are reused: only the image is assembled)."""
+    from _pkg_helpers import make_base_image
+
+    base = make_base_image(tmp_path_factory.mktemp("lambda-base") / "layout", tag=PY)
+    options = dataclasses.replace(aws_build["options"], format="image", base=base, smoke=False)
+    started = time.perf_counter()
+    [first] = build(options)
+    seconds = time.perf_counter() - started
+    kept = tmp_path_factory.mktemp("first-image")
+    shutil.copytree(first.path.parent / "pipeline.oci", kept / "pipeline.oci")
+    shutil.copy2(first.path, kept / "pipeline.oci.tar")
+    manifest = json.loads((options.out / "aws" / "pipeline.manifest.json").read_text())
+    [second] = build(options)
+    return {
+        "options": options,
+        "first": first,
+        "second": second,
+        "kept": kept,
+        "manifest": manifest,
+        "seconds": seconds,
+    }
+
+
+def test_the_image_is_reproducible_and_its_manifest_names_it(aws_images, aws_build):
+    first, second, kept = aws_images["first"], aws_images["second"], aws_images["kept"]
+    manifest = aws_images["manifest"]
+    image = manifest["image"]
+    print(
+        f"image digests: {first.manifest['image']['digest']} {second.manifest['image']['digest']}"
+    )
+    assert first.manifest["image"]["digest"] == second.manifest["image"]["digest"]
+    assert (kept / "pipeline.oci.tar").read_bytes() == second.path.read_bytes()
+    assert manifest["format"] == "image" and manifest["artifact"] == "pipeline.oci.tar"
+    assert image["oci_layout"] == "pipeline.oci" and image["archive"] == "pipeline.oci.tar"
+    assert image["base"].startswith(aws_images["options"].base + "@sha256:")
+    layout = second.path.parent / "pipeline.oci"
+    [entry] = json.loads((layout / "index.json").read_text())["manifests"]
+    assert entry["digest"] == image["digest"]
+    data = second.path.read_bytes()
+    assert manifest["sha256"] == hashlib.sha256(data).hexdigest()
+    assert manifest["size_bytes"] == len(data)
+    assert manifest["runtime"] == f"python{PY}" and manifest["handler"] == "pipeline.handler"
+    # the bundle's files plus the base layer, uncompressed: what Lambda's 10 GB counts
+    assert manifest["unzipped_bytes"] > aws_build["result"].unzipped
+    limits = {c.limit.name: c for c in second.checks}
+    assert list(limits) == ["Lambda container image, uncompressed (all layers)"]
+
+
+def test_the_image_unpacks_and_its_handler_answers_an_s3_event(
+    aws_images, s3_server, s3_bucket, runtime_api, tmp_path, config_file
+):
+    from _pkg_helpers import require_tool
+
+    layout = aws_images["second"].path.parent / "pipeline.oci"
+    inspected = subprocess.run(
+        [require_tool("skopeo"), "inspect", f"oci:{layout}:pipeline"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert inspected.returncode == 0, inspected.stderr
+    assert json.loads(inspected.stdout)["Digest"] == aws_images["manifest"]["image"]["digest"]
+    unpacked = tmp_path / "unpacked"
+    proc = subprocess.run(
+        [require_tool("umoci"), "unpack", "--image", f"{layout}:pipeline", str(unpacked)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rootfs = unpacked / "rootfs"
+    process = json.loads((unpacked / "config.json").read_text())["process"]
+    assert process["args"] == ["/lambda-entrypoint.sh", "pipeline.handler"]
+    assert process["cwd"] == "/var/task"
+    image_env = dict(e.split("=", 1) for e in process["env"])
+    assert image_env["LAMBDA_TASK_ROOT"] == "/var/task"
+    key, event = _upload_and_event(s3_server, s3_bucket, config_file)
+    # the image's own interpreter, task root and handler, the paths rooted at the unpacked tree
+    kind, payload, output = _invoke_pipeline(
+        rootfs / "var/task",
+        _lambda_runtime_dir(tmp_path / "runtime"),
+        runtime_api(event),
+        {"HOOKLINE_STORAGE": f"s3://{s3_bucket}", **s3_server.env},
+        str(rootfs / "var/lang/bin/python3"),
+        process["args"][-1],
+    )
+    assert kind == "response", f"the function failed ({kind}): {payload}\n{output[-3000:]}"
+    _assert_one_succeeded_run(s3_server.s3_client(), s3_bucket, key, output)
