@@ -203,8 +203,6 @@ def _dependencies(
     )
     if not warnings:  # the resolver would pick the training versions: the failure is another
         raise _pip.PipError(reason)
-    for w in warnings:
-        log(f"  warning: {w}")
     return (*attempt(spec.requirements), warnings)
 
 

@@ -168,6 +168,10 @@ def cmd_package(args: argparse.Namespace) -> int:
     results = build(
         options, log=(lambda m: None) if quiet else (lambda m: print(m, file=sys.stderr))
     )
+    for r in results:  # shown even when quiet: the bundle may not serve the model it should
+        for note in r.notes:
+            if note.startswith("--force:"):
+                print(f"warning: {note}", file=sys.stderr)
     if args.json:
         print_json([r.to_dict() for r in results])
     else:

@@ -148,13 +148,13 @@ def plan(models: Sequence[TrainedWith]) -> LibraryPlan:
 
 
 def pin_requirements(requirements: Sequence[str], pins: Mapping[str, str]) -> tuple[str, ...]:
-    """``requirements`` with each pinned library replaced by ``name==version`` (only those
-    the bundle asks for: a serving bundle without pandas gains no pandas)."""
-    out = []
-    for req in requirements:
-        name = _norm(req) if not req.endswith(".whl") and "/" not in req else ""
-        out.append(f"{name}=={pins[name]}" if name in pins else req)
-    return tuple(out)
+    """``requirements`` plus ``name==version`` for each pinned library they name (only
+    those: a serving bundle without pandas gains no pandas). Nothing is replaced, so a
+    requirement that wants another release (``--with scikit-learn==1.7.2``) conflicts with
+    the pin instead of being overridden."""
+    named = {_norm(r) for r in requirements if not r.endswith(".whl") and "/" not in r}
+    extra = [f"{name}=={pins[name]}" for name in MODEL_LIBRARIES if name in named and name in pins]
+    return tuple(requirements) + tuple(x for x in extra if x not in requirements)
 
 
 def mismatches(

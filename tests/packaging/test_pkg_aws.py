@@ -16,15 +16,18 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import zipfile
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _lambda_runtime import (
+    assert_one_succeeded_run,
+    invoke_pipeline,
+    lambda_runtime_dir,
+    upload_and_event,
+)
 from _pkg_helpers import REPO, check_manifest, require_entry_files
 from hookline.adapters.packaging import LIMITS, BuildOptions, BundleTooLarge, Limit, _spec, build
 from hookline.adapters.packaging._spec import Target, platform_tags
@@ -247,188 +250,16 @@ def test_over_the_hard_limit_fails_naming_the_biggest_packages(aws_build, monkey
 
 # --- one event through the real Lambda runtime client ------------------------------------
 
-RUNTIME_MODULES = (
-    "awslambdaric",
-    "runtime_client",
-    "simplejson",
-    "snapshot_restore_py",
-    "boto3",
-    "botocore",
-    "s3transfer",
-    "jmespath",
-    "urllib3",
-    "dateutil",
-    "six",
-)
-
-
-def _lambda_runtime_dir(dest: Path) -> Path:
-    """What Lambda's own runtime puts on sys.path next to the function: the runtime client
-    and boto3 (linked from this environment)."""
-    dest.mkdir()
-    for name in RUNTIME_MODULES:
-        spec = importlib.util.find_spec(name)
-        assert spec is not None and spec.origin, f"{name} is not installed (test dependency)"
-        src = Path(spec.origin)
-        src = src.parent if src.name == "__init__.py" else src
-        (dest / src.name).symlink_to(src)
-    return dest
-
-
-FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:hookline-pipeline"
-
-
-class _RuntimeAPI(ThreadingHTTPServer):
-    """The Lambda Runtime API, enough for one invocation: hands out ``event`` once, then
-    holds further polls until closed; records responses and errors."""
-
-    daemon_threads = True
-
-    def __init__(self, event: dict[str, Any]) -> None:
-        super().__init__(("127.0.0.1", 0), _RuntimeHandler)
-        self.event = event
-        self.served = False
-        self.results: list[tuple[str, Any]] = []
-        self.done = threading.Event()
-        self.closing = threading.Event()
-
-
-class _RuntimeHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _RuntimeAPI
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None):
-        self.send_response(status)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        if self.path != "/2018-06-01/runtime/invocation/next":
-            return self._reply(404)
-        if self.server.served:
-            self.server.closing.wait(300)
-            return self._reply(500)
-        self.server.served = True
-        body = json.dumps(self.server.event).encode()
-        self._reply(
-            200,
-            body,
-            {
-                "Content-Type": "application/json",
-                "Lambda-Runtime-Aws-Request-Id": "req-0001",
-                "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 600_000),
-                "Lambda-Runtime-Invoked-Function-Arn": FUNCTION_ARN,
-                "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000;Sampled=0",
-            },
-        )
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        kind = self.path.rsplit("/", 1)[-1]  # response | error (invocation or init)
-        try:
-            payload: Any = json.loads(body) if body else None
-        except ValueError:
-            payload = body.decode(errors="replace")
-        self.server.results.append((kind, payload))
-        self._reply(202, b'{"status":"OK"}', {"Content-Type": "application/json"})
-        self.server.done.set()
-
-
-@pytest.fixture
-def runtime_api() -> Iterator[_RuntimeAPI]:
-    servers: list[_RuntimeAPI] = []
-
-    def make(event: dict[str, Any]) -> _RuntimeAPI:
-        server = _RuntimeAPI(event)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return server
-
-    yield make  # type: ignore[misc]
-    for server in servers:
-        server.closing.set()
-        server.shutdown()
-        server.server_close()
-
-
-def _invoke_pipeline(
-    task: Path, runtime: Path, api: _RuntimeAPI, env: dict[str, str], python: str, handler: str
-) -> tuple[str, Any, str]:
-    """Run ``handler`` of the task root ``task`` through awslambdaric for one event; returns
-    what the function posted back and its output."""
-    boot = (
-        "import runpy, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
-        "sys.argv = ['awslambdaric', sys.argv[3]]; "
-        "runpy.run_module('awslambdaric', run_name='__main__', alter_sys=True)"
-    )
-    # -I -S: no PYTHON* variables, no site-packages of this environment: the bundle only
-    proc = subprocess.Popen(
-        [python, "-I", "-S", "-c", boot, str(task), str(runtime), handler],
-        cwd=task,
-        env={
-            "PATH": os.environ["PATH"],
-            "LANG": "C.UTF-8",
-            "LAMBDA_TASK_ROOT": str(task),
-            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.server_address[1]}",
-            "AWS_LAMBDA_FUNCTION_NAME": "hookline-pipeline",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "2048",
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{PY}",
-            **env,
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        finished = api.done.wait(180)
-    finally:
-        proc.kill()
-        output = proc.communicate()[0]
-    assert finished, f"no response from the function within 180 s:\n{output[-3000:]}"
-    kind, payload = api.results[0]
-    return kind, payload, output
-
-
-def _upload_and_event(s3_server, s3_bucket, config_file) -> tuple[str, dict[str, Any]]:
-    from hookline.adapters.aws._samples import sample_event
-
-    data = config_file.parent / "batch1.csv"
-    assert data.is_file(), "the quickstart's first batch is the test's upload"
-    key = "landing/train/batch 1+first.csv"  # a key that needs S3's form-style encoding
-    put = s3_server.s3_client().put_object(Bucket=s3_bucket, Key=key, Body=data.read_bytes())
-    event = sample_event(
-        f"s3://{s3_bucket}/{key}", size=data.stat().st_size, etag=put["ETag"].strip('"')
-    )
-    return key, event
-
-
-def _assert_one_succeeded_run(s3, s3_bucket: str, key: str, output: str) -> None:
-    listed = s3.list_objects_v2(Bucket=s3_bucket, Prefix="runs/").get("Contents", [])
-    records = [o["Key"] for o in listed if o["Key"].endswith("/record.json")]
-    assert len(records) == 1, (listed, output[-3000:])
-    record = json.loads(s3.get_object(Bucket=s3_bucket, Key=records[0])["Body"].read())
-    assert record["status"] == "succeeded", record.get("error") or record
-    assert json.dumps(record).find(key) >= 0, "the record traces back to the uploaded object"
-    registry = s3.list_objects_v2(Bucket=s3_bucket, Prefix="registry/").get("KeyCount", 0)
-    assert registry > 0, "the model was registered in the bucket"
-
 
 def test_bundle_runs_one_s3_event_through_awslambdaric(
     aws_build, s3_server, s3_bucket, runtime_api, tmp_path, config_file
 ):
-    key, event = _upload_and_event(s3_server, s3_bucket, config_file)
+    key, event = upload_and_event(s3_server, s3_bucket, config_file)
     task = tmp_path / "task"
     with zipfile.ZipFile(aws_build["zip"]) as zf:
         zf.extractall(task)
-    runtime = _lambda_runtime_dir(tmp_path / "runtime")
-    kind, payload, output = _invoke_pipeline(
+    runtime = lambda_runtime_dir(tmp_path / "runtime")
+    kind, payload, output = invoke_pipeline(
         task,
         runtime,
         runtime_api(event),
@@ -437,7 +268,7 @@ def test_bundle_runs_one_s3_event_through_awslambdaric(
         "pipeline.handler",
     )
     assert kind == "response", f"the function failed ({kind}): {payload}\n{output[-3000:]}"
-    _assert_one_succeeded_run(s3_server.s3_client(), s3_bucket, key, output)
+    assert_one_succeeded_run(s3_server.s3_client(), s3_bucket, key, output)
 
 
 # --- the same bundle as an OCI image ------------------------------------------------------
@@ -522,15 +353,15 @@ def test_the_image_unpacks_and_its_handler_answers_an_s3_event(
     assert process["cwd"] == "/var/task"
     image_env = dict(e.split("=", 1) for e in process["env"])
     assert image_env["LAMBDA_TASK_ROOT"] == "/var/task"
-    key, event = _upload_and_event(s3_server, s3_bucket, config_file)
+    key, event = upload_and_event(s3_server, s3_bucket, config_file)
     # the image's own interpreter, task root and handler, the paths rooted at the unpacked tree
-    kind, payload, output = _invoke_pipeline(
+    kind, payload, output = invoke_pipeline(
         rootfs / "var/task",
-        _lambda_runtime_dir(tmp_path / "runtime"),
+        lambda_runtime_dir(tmp_path / "runtime"),
         runtime_api(event),
         {"HOOKLINE_STORAGE": f"s3://{s3_bucket}", **s3_server.env},
         str(rootfs / "var/lang/bin/python3"),
         process["args"][-1],
     )
     assert kind == "response", f"the function failed ({kind}): {payload}\n{output[-3000:]}"
-    _assert_one_succeeded_run(s3_server.s3_client(), s3_bucket, key, output)
+    assert_one_succeeded_run(s3_server.s3_client(), s3_bucket, key, output)
