@@ -129,3 +129,50 @@ def test_package_in_a_project_folder_and_run_the_bundle(
     )
     assert kind == "response", f"the function failed ({kind}): {payload}\n{output[-3000:]}"
     assert_one_succeeded_run(s3_server.s3_client(), s3_bucket, key, output)
+
+
+def test_without_pip_packaging_uses_uv(tmp_path, project_copy):
+    """An environment made by ``uv venv`` has no pip: hookline installs with ``uv pip``
+    (the hookline layer) and resolves with ``uv pip compile`` (the GCP pins)."""
+    from uv import find_uv_bin  # a test dependency: the PyPI package ships the binary
+
+    uv = str(find_uv_bin())
+    wheel = _pip.build_wheel(project_copy, tmp_path / "wheels")
+    env = {
+        "PATH": f"{Path(uv).parent}:/usr/bin:/bin",  # uv, and no pip of another environment
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR", str(REPO / ".cache" / "uv")),
+    }
+    # the certificate authorities pip is told about on this machine, told to uv too
+    cert = os.environ.get("SSL_CERT_FILE") or os.environ.get("PIP_CERT")
+    if cert:
+        env["SSL_CERT_FILE"] = cert
+    _run([uv, "venv", "--quiet", "--python", sys.executable, str(tmp_path / "venv")], tmp_path, env)
+    python = tmp_path / "venv" / "bin" / "python"
+    _run([uv, "pip", "install", "--quiet", "--python", str(python), str(wheel.path)], tmp_path, env)
+    probe = _run(
+        [str(python), "-c", "import importlib.util as u; print(u.find_spec('pip'))"], tmp_path, env
+    )
+    assert probe.stdout.strip() == "None", "the environment has no pip"
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy2(QUICKSTART, project / "hookline.toml")
+    _run(
+        [
+            str(python.parent / "hookline"),
+            "package",
+            "--cloud",
+            "gcp",
+            "--out",
+            "dist",
+            "--registry",
+            "none",
+        ],
+        project,
+        env,
+    )
+    manifest = check_manifest(project / "dist", "gcp", "source", "3.12")
+    stamps = list((project / "dist" / ".build").glob("*/stamp.json"))
+    assert stamps and all("uv" in json.loads(s.read_text())["inputs"] for s in stamps)
+    assert manifest["libraries"]["hookline"] == wheel.version
