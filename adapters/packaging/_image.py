@@ -234,9 +234,9 @@ def _layer(
 
 
 def _uncompressed_size(path: Path, media_type: str) -> int:
-    opener: Callable[..., IO[bytes]] = gzip.open if media_type.endswith("gzip") else open
     size = 0
-    with opener(path, "rb") as f:
+    with path.open("rb") as raw:
+        f: Any = gzip.GzipFile(fileobj=raw) if media_type.endswith("gzip") else raw
         while chunk := f.read(CHUNK):
             size += len(chunk)
     return size
