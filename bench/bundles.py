@@ -19,7 +19,6 @@ Builds are staged in bench/.work/bundles (reused while their inputs are unchange
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -106,11 +105,11 @@ def _build(cloud: str, functions: Path, config: Path, **kw: object) -> list[Bund
 
 
 def _size_rows(results: list[BundleResult]) -> list[tuple[str, ...]]:
-    """One row per bundle, sizes as its manifest records them (what Terraform deploys)."""
+    """One row per bundle, sizes as its manifest records them (what Terraform deploys; kept
+    from the build, since a later variant of the same role writes the file anew)."""
     rows = []
     for r in results:
-        manifest = json.loads((r.path.parent / f"{r.role}.manifest.json").read_text())
-        assert manifest["sha256"] == r.sha256, f"stale manifest beside {r.path}"
+        manifest = r.manifest
         limits = "; ".join(
             f"{c.percent:.0f}% of {_mb(c.limit.bytes)} {c.limit.measure}"
             + ((" (OVER)" if c.limit.hard else " (over: deployed via S3)") if c.over else "")
