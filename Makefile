@@ -39,6 +39,7 @@ test-deps: dev
 	bash tests/emulators/install.sh
 	bash tests/terraform/setup_checkov.sh
 	bash tests/dashboard/install_browser.sh
+	bash tests/packaging/install_image_tools.sh
 
 demo: venv
 	$(PY) examples/quickstart/demo.py
