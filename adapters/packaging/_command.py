@@ -139,7 +139,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_package(args: argparse.Namespace) -> int:
     from hookline.adapters.packaging import BuildOptions, build
     from hookline.adapters.packaging._report import format_result
-    from hookline.cli._output import print_json
+    from hookline.cli import print_json
     from hookline.config import find_config
 
     options = BuildOptions(

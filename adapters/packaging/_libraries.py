@@ -88,8 +88,7 @@ def production_models(config: object, registry: str | None) -> list[TrainedWith]
         ``"none"``: do not look).
     :raises HooklineError: the registry cannot be read (other than "not there yet").
     """
-    from hookline.registry import Registry
-    from hookline.storage import open_storage
+    from hookline.project import Project
 
     if registry == "none":
         return []
@@ -97,7 +96,7 @@ def production_models(config: object, registry: str | None) -> list[TrainedWith]
     pipelines = config.pipelines.values()  # type: ignore[attr-defined]
     wanted = list(dict.fromkeys((p.model, p.alias) for p in pipelines if p.model))
     try:
-        reg = Registry(open_storage(uri))
+        reg = Project(config.with_storage(uri)).registry  # type: ignore[attr-defined]
         found = []
         for model, alias in wanted:
             try:
