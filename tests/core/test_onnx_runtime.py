@@ -23,6 +23,7 @@ from hookline.registry import Registry  # noqa: E402
 from hookline.storage import LocalStorage  # noqa: E402
 from hookline.types import Dataset  # noqa: E402
 
+
 @pytest.fixture(scope="module", autouse=True)
 def _one_thread():
     """One OpenMP thread: oversubscribed gradient boosting is orders of magnitude slower."""
@@ -150,7 +151,9 @@ def test_rows_columns_and_frames_give_the_same_answer(estimator):
     assert onnx_model.predict(rows).tolist() == expected
     assert onnx_model.predict(frame).tolist() == expected
     assert onnx_model.predict({c: frame[c].tolist() for c in order}).tolist() == expected
-    assert np.abs(onnx_model.predict_proba(rows) - model.estimator.predict_proba(frame)).max() < 1e-4
+    assert (
+        np.abs(onnx_model.predict_proba(rows) - model.estimator.predict_proba(frame)).max() < 1e-4
+    )
 
 
 def test_integer_and_boolean_classes_come_back_as_such():
@@ -177,3 +180,41 @@ def test_bad_rows_are_named():
         onnx_model.predict([[1.0, 2.0]])
     with pytest.raises(ValueError, match="missing feature column"):
         onnx_model.predict({"island": ["Dream"]})
+
+
+def test_the_serving_docs_sample_runs_on_the_quickstart_model(tmp_path, monkeypatch):
+    """docs/serving.md, "ONNX": its Python sample against the quickstart's model."""
+    from pathlib import Path
+
+    from hookline import _modelio
+    from hookline.plugins._ingest_schema import kind_of
+
+    root = Path(__file__).resolve().parents[2]
+    quickstart = root / "examples" / "quickstart"
+    frame = pd.concat([pd.read_csv(quickstart / f"batch{i}.csv") for i in (1, 2)])
+    schema = {c: {"dtype": kind_of(frame[c])} for c in frame.columns}
+    dataset = Dataset(frame=frame, schema=schema, profile={}, target="species", source=None)
+    cfg = {"estimator": "sklearn.ensemble.RandomForestClassifier", "exclude": ["year"]}
+    model = train.fit(dataset, check_table(cfg, train.CONFIG, ""))
+    result = export(model.estimator, model.features, model.task, model.holdout)
+    assert result.ok, result.reason
+    Registry(LocalStorage(tmp_path / ".hookline")).register(
+        "penguins",
+        {"model.skops": _modelio.dumps(model.estimator), "model.onnx": result.data},
+        {"features": dict(model.features), "task": model.task, "onnx": result.manifest()},
+    )
+    text = (root / "docs" / "serving.md").read_text().split("\n## ONNX", 1)[1]
+    (sample,) = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    monkeypatch.chdir(tmp_path)
+    code = subprocess.run(
+        [sys.executable, "-c", sample], capture_output=True, text=True, timeout=120
+    )
+    assert code.returncode == 0, code.stderr
+    features, answer = code.stdout.strip().splitlines()
+    assert features == str(tuple(model.features))
+    rows = [
+        ["Torgersen", 39.1, 18.7, 181.0, 3750.0, "male"],
+        ["Atlantis", None, 17.0, 190.0, None, None],
+    ]
+    expected = model.estimator.predict(pd.DataFrame(rows, columns=list(model.features)))
+    assert answer.startswith(str(expected.tolist()))
