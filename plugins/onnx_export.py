@@ -42,8 +42,8 @@ __all__ = [
 
 TARGET_OPSET: dict[str, int] = {"": 17, "ai.onnx.ml": 3}
 """The opsets asked of skl2onnx; the model records the (lower or equal) ones it uses.
-Every converter the built-in pipelines need exists at these versions, and onnxruntime
-has run them since 1.14."""
+Every converter the built-in pipelines need exists at these versions, and the ``onnx``
+extra's lowest onnxruntime (1.20.1) runs them."""
 
 LABEL_TOLERANCE = 0
 """Labels must be identical."""
