@@ -53,7 +53,9 @@ lint: dev
 	rm -rf $(LINT_TREE) build hookline.egg-info
 	$(PIP) install --no-deps --no-compile --target $(LINT_TREE) .
 	rm -rf build hookline.egg-info
-	cd $(LINT_TREE) && PYTHONPATH=. ../../$(BIN)/lint-imports ../../pyproject.toml
+	mkdir -p $(LINT_TREE)/hookline_entry && touch $(LINT_TREE)/hookline_entry/__init__.py
+	for f in functions/*/*.py; do d=$${f#functions/}; cp $$f $(LINT_TREE)/hookline_entry/$${d//\//_}; done
+	cd $(LINT_TREE) && PYTHONPATH=. ../../$(BIN)/lint-imports --config ../../pyproject.toml
 	cd $(LINT_TREE) && ../../$(BIN)/mypy --config-file ../../pyproject.toml -p hookline
 
 test: test-deps lint
