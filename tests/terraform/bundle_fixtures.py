@@ -31,7 +31,7 @@ ROLES = {
         "pipeline": ("pipeline.zip", "pipeline.handler", "pipeline.py"),
         "serving": ("serving.zip", "serving.handler", "serving.py"),
     },
-    "gcp": {"source": ("source.zip", "pipeline", "main.py")},
+    "gcp": {"source": ("source.zip", "main.py", "main.py")},
     "azure": {
         "pipeline": ("pipeline.zip", "function_app.py", "function_app.py"),
         "serving": ("serving.zip", "function_app.py", "function_app.py"),
