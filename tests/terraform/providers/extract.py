@@ -308,7 +308,7 @@ class Assembly:
     # --- blocks ------------------------------------------------------------------------------
 
     def block(
-        self, struct_fqn: str, owner_fqn: str, problems: list[str], path: str
+        self, struct_fqn: str, owner_fqn: str, problems: list[str], path: str, top: bool = False
     ) -> dict[str, Any]:
         """Schema of one block: the struct's properties (arguments) and the owner's getters."""
         struct = self.types[struct_fqn]
@@ -328,7 +328,9 @@ class Assembly:
                 continue
             optional = bool(prop.get("optional"))
             t = _strip_resolvable(prop["type"])
-            computed = flags.get(name, (False,))[0]
+            # The generated JavaScript keeps the computed flag only where a statement follows
+            # it (computed-only getters, blocks); a type's own `id` is always computed.
+            computed = flags.get(name, (False,))[0] or (name == "id" and top and optional)
             nested_fqn, many = None, False
             if "fqn" in t and self.types.get(t["fqn"], {}).get("datatype"):
                 nested_fqn = t["fqn"]
@@ -386,7 +388,7 @@ class Assembly:
         return {"attributes": attributes, "blocks": blocks}
 
     def type_schema(self, cls_fqn: str, problems: list[str], path: str) -> dict[str, Any]:
-        return self.block(self.config_of(cls_fqn), cls_fqn, problems, path)
+        return self.block(self.config_of(cls_fqn), cls_fqn, problems, path, top=True)
 
 
 # --- Pulumi deprecations ---------------------------------------------------------------------

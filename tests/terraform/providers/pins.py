@@ -18,7 +18,7 @@ from:
 
 ``low`` is the lowest version the constraint in ``terraform/`` allows (and the constraint's floor
 is the first release with every argument the modules need: aws 6.40 for
-``invoked_via_function_url``, azurerm 4.42 for ``rbac_authorization_enabled``). ``high`` is the
+``invoked_via_function_url``, azurerm 4.46 for ``storage_account_id`` on queues). ``high`` is the
 newest release the constraint allows that has a published schema package (newer patch releases
 may exist; the constraint's upper bound is the next major, which these checks cannot see yet).
 Change a constraint, change the pins here, and run ``python -m tests.terraform.providers.extract``.
@@ -72,8 +72,8 @@ PINS: tuple[Pin, ...] = (
         "azurerm",
         "hashicorp/azurerm",
         "low",
-        "4.42.0",
-        "@cdktf/provider-azurerm@14.11.0",
+        "4.46.0",
+        "@cdktf/provider-azurerm@14.14.0",
         "pulumi-azure==6.38.0",
     ),
     Pin(
