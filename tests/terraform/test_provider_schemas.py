@@ -134,7 +134,7 @@ def test_checker_reports_an_unknown_argument_with_a_suggestion() -> None:
 
 
 def test_checker_reports_missing_required_arguments_and_blocks() -> None:
-    text = 'resource "aws_s3_bucket_versioning" "x" {\n  expected_bucket_owner = "1"\n}\n'
+    text = 'resource "aws_s3_bucket_versioning" "x" {\n  region = "eu-west-1"\n}\n'
     block = _block("resource", "aws_s3_bucket_versioning", text)
     assert _kinds(check_block(block, _pin("aws-6.40.0"))) == [
         ("missing", "bucket"),
