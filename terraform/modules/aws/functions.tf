@@ -1,6 +1,8 @@
 # The two Lambda functions. Runtime, architecture, handler and code come from the bundle
 # manifests (bundles.tf): pipeline.handler (storage, SQS, EventBridge and schedule events) and
-# serving.handler (HTTP through mangum), as zips through S3 or as images by digest.
+# serving.handler (HTTP through mangum), as zips through S3 or as images by digest. An
+# artifacts bucket without versioning has no object version: the function then runs the
+# content-addressed key alone.
 
 resource "aws_cloudwatch_log_group" "pipeline" {
   count = var.enable_pipeline ? 1 : 0
@@ -41,7 +43,7 @@ resource "aws_lambda_function" "pipeline" {
   architectures                  = [local.bundle.pipeline.architecture]
   s3_bucket                      = local.bundle.pipeline.zip ? aws_s3_object.bundle["pipeline"].bucket : null
   s3_key                         = local.bundle.pipeline.zip ? aws_s3_object.bundle["pipeline"].key : null
-  s3_object_version              = local.bundle.pipeline.zip ? aws_s3_object.bundle["pipeline"].version_id : null
+  s3_object_version              = local.bundle.pipeline.zip ? try(coalesce(aws_s3_object.bundle["pipeline"].version_id), null) : null
   image_uri                      = local.bundle.pipeline.zip ? null : "${var.image_repository_url}@${local.bundle.pipeline.digest}"
   source_code_hash               = local.bundle.pipeline.zip ? local.bundle.pipeline.hash_base64 : null
   memory_size                    = var.pipeline_memory_mb
@@ -123,7 +125,7 @@ resource "aws_lambda_function" "serving" {
   architectures     = [local.bundle.serving.architecture]
   s3_bucket         = local.bundle.serving.zip ? aws_s3_object.bundle["serving"].bucket : null
   s3_key            = local.bundle.serving.zip ? aws_s3_object.bundle["serving"].key : null
-  s3_object_version = local.bundle.serving.zip ? aws_s3_object.bundle["serving"].version_id : null
+  s3_object_version = local.bundle.serving.zip ? try(coalesce(aws_s3_object.bundle["serving"].version_id), null) : null
   image_uri         = local.bundle.serving.zip ? null : "${var.image_repository_url}@${local.bundle.serving.digest}"
   source_code_hash  = local.bundle.serving.zip ? local.bundle.serving.hash_base64 : null
   memory_size       = var.serving_memory_mb
