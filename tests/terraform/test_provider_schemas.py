@@ -13,7 +13,15 @@ import hcl2
 import pytest
 
 from .providers import extract
-from .providers.check import KINDS, Finding, check_block, check_tree, figures, load_schema
+from .providers.check import (
+    KINDS,
+    Finding,
+    check_block,
+    check_tree,
+    figures,
+    load_schema,
+    used_paths,
+)
 from .providers.pins import PINS
 from .providers.usage import OPTIONS, TERRAFORM, Block, tf_files, used_types
 
@@ -28,6 +36,19 @@ def test_no_unknown_missing_or_deprecated_argument(end: str) -> None:
         f"{p.key}: " + "/".join(str(table[p.key][k]) for k in KINDS) for p in PINS if p.end == end
     )
     assert not findings, f"unknown/missing/deprecated {summary}\n" + "\n".join(map(str, findings))
+
+
+@pytest.mark.parametrize("end", ENDS)
+def test_the_deprecation_source_covers_every_argument_used(end: str) -> None:
+    """An argument the Pulumi SDK has no counterpart for could be deprecated unseen."""
+    for key, paths in used_paths(end).items():
+        schema = load_schema(key)
+        if schema["packages"]["deprecations"] is None:
+            continue
+        blind = paths & set(schema["deprecations_not_covered"])
+        assert not blind, f"{key}: no deprecation information for {sorted(blind)}"
+        unmatched = [t for t, c in schema["pulumi_classes"].items() if c is None]
+        assert not unmatched, f"{key}: no Pulumi class for {unmatched}"
 
 
 def test_every_pin_has_its_extract() -> None:

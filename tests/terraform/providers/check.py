@@ -41,7 +41,7 @@ META = {
 KINDS = ("unknown", "missing", "deprecated")
 EXTRACT = "python -m tests.terraform.providers.extract"
 
-__all__ = ["KINDS", "Finding", "check_block", "check_tree", "figures", "load_schema"]
+__all__ = ["KINDS", "Finding", "check_block", "check_tree", "figures", "load_schema", "used_paths"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +71,15 @@ def _is_block(value: Any) -> bool:
 
 
 def _walk(
-    body: dict[str, Any], schema: dict[str, Any], meta: set[str], path: str
+    body: dict[str, Any],
+    schema: dict[str, Any],
+    meta: set[str],
+    path: str,
+    seen: set[str] | None = None,
 ) -> Iterator[tuple[str, str, str]]:
-    """(kind, path, message) for one block body against one block schema."""
+    """(kind, path, message) for one block body against one block schema; the paths of the
+    arguments and blocks it sets are added to ``seen``."""
+    seen = set() if seen is None else seen
     attributes = schema.get("attributes", {})
     blocks = schema.get("blocks", {})
     present: set[str] = set()
@@ -88,6 +94,7 @@ def _walk(
                         continue
                     present.add(name)
                     dyn_path = f"{path}.{name}" if path else name
+                    seen.add(dyn_path)
                     if name not in blocks:
                         yield (
                             "unknown",
@@ -98,9 +105,10 @@ def _walk(
                     if "deprecated" in blocks[name]:
                         yield "deprecated", dyn_path, blocks[name]["deprecated"]
                     for content in dyn.get("content", []):
-                        yield from _walk(content, blocks[name], set(), dyn_path)
+                        yield from _walk(content, blocks[name], set(), dyn_path, seen)
             continue
         present.add(key)
+        seen.add(here)
         if _is_block(value):
             if key not in blocks:
                 yield "unknown", here, _unknown(key, attributes, blocks, "block")
@@ -114,7 +122,7 @@ def _walk(
             ):
                 yield "unknown", here, f"at most one {key} block is allowed"
             for item in value:
-                yield from _walk(item, blocks[key], set(), here)
+                yield from _walk(item, blocks[key], set(), here, seen)
             continue
         if key not in attributes:
             yield "unknown", here, _unknown(key, attributes, blocks, "argument")
@@ -207,6 +215,26 @@ def check_tree(end: str, root: Path = TERRAFORM, schemas: Path = SCHEMAS) -> lis
                 continue
             findings.extend(check_block(block, pins[provider], schemas))
     return findings
+
+
+def used_paths(end: str, root: Path = TERRAFORM, schemas: Path = SCHEMAS) -> dict[str, set[str]]:
+    """pin -> every "<type>.<argument path>" the tree sets (resources and data sources)."""
+    pins = {p.provider: p for p in PINS if p.end == end}
+    out: dict[str, set[str]] = {}
+    for path in tf_files(root):
+        for block in blocks_in(path):
+            if block.kind == "provider" or provider_of(block.type) not in pins:
+                continue
+            pin = pins[provider_of(block.type)]
+            table = "resources" if block.kind == "resource" else "data_sources"
+            type_schema = load_schema(pin.key, schemas)[table].get(block.type)
+            if type_schema is None:
+                continue
+            seen: set[str] = set()
+            for _ in _walk(block.body, type_schema, META[block.kind], "", seen):
+                pass
+            out.setdefault(pin.key, set()).update(f"{block.type}.{p}" for p in seen)
+    return out
 
 
 def figures(findings: list[Finding]) -> dict[str, dict[str, int]]:
