@@ -219,6 +219,6 @@ def test_the_tree_under_check_is_terraform() -> None:
     reason="the pinned packages are not in .cache/provider-packages "
     "(python -m tests.terraform.providers.extract --fetch-only)",
 )
-@pytest.mark.timeout(1200)
+@pytest.mark.timeout(2400)
 def test_extracts_are_what_the_pinned_packages_give() -> None:
     assert extract.main(["--check"]) == 0
