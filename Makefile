@@ -38,6 +38,7 @@ $(VENV)/.installed-test: $(STAMP) pyproject.toml
 test-deps: dev
 	bash tests/emulators/install.sh
 	bash tests/terraform/setup_checkov.sh
+	bash tests/terraform/setup_provider.sh
 	bash tests/dashboard/install_browser.sh
 	bash tests/packaging/install_image_tools.sh
 
