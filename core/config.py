@@ -353,12 +353,12 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
             "every run id and storage key of the pipeline",
         )
     values = check_table(table, PIPELINE, path, source)
-    for field in ("model", "alias"):
+    for name_key in ("model", "alias"):
         try:
-            check_name(field, values[field])
+            check_name(name_key, values[name_key])
         except UsageError as exc:
             raise ConfigError(
-                exc.message, key=f"{path}.{field}", source=source, hint=exc.hint
+                exc.message, key=f"{path}.{name_key}", source=source, hint=exc.hint
             ) from None
     stages = values["stages"]
     if not stages or not all(isinstance(s, str) for s in stages):
@@ -400,8 +400,8 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
         for out in OUTPUT_PREFIXES:
             if prefix.startswith(out) or (out.startswith(prefix) and t["source"] is None):
                 raise ConfigError(
-                    f"trigger prefix {_shown(prefix)} overlaps hookline's own output prefix {out!r}: "
-                    "the pipeline would trigger itself",
+                    f"trigger prefix {_shown(prefix)} overlaps hookline's own output prefix "
+                    f"{out!r}: the pipeline would trigger itself",
                     key=f"{path}.trigger.prefix",
                     source=source,
                     hint="land uploads under a prefix such as 'landing/train/'",

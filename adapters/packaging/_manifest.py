@@ -2,7 +2,8 @@
 
 The one source of truth the Terraform modules read (``jsondecode(file(...))``) for the
 runtime, architecture, handler, hash and artifact path, so a module cannot disagree with
-the bundle it deploys. Its shape (``hookline.bundle/1``) is documented in docs/packaging.md, "The bundle manifest".
+the bundle it deploys. Its shape (``hookline.bundle/1``) is documented in
+docs/packaging.md, "The bundle manifest".
 """
 
 from __future__ import annotations
