@@ -20,10 +20,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hookline.errors import NotFound
+from hookline.plugins._mlflow_client import Session, error_code
 from hookline.registry import ModelVersion, Registry
 from hookline.storage import Storage
-
-from hookline.plugins._mlflow_client import Session, error_code
 
 __all__ = ["TAG_STORAGE", "TAG_VERSION", "mirrored_versions", "sync_model", "version_source"]
 

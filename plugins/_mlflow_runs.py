@@ -174,9 +174,9 @@ def _metrics(record: Mapping[str, Any]) -> dict[str, float]:
     found: dict[str, float] = {}
 
     def add(name: str, value: Any) -> None:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if math.isfinite(float(value)):
-                found[name] = float(value)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and math.isfinite(float(value)):
+            found[name] = float(value)
 
     for name, value in (record.get("metrics") or {}).items():
         add(str(name), value)

@@ -11,13 +11,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from hookline.registry import Registry
-from hookline.runs import RunStore
-from hookline.types import RunContext
-
 from hookline.plugins import _mlflow_runs as runs
 from hookline.plugins._mlflow_client import Session, bounded, client, redact
 from hookline.plugins._mlflow_registry import sync_model
+from hookline.registry import Registry
+from hookline.runs import RunStore
+from hookline.types import RunContext
 
 __all__ = ["finish", "start", "sync"]
 

@@ -29,10 +29,9 @@ from typing import Any
 from hookline import hookimpl, hookspecs
 from hookline.config import Option, check_table
 from hookline.errors import ConfigError
+from hookline.plugins._notes import set_note
 from hookline.registry import ModelVersion, Registry
 from hookline.types import RunContext
-
-from hookline.plugins._notes import set_note
 
 __all__ = [
     "CONFIG",
