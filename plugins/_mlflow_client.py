@@ -95,8 +95,10 @@ def error_code(exc: BaseException) -> str | None:
 
 
 def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return (text[:297] + "...") if len(text) > 300 else text or type(exc).__name__
+    # MLflow's messages wrap the cause ("... Caused by NewConnectionError(...: Connection
+    # refused)") at their end: keep the head and the tail.
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 400 else f"{text[:150]} ... {text[-245:]}"
 
 
 class Session:
