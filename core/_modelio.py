@@ -69,7 +69,7 @@ def loads(
     if refused:
         raise ModelIntegrityError(
             f"{where}: the model contains types outside the trusted set: {', '.join(refused)}",
-            hint="if you trust them, list them in [plugins.registry] trusted_types",
+            hint="if you trust them, list them in [registry] trusted_types",
         )
     try:
         return sio.loads(data, trusted=list(untrusted))

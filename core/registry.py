@@ -16,11 +16,12 @@ rollback) is appended to the alias's history in the same atomic write that moves
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookline import _modelio
 from hookline.errors import (
@@ -33,8 +34,18 @@ from hookline.errors import (
 )
 from hookline.events import utc_now_iso
 from hookline.storage import Storage
+from hookline.types import AliasMove, ModelVersion
 
-__all__ = ["AliasState", "ModelVersion", "Registry", "actor"]
+if TYPE_CHECKING:
+    from hookline.types import RunContext
+
+__all__ = ["AliasState", "ModelVersion", "Observer", "Registry", "actor"]
+
+log = logging.getLogger("hookline.registry")
+
+Observer = Callable[..., None]
+"""Receives registry events: ``observer(hook_name, ctx=..., **arguments)``; the project
+passes them to the plugins' ``after_version_registered`` / ``after_alias_moved``."""
 
 PREFIX = "registry/"
 MANIFEST = "manifest.json"
@@ -65,23 +76,6 @@ def _check_name(kind: str, value: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class ModelVersion:
-    """A complete registered version: its manifest."""
-
-    model: str
-    version: int
-    manifest: Mapping[str, Any]
-
-    @property
-    def metrics(self) -> Mapping[str, float]:
-        return self.manifest.get("metrics", {})
-
-    @property
-    def artifacts(self) -> Mapping[str, Mapping[str, Any]]:
-        return self.manifest.get("artifacts", {})
-
-
-@dataclass(frozen=True, slots=True)
 class AliasState:
     """Where an alias points, and every move it made."""
 
@@ -107,12 +101,40 @@ class Registry:
 
     _CACHED_MODELS = 4
 
-    def __init__(self, storage: Storage, *, trusted_types: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        trusted_types: Iterable[str] = (),
+        observer: Observer | None = None,
+    ) -> None:
         self.storage = storage
         self.trusted_types = tuple(trusted_types)
+        self._observer = observer
+        self._ctx: RunContext | None = None
         # Verified estimators by (model, version, sha256): a warm function scoring batch
         # after batch loads and verifies each version once. Versions are immutable.
         self._models: dict[tuple[str, int, str], Any] = {}
+
+    def for_run(self) -> Registry:
+        """A view of this registry for one run: the same storage, trust and model cache;
+        its events carry the run's context once :meth:`attach` names it."""
+        view = Registry.__new__(Registry)
+        view.__dict__.update(self.__dict__)
+        view._ctx = None
+        return view
+
+    def attach(self, ctx: RunContext) -> None:
+        """Name the run whose changes this view makes (see :meth:`for_run`)."""
+        self._ctx = ctx
+
+    def _notify(self, hook: str, **arguments: Any) -> None:
+        if self._observer is None:
+            return
+        try:
+            self._observer(hook, ctx=self._ctx, **arguments)
+        except Exception as exc:  # an observer never undoes or fails a registry change
+            log.warning("registry event %s: an observer failed: %s", hook, exc)
 
     # -- keys -----------------------------------------------------------------------------
 
@@ -296,7 +318,9 @@ class Registry:
             self.storage.create(manifest_key, _dump(manifest))
         except AlreadyExists:
             return self.get(model, version)
-        return ModelVersion(model, version, manifest)
+        registered = ModelVersion(model, version, manifest)
+        self._notify("after_version_registered", version=registered)
+        return registered
 
     def _version_for_run(self, model: str, run_id: str) -> int | None:
         try:
@@ -410,6 +434,21 @@ class Registry:
                     info = self.storage.replace(key, _dump(doc), state.etag or "")
             except PreconditionFailed:
                 continue  # someone moved it first: re-read and try again
+            self._notify(
+                "after_alias_moved",
+                move=AliasMove(
+                    model=model,
+                    alias=alias,
+                    version=version,
+                    previous=current,
+                    action=action,
+                    by=str(entry["by"]),
+                    at=str(entry["at"]),
+                    reason=reason,
+                    run_id=run_id,
+                    seq=seq,
+                ),
+            )
             return AliasState(model, alias, version, seq, tuple(history), info.etag)
         raise HooklineError(f"could not move alias {alias!r} of {model!r}: too much contention")
 

@@ -17,13 +17,12 @@ import time
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from hookline._manager import PluginManager, make_plugin_manager
-from hookline.config import OUTPUT_PREFIXES, Config, PipelineConfig, load_config
+from hookline._manager import PluginManager
+from hookline.config import OUTPUT_PREFIXES, Config, PipelineConfig
 from hookline.errors import (
     DataError,
     HookFailed,
@@ -32,9 +31,10 @@ from hookline.errors import (
     TransientError,
 )
 from hookline.events import Event, ScheduleEvent, StorageEvent, utc_now_iso
+from hookline.project import Project
 from hookline.registry import Registry
 from hookline.runs import RunStore
-from hookline.storage import Storage, open_storage, parse_uri
+from hookline.storage import Storage, parse_uri
 from hookline.types import CheckResult, RunContext, Source
 
 __all__ = ["Hookline", "RunResult"]
@@ -101,46 +101,51 @@ def _relative_key(root_uri: str, event: StorageEvent) -> str | None:
 class Hookline:
     """The pipeline runtime for one project.
 
-    :param config: the validated configuration.
+    :param config: the validated configuration, or an opened :class:`Project`.
     :param pm: a plugin manager; by default one is built from installed entry points,
         honouring ``[project] plugins`` and ``$HOOKLINE_PLUGINS``.
     :param storage: the storage root; by default opened from ``config.storage``.
     """
 
     def __init__(
-        self, config: Config, *, pm: PluginManager | None = None, storage: Storage | None = None
+        self,
+        config: Config | Project,
+        *,
+        pm: PluginManager | None = None,
+        storage: Storage | None = None,
     ) -> None:
-        self.config = config
-        self.pm = (
-            pm
-            if pm is not None
-            else make_plugin_manager(
-                pinned=os.environ.get("HOOKLINE_PLUGINS") or config.project.get("plugins")
-            )
-        )
-        config.check_plugins({name: self.pm.get_plugin(name) for name in self.pm.infos})
-        self._storage = storage
-        self._sources: dict[str, Storage] = {}
+        if isinstance(config, Project):
+            if pm is not None or storage is not None:
+                raise TypeError("pass pm and storage to the Project, not to Hookline")
+            self.project = config
+        else:
+            self.project = Project(config, storage=storage, plugins=pm)
+        self.config = self.project.config
+        self.pm = self.project.plugins  # built and checked against the config now
 
     @classmethod
-    def from_config(cls, path: str | None = None, **kwargs: Any) -> Hookline:
-        """Load ``hookline.toml`` (``path``, ``$HOOKLINE_CONFIG`` or ``./hookline.toml``)."""
-        return cls(load_config(path), **kwargs)
+    def from_config(
+        cls,
+        path: str | None = None,
+        *,
+        bundle_dir: str | None = None,
+        pm: PluginManager | None = None,
+        storage: Storage | None = None,
+    ) -> Hookline:
+        """Open the project (see :func:`hookline.config.find_config`) and its runtime."""
+        return cls(Project.open(path, bundle_dir=bundle_dir, storage=storage, plugins=pm))
 
     @property
     def storage(self) -> Storage:
-        if self._storage is None:
-            self._storage = open_storage(self.config.storage)
-        return self._storage
+        return self.project.storage
 
-    @cached_property
+    @property
     def registry(self) -> Registry:
-        trusted = self.config.plugin_config("registry").get("trusted_types", ())
-        return Registry(self.storage, trusted_types=trusted)
+        return self.project.registry
 
-    @cached_property
+    @property
     def runs(self) -> RunStore:
-        return RunStore(self.storage, claim_timeout=self.config.runs["claim_timeout_seconds"])
+        return self.project.runs
 
     # -- routing --------------------------------------------------------------------------
 
@@ -211,15 +216,17 @@ class Hookline:
                 "in_progress",
                 "another invocation is running it: nothing to do",
             )
+        registry = self.registry.for_run()
         ctx = RunContext(
             run_id=run_id,
             pipeline=pipeline,
             event=event,
             storage=self.storage,
-            registry=self.registry,
+            registry=registry,
             config=self.config,
             log=logging.getLogger(f"hookline.run.{run_id}"),
         )
+        registry.attach(ctx)
         record = self._new_record(ctx, claim.attempt)
         workdir = tempfile.mkdtemp(prefix="hookline-")
         try:
@@ -379,11 +386,7 @@ class Hookline:
         key = _relative_key(self.storage.uri, event)
         if key is not None:
             return self.storage, key
-        parsed = parse_uri(event.uri)
-        root = f"{parsed.scheme}://{parsed.bucket}"
-        if root not in self._sources:
-            self._sources[root] = open_storage(root)
-        return self._sources[root], event.key
+        return self.project.bucket_of(event.uri), event.key
 
     def _fail(self, ctx: RunContext, record: dict[str, Any], exc: Exception) -> RunResult:
         stage = record.pop("_stage", None)

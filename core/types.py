@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from hookline.storage import Storage
 
 __all__ = [
+    "AliasMove",
     "CheckResult",
     "Dataset",
     "Deployment",
+    "ModelVersion",
     "MonitorReport",
     "RunContext",
     "Source",
@@ -175,6 +177,52 @@ class MonitorReport:
     retrain_requested: bool = False
     uri: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    """A complete registered version: its number and manifest (the manifest is written
+    last, so a version that has one has all its artifacts)."""
+
+    model: str
+    version: int
+    manifest: Mapping[str, Any]
+
+    @property
+    def metrics(self) -> Mapping[str, float]:
+        return self.manifest.get("metrics", {})
+
+    @property
+    def artifacts(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.manifest.get("artifacts", {})
+
+
+@dataclass(frozen=True, slots=True)
+class AliasMove:
+    """One move of a registry alias, as its history records it.
+
+    :param model: the model name.
+    :param alias: the alias that moved (``production``, ``staging``, ...).
+    :param version: the version it points at now (``None``: unset).
+    :param previous: the version it pointed at before (``None``: unset).
+    :param action: ``promote``, ``approve``, ``rollback`` or ``demote``.
+    :param by: who moved it (a user name, ``$HOOKLINE_ACTOR``, or the run's actor).
+    :param at: when, ISO 8601 UTC.
+    :param reason: why, as given.
+    :param run_id: the run that moved it, or ``None`` for a person's move.
+    :param seq: the alias's sequence number after this move (1 for the first).
+    """
+
+    model: str
+    alias: str
+    version: int | None
+    previous: int | None
+    action: str
+    by: str
+    at: str
+    reason: str = ""
+    run_id: str | None = None
+    seq: int = 0
 
 
 @dataclass(frozen=True)

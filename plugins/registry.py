@@ -30,12 +30,6 @@ CONFIG = {
         "move `staging` instead of the pipeline's alias; "
         "`hookline models approve NAME VERSION` promotes",
     ),
-    "trusted_types": Option(
-        list,
-        [],
-        "extra fully qualified type names a model may contain "
-        "when loaded (beyond sklearn, numpy and scipy); read by the core",
-    ),
     "close_retrain_requests": Option(
         bool, True, "mark open retrain requests of the model done when a new version is promoted"
     ),

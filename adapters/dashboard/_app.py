@@ -89,12 +89,12 @@ def create_app(
     """
     store_root = open_storage(storage) if isinstance(storage, str) else storage
     if auth is None:
-        env_name = config.serving.get("api_keys_env") if config else None
+        env_name = config.section("serving").get("api_keys_env") if config else None
         auth = Auth(load_keys(env_name or "HOOKLINE_API_KEYS"))
-    trusted = config.plugin_config("registry").get("trusted_types", ()) if config else ()
+    trusted = config.registry["trusted_types"] if config else ()
     registry = Registry(store_root, trusted_types=trusted)
     runs = RunStore(store_root)
-    size = page_size or (int(config.ui.get("page_size") or 50) if config else 50)
+    size = page_size or (int(config.section("ui").get("page_size") or 50) if config else 50)
     jinja = _templates()
     project = config.name if config else "hookline"
     pipelines = sorted(config.pipelines) if config else []

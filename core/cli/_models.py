@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from hookline.cli._app import registry_from
+from hookline.cli._app import project_from
 from hookline.cli._output import add_config_flag, add_json_flag, print_json, print_table
 from hookline.registry import Registry
 
@@ -72,7 +72,7 @@ def _describe(registry: Registry, name: str) -> dict[str, Any]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    registry = registry_from(args)
+    registry = project_from(args, require_config=False).registry
     rows: list[dict[str, Any]] = []
     for name in registry.models():
         aliases = registry.aliases(name)
@@ -99,7 +99,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    registry = registry_from(args)
+    registry = project_from(args, require_config=False).registry
     info = _describe(registry, args.name)
     if args.json:
         print_json(info)
@@ -126,7 +126,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_move(args: argparse.Namespace) -> int:
-    registry = registry_from(args)
+    registry = project_from(args, require_config=False).registry
     if args.action == "approve":
         state = registry.approve(args.name, args.version, alias=args.alias, reason=args.reason)
     else:
@@ -145,7 +145,7 @@ def cmd_move(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    registry = registry_from(args)
+    registry = project_from(args, require_config=False).registry
     state = registry.rollback(args.name, args.alias, reason=args.reason)
     entry = state.history[-1]
     if args.json:

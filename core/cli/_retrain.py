@@ -44,11 +44,11 @@ def open_requests(storage: Any, model: str) -> list[tuple[str, dict[str, Any], s
 
 
 def cmd_retrain(args: argparse.Namespace) -> int:
-    from hookline.cli._app import config_from
+    from hookline.cli._app import project_from
     from hookline.cli._run import _print_results
     from hookline.runner import Hookline
 
-    app = Hookline(config_from(args))
+    app = Hookline(project_from(args))
     trainers = [
         p
         for p in app.config.pipelines.values()
