@@ -139,7 +139,9 @@ def finish(ctx: RunContext, cfg: Mapping[str, Any], record: Mapping[str, Any]) -
                 session.lost.extend(
                     ["params, metrics and tags", "run record artifact", "run status"]
                 )
-        if cfg["registry"]:
+        # A run whose registry events reconciled its model already has it in line; others
+        # (rejected, failed, monitoring runs) reconcile now, catching up moves made offline.
+        if cfg["registry"] and ctx.model_name not in note.get("reconciled", []):
             done += _sync(session, mlflow, ctx, cfg, ctx.registry, ctx.model_name, ctx.config.name)
     _close(note, session, done)
 
@@ -161,6 +163,8 @@ def sync(
         mlflow = _client(session, cfg)
         done = _sync(session, mlflow, ctx, cfg, registry, model, project)
     if ctx is not None:
+        if session.offline is None and not session.lost:
+            note["reconciled"] = sorted({*note.get("reconciled", []), model})
         _close(note, session, done)
     elif session.lost:
         log.warning(

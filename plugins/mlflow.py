@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from hookline import hookimpl, hookspecs
+from hookline import hookimpl
 from hookline.config import Option, check_table
 from hookline.errors import ConfigError
 from hookline.plugins._notes import set_note
-from hookline.registry import ModelVersion, Registry
-from hookline.types import RunContext
+from hookline.registry import Registry
+from hookline.types import AliasMove, ModelVersion, RunContext
 
 __all__ = [
     "CONFIG",
@@ -102,12 +102,6 @@ def settings_for(
     return cfg
 
 
-def _registry_hook(func: Callable[..., None]) -> Callable[..., None]:
-    # The registry events are being added to the core's hook specs; until a core declares
-    # them, these functions stay plain (a hookimpl of an unknown hook would be refused).
-    return hookimpl(func) if hasattr(hookspecs, func.__name__) else func
-
-
 # --- run level -----------------------------------------------------------------------------
 
 
@@ -146,14 +140,14 @@ def _finish(ctx: RunContext, record: Mapping[str, Any]) -> None:
 # --- registry events ---------------------------------------------------------------------
 
 
-@_registry_hook
+@hookimpl
 def after_version_registered(ctx: RunContext | None, version: ModelVersion) -> None:
     """Mirror the new version (and anything else MLflow lacks) of its model."""
     _registry_event(ctx, version.model, f"{version.model} v{version.version} registered")
 
 
-@_registry_hook
-def after_alias_moved(ctx: RunContext | None, move: Any) -> None:
+@hookimpl
+def after_alias_moved(ctx: RunContext | None, move: AliasMove) -> None:
     """Point MLflow's alias where hookline's now points (catching up earlier moves)."""
     _registry_event(ctx, move.model, f"{move.model}@{move.alias} -> v{move.version}")
 
