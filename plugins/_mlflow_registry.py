@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -197,9 +198,7 @@ def sync_model(
     for number in missing:
         created = session.call(
             f"model version {model} v{number}",
-            lambda n=number: _mirror_version(
-                client, name, registry, model, n, tracking_uri, run_of
-            ),
+            partial(_mirror_version, client, name, registry, model, number, tracking_uri, run_of),
         )
         if created is not None:
             mapping[number] = str(created.version)
@@ -255,7 +254,7 @@ def _sync_aliases(
         if state.version is None:
             # an unset alias: remove MLflow's only when it points at one of our versions
             if current.get(alias) in ours and session.do(
-                what, lambda a=alias: client.delete_registered_model_alias(name, a)
+                what, partial(client.delete_registered_model_alias, name, alias)
             ):
                 done["aliases"][alias] = None
             continue
@@ -263,6 +262,6 @@ def _sync_aliases(
         if target is None:
             session.lost.append(f"{what} (that version is not mirrored yet)")
         elif current.get(alias) != target and session.do(
-            what, lambda a=alias, t=target: client.set_registered_model_alias(name, a, t)
+            what, partial(client.set_registered_model_alias, name, alias, target)
         ):
             done["aliases"][alias] = state.version

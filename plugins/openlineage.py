@@ -135,7 +135,7 @@ def _emit(ctx: RunContext, cfg: Mapping[str, Any], state: str, record: Any) -> N
         )
         note.update(namespace=namespace, job=ctx.pipeline.name, run_id=str(event.run.runId))
         _client(cfg).emit(event)
-        note["sent"].append(event.eventType.value)
+        note["sent"].append(state)
     except ImportError:
         note["not_sent"].append(state)
         note["offline"] = (
