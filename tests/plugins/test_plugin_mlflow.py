@@ -9,6 +9,7 @@ import logging
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from _integrations import PLUGINS, Quickstart
@@ -371,3 +372,52 @@ def test_a_dashboard_promotion_reaches_mlflow_at_once(quickstart, server, mlflow
     assert r.status_code == 303, r.text
     assert Registry(LocalStorage(quickstart.storage)).alias("penguins", "production").version == 2
     assert mlflow.get_registered_model("dash-penguins").aliases["production"] == mirrored[2]
+
+
+def test_the_integrations_page_runs(server, mlflow, tmp_path):
+    """docs/integrations.md, as a reader follows it: its tables added to the quickstart's
+    hookline.toml, its commands and Python run in order, MLflow at $MLFLOW_TRACKING_URI."""
+    import os
+
+    from docs._markdown import blocks
+
+    page = "integrations.md"
+    found = blocks(page)
+    work = Quickstart(tmp_path / "quickstart")
+    tables = "".join(f"\n{b.code}" for b in found if b.lang == "toml" and not b.skip)
+    work.configure(tables)
+    samples = [
+        {"where": b.where, "lang": b.lang, "code": b.code}
+        for b in found
+        if not b.skip and (b.lang == "python" or (b.lang == "console" and b.runs_hookline))
+    ]
+    assert [s["lang"] for s in samples] == ["console", "python", "console", "python"]
+    spec = tmp_path / "samples.json"
+    spec.write_text(json.dumps(samples))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOOKLINE_", "OPENLINEAGE"))}
+    env.update(MLFLOW_TRACKING_URI=server.url, HOOKLINE_PLUGINS=PLUGINS, OMP_NUM_THREADS="1")
+    runner = Path(__file__).parents[1] / "docs" / "_run_samples.py"
+    done = subprocess.run(
+        [sys.executable, str(runner), str(spec)],
+        cwd=work.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "FINISHED True\nTrue\nFAILED\nTrue 1\n" in done.stdout
+    assert "['START', 'COMPLETE']\nquickstart train\nfile True\nTrue\n" in done.stdout
+
+
+def test_the_integrations_page_lists_every_setting():
+    from hookline.plugins import openlineage
+
+    text = (Path(__file__).parents[2] / "docs" / "integrations.md").read_text()
+    for schema, heading in (
+        (plugin.CONFIG, "[plugins.mlflow]"),
+        (openlineage.CONFIG, "[plugins.openlineage]"),
+    ):
+        section = text[text.index(f"Settings: `{heading}`") :]
+        for key in schema:
+            assert f"| `{key}` |" in section, (heading, key)
