@@ -182,7 +182,8 @@ def sync_model(
     storage = registry.storage
     done: dict[str, Any] = {"model": name, "created": [], "aliases": {}}
     what = f"registry of {model} (versions and aliases, caught up on the next event)"
-    if session.call(what, lambda: _ensure_model(client, name, model)) is None:
+    registered = session.call(what, lambda: _ensure_model(client, name, model))
+    if registered is None:
         return done
     mirrored = session.call(
         f"versions of {name}", lambda: mirrored_versions(client, name, storage.uri)
@@ -204,7 +205,8 @@ def sync_model(
             mapping[number] = str(created.version)
             done["created"].append(number)
     if session.offline is None:
-        _sync_aliases(session, client, name, registry, model, mapping, done)
+        current = dict(registered.aliases or {})  # as read a moment ago by _ensure_model
+        _sync_aliases(session, client, name, registry, model, mapping, current, done)
     return done
 
 
@@ -234,16 +236,12 @@ def _sync_aliases(
     registry: Registry,
     model: str,
     mapping: Mapping[int, str],
+    current: Mapping[str, str],
     done: dict[str, Any],
 ) -> None:
     try:
         states = registry.aliases(model)
     except NotFound:
-        return
-    current = session.call(
-        f"aliases of {name}", lambda: dict(client.get_registered_model(name).aliases or {})
-    )
-    if current is None:
         return
     ours = set(mapping.values())
     for alias, state in sorted(states.items()):
