@@ -15,9 +15,8 @@ declares ``CONFIG``: a mapping of :class:`Option` published under the entry-poin
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 from hookline.errors import ConfigError
 from hookline.hookspecs import STAGES
+from hookline.layout import OUTPUT_PREFIXES  # the pipeline writes only under these
 
 __all__ = [
     "OUTPUT_PREFIXES",
@@ -44,10 +44,6 @@ CONFIG_FILE = "hookline.toml"
 ENV_CONFIG = "HOOKLINE_CONFIG"
 ENV_STORAGE = "HOOKLINE_STORAGE"
 SECTIONS_ENTRY_POINT_GROUP = "hookline.config"
-
-OUTPUT_PREFIXES = ("runs/", "registry/", "monitoring/")
-"""The only prefixes the pipeline writes under, relative to the storage root. Events for
-objects under them are ignored, so a trigger on the whole bucket cannot loop."""
 
 
 # --- a small declarative schema ---------------------------------------------------------
@@ -234,6 +230,9 @@ def section_schemas() -> dict[str, Mapping[str, Option] | None]:
     return found
 
 
+_PIPELINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
 # --- the parsed configuration -----------------------------------------------------------
 
 
@@ -330,12 +329,21 @@ class Config:
 
 
 def _canonical_digest(data: Mapping[str, Any]) -> str:
-    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
-    return hashlib.sha256(blob).hexdigest()
+    from hookline import jsonio
+
+    return jsonio.digest(data)
 
 
 def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig:
     path = f"pipelines.{name}"
+    if not _PIPELINE_NAME.match(name):
+        raise ConfigError(
+            f"invalid pipeline name {name!r}",
+            key=path,
+            source=source,
+            hint="use letters, digits, '.', '_' and '-' (max 64 characters): it is part of "
+            "every run id and storage key of the pipeline",
+        )
     values = check_table(table, PIPELINE, path, source)
     stages = values["stages"]
     if not stages or not all(isinstance(s, str) for s in stages):
