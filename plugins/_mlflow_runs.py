@@ -221,7 +221,7 @@ def log_run_data(client: Any, mlflow_run: str, record: Mapping[str, Any], record
 
 def log_record(client: Any, mlflow_run: str, record: Mapping[str, Any]) -> None:
     """The run record as the run's artifact ``hookline/record.json``."""
-    body = json.dumps(record, indent=2, sort_keys=True, default=str)
+    body = json.dumps(dict(record), indent=2, sort_keys=True, default=str)
     client.log_text(mlflow_run, body, "hookline/record.json")
 
 
