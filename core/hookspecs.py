@@ -213,7 +213,9 @@ def after_pipeline_run(ctx: RunContext, record: Mapping[str, Any]) -> None:
     :param record: the run record as written to ``runs/<run_id>/record.json``.
     :returns: nothing.
 
-    Runs: once per completed run.
+    Runs: once per completed run -- at least once: when the invocation dies after writing
+    the record and before its observers finish, the next delivery calls them again, so
+    write outputs idempotently (the same key, the same bytes).
     """
 
 
@@ -230,7 +232,8 @@ def on_pipeline_error(ctx: RunContext, error: BaseException, record: Mapping[str
     :param record: the run record with status ``failed`` and the error.
     :returns: nothing.
 
-    Runs: once per failed run.
+    Runs: once per failed run, at least once (as ``after_pipeline_run``); on a repeat
+    call ``error`` is rebuilt from the record's ``error`` entry.
     """
 
 
