@@ -364,12 +364,17 @@ class Registry:
         reason: str = "",
         run_id: str | None = None,
         expected: int | str | None = "any",
+        evidence: Mapping[str, Any] | None = None,
     ) -> AliasState:
         """Point ``alias`` at ``version`` by compare-and-swap and append the move to its
         history. The version must be complete (its manifest written).
 
         :param expected: when given, move only if the alias currently points at this
             version (``None``: only if unset); else raise :class:`PreconditionFailed`.
+            The check and the move are one conditional write: a promotion judged against
+            version P can only replace P.
+        :param evidence: what the move rests on (the comparison with the version it
+            replaces, the evaluation data's digest), kept in the history entry.
         """
         if version is not None:
             self.get(model, version)  # raises NotFound for incomplete or missing versions
@@ -401,6 +406,8 @@ class Registry:
                 "reason": reason,
                 "run_id": run_id,
             }
+            if evidence:
+                entry["evidence"] = dict(evidence)
             history = [*(state.history if state else ()), entry]
             doc = {
                 "model": model,

@@ -281,6 +281,7 @@ class Hookline:
         dataset = model = None
         result: Any = None
         checks: list[CheckResult] = []
+        refused: list[str] = []
         for stage in ctx.pipeline.stages:
             if stage == "deploy" and any(c.blocking and not c.passed for c in checks):
                 recorder.skip_stage(stage, "a blocking check failed")
@@ -313,6 +314,7 @@ class Hookline:
             elif stage == "deploy":
                 result = self.pm.call_collecting("deploy", ctx=ctx, model=model, checks=checks)
                 record.deployments = [asdict(d) for d in result]
+                refused = [f"deploy:{d.target}" for d in result if d.status == "rejected"]
             else:  # monitor
                 result = self.pm.call_collecting("monitor", ctx=ctx, dataset=dataset)
                 record.reports = [asdict(r) for r in result]
@@ -320,7 +322,7 @@ class Hookline:
             self.pm.call_observers(
                 "after_stage_run", ctx=ctx, stage=stage, result=result, seconds=seconds
             )
-        failed = [c.name for c in checks if c.blocking and not c.passed]
+        failed = [c.name for c in checks if c.blocking and not c.passed] + refused
         if failed:
             record.rejected_by = failed
             return "rejected"

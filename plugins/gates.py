@@ -86,6 +86,7 @@ def validate(ctx: RunContext, dataset: Dataset, model: TrainedModel | None) -> l
                 blocking,
                 check.kind,
                 check.message,
+                jsonable(dict(check.details)),
             )
         )
     return out
