@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,9 @@ class Option:
     help: str = ""
     required: bool = False
     choices: tuple[Any, ...] | None = None
+    check: Callable[[Any, str, str | None], None] | None = None
+    """Further validation of a value of the right type, called with the value, its dotted
+    key and the file it came from; raises :class:`ConfigError` naming the key."""
 
     def describe(self) -> str:
         types = self.types if isinstance(self.types, tuple) else (self.types,)
@@ -92,11 +95,16 @@ def _check_value(value: Any, opt: Option, key: str, source: str | None) -> Any:
             source=source,
         )
     if opt.choices is not None and value not in opt.choices:
+        choices = [str(c) for c in opt.choices]
+        guess = _close_matches(value, choices) if isinstance(value, str) else []
         raise ConfigError(
-            f"expected one of {', '.join(map(repr, opt.choices))}, got {value!r}",
+            f"expected one of {', '.join(map(repr, opt.choices))}, got {value!r}"
+            + (f" (did you mean {guess[0]!r}?)" if guess else ""),
             key=key,
             source=source,
         )
+    if opt.check is not None:
+        opt.check(value, key, source)
     return value
 
 

@@ -438,6 +438,20 @@ def _describe(exc: BaseException, stage: str | None) -> dict[str, Any]:
     }
 
 
+def monitor_verdict(report: Mapping[str, Any]) -> str:
+    """``DRIFT``, ``DECAY`` (performance on labelled rows got worse), both, or ``no drift or
+    decay``: one word for a monitor's finding, from its report in the run record."""
+    decay = (report.get("details") or {}).get("decay") or {}
+    found = [
+        word
+        for word, flag in (("DRIFT", report.get("drifted")), ("DECAY", decay.get("decayed")))
+        if flag
+    ]
+    if not found:
+        return "no drift or decay" if decay else "no drift"
+    return " + ".join(found) + (f" ({decay['change']})" if decay.get("change") else "")
+
+
 def _summary_line(record: Mapping[str, Any]) -> str:
     status = record["status"]
     if status == "rejected":
@@ -450,7 +464,7 @@ def _summary_line(record: Mapping[str, Any]) -> str:
                 + (f" to {dep['alias']}" if dep.get("alias") else "")
             )
     for rep in record.get("reports", []):
-        parts.append(f"{rep['name']}: {'DRIFT' if rep.get('drifted') else 'no drift'}")
+        parts.append(f"{rep['name']}: {monitor_verdict(rep)}")
     if record.get("metrics"):
         parts.append(
             ", ".join(

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from hookline.errors import HooklineError
+from hookline.plugins.metrics import direction, is_better
+from hookline.plugins.metrics import threshold as beat_threshold
 from hookline.types import CheckResult, RunContext, TrainedModel
 
 __all__ = ["check", "model_checks"]
@@ -31,34 +33,9 @@ def check(
 def model_checks(ctx: RunContext, model: TrainedModel, cfg: Mapping[str, Any]) -> list[CheckResult]:
     """The model checks for ``model``, configured by the ``[plugins.gates]`` table ``cfg``."""
     checks = []
-    for name, low in cfg["min_metrics"].items():
-        value = model.metrics.get(name)
-        checks.append(
-            check(
-                f"metric.{name}",
-                value is not None and value >= low,
-                value,
-                low,
-                "model",
-                f"{name} must be at least {low}"
-                if value is not None
-                else f"metric {name!r} was not computed",
-            )
-        )
-    for name, high in cfg["max_metrics"].items():
-        value = model.metrics.get(name)
-        checks.append(
-            check(
-                f"metric.{name}",
-                value is not None and value <= high,
-                value,
-                high,
-                "model",
-                f"{name} must be at most {high}"
-                if value is not None
-                else f"metric {name!r} was not computed",
-            )
-        )
+    for bound, table in (("min", cfg["min_metrics"]), ("max", cfg["max_metrics"])):
+        for name, bar in table.items():
+            checks.append(_metric_bound(model, name, bar, bound))
     if cfg["must_beat_production"]:
         checks.append(_beats_production(ctx, model, cfg))
     holdout = model.holdout
@@ -92,8 +69,35 @@ def model_checks(ctx: RunContext, model: TrainedModel, cfg: Mapping[str, Any]) -
     return checks
 
 
+def _metric_bound(model: TrainedModel, name: str, bar: float, bound: str) -> CheckResult:
+    """``min_metrics`` / ``max_metrics``: the config loader made sure the bound is on the
+    side where it rejects the worse models (no minimum RMSE)."""
+    value = model.metrics.get(name)
+    if value is None:
+        return check(
+            f"metric.{name}",
+            False,
+            None,
+            bar,
+            "model",
+            f"metric {name!r} was not computed on the hold-out "
+            f"(computed: {', '.join(sorted(model.metrics)) or 'none'})",
+        )
+    passed = value >= bar if bound == "min" else value <= bar
+    side = "at least" if bound == "min" else "at most"
+    return check(
+        f"metric.{name}",
+        passed,
+        value,
+        bar,
+        "model",
+        f"{name} {value:.4g} on the hold-out; it must be {side} {bar:g} "
+        f"({direction(name)} is better)",
+    )
+
+
 def _beats_production(ctx: RunContext, model: TrainedModel, cfg: Mapping[str, Any]) -> CheckResult:
-    from hookline.plugins._stats import LOWER_IS_BETTER, compare_metric, metrics_for
+    from hookline.plugins._stats import compare_metric, metrics_for
 
     metric = compare_metric(model.task, cfg["compare_metric"])
     name, margin = "beats_production", float(cfg["margin"])
@@ -155,18 +159,24 @@ def _beats_production(ctx: RunContext, model: TrainedModel, cfg: Mapping[str, An
             f"metric {metric!r} is not defined on this hold-out; set "
             "[plugins.gates] compare_metric",
         )
-    lower = metric in LOWER_IS_BETTER
-    threshold = prod[metric] - margin if lower else prod[metric] + margin
-    passed = new[metric] <= threshold + 1e-12 if lower else new[metric] >= threshold - 1e-12
+    bar = beat_threshold(metric, prod[metric], margin)
+    passed = is_better(metric, new[metric], prod[metric], margin)
     return check(
         name,
         passed,
         new[metric],
-        threshold,
+        bar,
         "model",
         f"{metric} {new[metric]:.4g} vs {where} {prod[metric]:.4g} on the same "
-        f"{len(y)} hold-out rows (margin {margin:g})",
+        f"{len(y)} hold-out rows ({direction(metric)} is better, margin {margin:g}): "
+        + _verdict(passed, margin),
     )
+
+
+def _verdict(passed: bool, margin: float) -> str:
+    if passed:
+        return "at least as good" if not margin else "better by at least the margin"
+    return "worse" if not margin else "not better by the margin"
 
 
 def _latency(model: TrainedModel, X: Any, cfg: Mapping[str, Any]) -> CheckResult:

@@ -1,5 +1,6 @@
 """Numbers shared by the trainer, the gates and the drift monitor: task metrics, the
 reference profile of the training features, and the drift statistics computed against it.
+Which way each metric is better is :mod:`hookline.plugins.metrics`' table, nowhere else.
 
 numpy, pandas, scikit-learn and scipy are imported inside the functions.
 """
@@ -12,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
-    "LOWER_IS_BETTER",
     "compare_metric",
     "feature_drift",
     "metrics_for",
@@ -20,7 +20,6 @@ __all__ = [
     "reference_profile",
 ]
 
-LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss"})
 NULL = "__null__"
 OTHER = "__other__"
 _EPS = 1e-4

@@ -17,6 +17,7 @@ from hookline.config import Option
 from hookline.plugins._common import clean, schema_columns, settings
 from hookline.plugins._gates_model import check as _check
 from hookline.plugins._gates_model import model_checks
+from hookline.plugins.metrics import check_metric_name, check_metric_table
 from hookline.types import CheckResult, Dataset, RunContext, TrainedModel
 
 NAME = "gates"
@@ -36,10 +37,18 @@ CONFIG = {
         float, 0.01, "smallest share any class may have (label balance; classification)"
     ),
     "min_metrics": Option(
-        dict, {}, "metric -> lowest acceptable hold-out value, e.g. { accuracy = 0.8 }"
+        dict,
+        {},
+        "metric -> lowest acceptable hold-out value, e.g. { accuracy = 0.8 } "
+        "(metrics where higher is better)",
+        check=check_metric_table("min"),
     ),
     "max_metrics": Option(
-        dict, {}, "metric -> highest acceptable hold-out value, e.g. { rmse = 12.5 }"
+        dict,
+        {},
+        "metric -> highest acceptable hold-out value, e.g. { rmse = 12.5 } "
+        "(metrics where lower is better)",
+        check=check_metric_table("max"),
     ),
     "must_beat_production": Option(
         bool, True, "compare with the production model on the same hold-out rows"
@@ -48,7 +57,10 @@ CONFIG = {
         float, 0.0, "how much better than production the candidate must be (0: at least as good)"
     ),
     "compare_metric": Option(
-        str, "auto", "metric of that comparison; `auto`: f1 for classification, rmse for regression"
+        str,
+        "auto",
+        "metric of that comparison; `auto`: f1 for classification, rmse for regression",
+        check=check_metric_name(allow=("auto",)),
     ),
     "max_latency_ms_per_row": Option(
         float,

@@ -135,7 +135,7 @@ def test_metric_thresholds(storage):
     assert not checks["metric.accuracy"].passed
     assert checks["metric.accuracy"].observed == model.metrics["accuracy"]
     assert not checks["metric.log_loss"].passed
-    assert checks["metric.log_loss"].message == "metric 'log_loss' was not computed"
+    assert checks["metric.log_loss"].message.startswith("metric 'log_loss' was not computed")
 
 
 def test_must_beat_production_on_the_same_holdout(storage):
