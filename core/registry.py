@@ -34,7 +34,17 @@ from hookline.errors import (
 from hookline.events import utc_now_iso
 from hookline.storage import Storage
 
-__all__ = ["AliasState", "ModelVersion", "Registry", "actor"]
+__all__ = [
+    "BUILTIN_TRUSTED_TYPES",
+    "AliasState",
+    "ModelVersion",
+    "Registry",
+    "actor",
+    "check_type_names",
+]
+
+BUILTIN_TRUSTED_TYPES = _modelio.BUILTIN_TRUSTED_TYPES
+check_type_names = _modelio.check_type_names
 
 PREFIX = "registry/"
 MANIFEST = "manifest.json"
@@ -108,8 +118,16 @@ class Registry:
     _CACHED_MODELS = 4
 
     def __init__(self, storage: Storage, *, trusted_types: Iterable[str] = ()) -> None:
+        """:param trusted_types: exact type and function names a model may contain beyond
+            skops' defaults and :data:`BUILTIN_TRUSTED_TYPES` (never prefixes).
+        :raises UsageError: a name that is not an exact ``module.Name``."""
         self.storage = storage
-        self.trusted_types = tuple(trusted_types)
+        try:
+            self.trusted_types = _modelio.check_type_names(trusted_types)
+        except ValueError as exc:
+            raise UsageError(
+                f"trusted_types: {exc}", hint=f"fix {_modelio.TRUSTED_TYPES_KEY}"
+            ) from None
         # Verified estimators by (model, version, sha256): a warm function scoring batch
         # after batch loads and verifies each version once. Versions are immutable.
         self._models: dict[tuple[str, int, str], Any] = {}
@@ -234,7 +252,7 @@ class Registry:
         estimator = _modelio.loads(
             data,
             expected_sha256=meta.get("sha256", "missing"),
-            where=self.storage.url(key),
+            where=f"model {model!r} version {mv.version} ({self.storage.url(key)})",
             trusted=self.trusted_types,
         )
         if len(self._models) >= self._CACHED_MODELS:

@@ -23,6 +23,17 @@ from hookline.types import CheckResult, Deployment, RunContext, TrainedModel
 
 NAME = "registry"
 
+
+def _exact_names(value: Any, key: str, source: str | None) -> None:
+    from hookline.errors import ConfigError
+    from hookline.registry import check_type_names
+
+    try:
+        check_type_names(value)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key=key, source=source) from None
+
+
 CONFIG = {
     "require_approval": Option(
         bool,
@@ -33,8 +44,9 @@ CONFIG = {
     "trusted_types": Option(
         list,
         [],
-        "extra fully qualified type names a model may contain "
-        "when loaded (beyond sklearn, numpy and scipy); read by the core",
+        "exact type and function names a model may contain when loaded, beyond skops' "
+        "defaults and what the built-in trainer writes (never prefixes); read by the core",
+        check=_exact_names,
     ),
     "close_retrain_requests": Option(
         bool, True, "mark open retrain requests of the model done when a new version is promoted"
