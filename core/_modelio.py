@@ -149,7 +149,8 @@ def loads(
         raise ModelIntegrityError(
             f"{where}: refused to load: it names {len(refused)} type(s) or function(s) "
             f"hookline does not trust: {', '.join(refused)}. Nothing in it was constructed",
-            hint=f"a model from hookline's own trainer never needs this. If you built this "
+            hint="a model from hookline's own trainer with its documented estimators never "
+            f"needs these. If you built this "
             f"model and reviewed these exact names, trust them deliberately in "
             f"{TRUSTED_TYPES_KEY} = [{listed}] (exact names only: a prefix never trusts "
             "anything)",

@@ -6,6 +6,8 @@ Layout under ``registry/<model>/``::
     versions/000007/model.skops      the artifacts...
     versions/000007/manifest.json    ...then the manifest, written last: a version is
                                      visible only once its manifest exists
+    versions/000007/signature.json   with a signing key: HMAC of the manifest and the
+                                     artifact digests (see hookline.signing)
     aliases/production.json          {version, seq, history[...]}, moved by compare-and-swap
 
 Guarantees: two concurrent registrations never get the same version; nothing points at a
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hookline import _modelio
+from hookline._signed import VersionCheck, VersionSigning
 from hookline.errors import (
     AlreadyExists,
     HooklineError,
@@ -32,6 +35,7 @@ from hookline.errors import (
     UsageError,
 )
 from hookline.events import utc_now_iso
+from hookline.signing import SigningKey, key_from_settings
 from hookline.storage import Storage
 
 __all__ = [
@@ -39,8 +43,10 @@ __all__ = [
     "AliasState",
     "ModelVersion",
     "Registry",
+    "VersionCheck",
     "actor",
     "check_type_names",
+    "open_registry",
 ]
 
 BUILTIN_TRUSTED_TYPES = _modelio.BUILTIN_TRUSTED_TYPES
@@ -112,16 +118,47 @@ class AliasState:
         }
 
 
-class Registry:
+def open_registry(
+    storage: Storage,
+    settings: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    secret_reader: Any = None,
+) -> Registry:
+    """A registry configured by its settings table (``trusted_types``, ``signing_key_env``,
+    ``signing_key_id``): the signing key is read from the environment, or through
+    ``secret_reader(reference)`` from a cloud secret.
+
+    :raises ConfigError: the signing key cannot be read or is too short.
+    :raises UsageError: a trusted name that is not exact.
+    """
+    return Registry(
+        storage,
+        trusted_types=settings.get("trusted_types") or (),
+        signing_key=key_from_settings(settings, environ=environ, secret_reader=secret_reader),
+    )
+
+
+class Registry(VersionSigning):
     """The registry in one storage root."""
 
     _CACHED_MODELS = 4
 
-    def __init__(self, storage: Storage, *, trusted_types: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        trusted_types: Iterable[str] = (),
+        signing_key: SigningKey | None = None,
+    ) -> None:
         """:param trusted_types: exact type and function names a model may contain beyond
             skops' defaults and :data:`BUILTIN_TRUSTED_TYPES` (never prefixes).
+        :param signing_key: sign every version written, and refuse unsigned or
+            mis-signed versions for loading and for alias moves (off when ``None``).
         :raises UsageError: a name that is not an exact ``module.Name``."""
         self.storage = storage
+        self.signing_key = signing_key
+        self._signed_ok: set[tuple[str, int, str]] = set()
         try:
             self.trusted_types = _modelio.check_type_names(trusted_types)
         except ValueError as exc:
@@ -212,8 +249,10 @@ class Registry:
         return self.get(model, state.version)
 
     def read_artifact(self, model: str, version: int, name: str) -> bytes:
-        """Read one artifact and check its sha256 against the manifest."""
+        """Read one artifact and check its sha256 against the manifest (and, with a
+        signing key, the manifest against its signature)."""
         mv = self.get(model, version)
+        self.require_signed(mv, "reading")
         meta = mv.artifacts.get(name)
         key = self._version_prefix(model, version) + name
         if meta is None:
@@ -242,6 +281,7 @@ class Registry:
                 )
         else:
             mv = self.get(model, version)
+        self.require_signed(mv, "loading")
         name = mv.manifest.get("model_artifact", "model.skops")
         meta = mv.artifacts.get(name) or {}
         cache_key = (model, mv.version, str(meta.get("sha256", "missing")))
@@ -291,7 +331,7 @@ class Registry:
         prefix = self._version_prefix(model, version)
         manifest_key = prefix + MANIFEST
         if self.storage.stat(manifest_key) is not None:  # an earlier attempt finished it
-            return self.get(model, version)
+            return self._finish_signature(self.get(model, version), run_id)
         recorded: dict[str, Any] = {}
         for name, data in sorted(artifacts.items()):
             self.storage.write(prefix + name, data)
@@ -308,8 +348,11 @@ class Registry:
         try:
             self.storage.create(manifest_key, _dump(manifest))
         except AlreadyExists:
-            return self.get(model, version)
-        return ModelVersion(model, version, manifest)
+            return self._finish_signature(self.get(model, version), run_id)
+        mv = self.get(model, version)  # as stored: what is signed is what is read back
+        if self.signing_key is not None:
+            self._write_signature(mv)
+        return mv
 
     def _version_for_run(self, model: str, run_id: str) -> int | None:
         try:
@@ -378,7 +421,9 @@ class Registry:
             version (``None``: only if unset); else raise :class:`PreconditionFailed`.
         """
         if version is not None:
-            self.get(model, version)  # raises NotFound for incomplete or missing versions
+            # NotFound for incomplete or missing versions; with a key, a version whose
+            # signature is missing or wrong is never promoted (nor rolled back to)
+            self.require_signed(self.get(model, version), f"{action} to alias {alias!r}")
         key = self._alias_key(model, alias)
         for _ in range(_MAX_CAS_ATTEMPTS):
             state = self.alias(model, alias)

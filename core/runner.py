@@ -32,7 +32,7 @@ from hookline.errors import (
     TransientError,
 )
 from hookline.events import Event, ScheduleEvent, StorageEvent, utc_now_iso
-from hookline.registry import Registry
+from hookline.registry import Registry, open_registry
 from hookline.runs import RunStore
 from hookline.storage import Storage, open_storage, parse_uri
 from hookline.types import CheckResult, RunContext, Source
@@ -135,8 +135,7 @@ class Hookline:
 
     @cached_property
     def registry(self) -> Registry:
-        trusted = self.config.plugin_config("registry").get("trusted_types", ())
-        return Registry(self.storage, trusted_types=trusted)
+        return open_registry(self.storage, self.config.plugin_config("registry"))
 
     @cached_property
     def runs(self) -> RunStore:

@@ -48,6 +48,16 @@ CONFIG = {
         "defaults and what the built-in trainer writes (never prefixes); read by the core",
         check=_exact_names,
     ),
+    "signing_key_env": Option(
+        str,
+        "HOOKLINE_SIGNING_KEY",
+        "environment variable with the key that signs every version (HMAC-SHA256); "
+        "`<name>_SECRET` may hold a cloud secret reference instead; with neither set, "
+        "signing is off; read by the core",
+    ),
+    "signing_key_id": Option(
+        str, None, "the key's id in signatures (default: derived from the key); read by the core"
+    ),
     "close_retrain_requests": Option(
         bool, True, "mark open retrain requests of the model done when a new version is promoted"
     ),

@@ -7,7 +7,7 @@ import os
 
 from hookline.config import Config, load_config
 from hookline.events import StorageEvent
-from hookline.registry import Registry
+from hookline.registry import Registry, open_registry
 from hookline.runs import RunStore
 from hookline.storage import ObjectInfo, Storage, open_storage, parse_uri
 
@@ -25,8 +25,7 @@ def storage_from(args: argparse.Namespace) -> tuple[Config, Storage]:
 
 def registry_from(args: argparse.Namespace) -> Registry:
     config, storage = storage_from(args)
-    trusted = config.plugin_config("registry").get("trusted_types", ())
-    return Registry(storage, trusted_types=trusted)
+    return open_registry(storage, config.plugin_config("registry"))
 
 
 def runs_from(args: argparse.Namespace) -> RunStore:

@@ -29,7 +29,6 @@ FIGURES = (
     ("bad_keys_tried", "hostile object keys tried"),
     ("fuzz_examples", "fuzzed inputs (event parsers, config loader)"),
     ("security_checks", "security checks"),
-    ("exploit_artifacts_refused", "crafted model artifacts refused (0 objects constructed)"),
     ("models_checked", "model versions verified (manifest + sha256)"),
     ("models_lost_or_corrupted", "models lost or corrupted"),
 )
