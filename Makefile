@@ -16,6 +16,7 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 help:
 	@echo "make demo   create the environment and run the quickstart on a local folder"
 	@echo "make test   install test dependencies and emulators, lint, run the whole suite"
+	@echo "make unit   the fast suite: no emulators, browser or slow tests (seconds, not minutes)"
 	@echo "make bench  run the benchmarks and write bench/results.md"
 	@echo "make soak   the full reliability suite"
 	@echo "make docs   build the documentation site (strict)"
@@ -38,6 +39,7 @@ test-deps: dev
 	bash tests/emulators/install.sh
 	bash tests/terraform/setup_checkov.sh
 	bash tests/dashboard/install_browser.sh
+	bash tests/packaging/install_image_tools.sh
 
 demo: venv
 	$(PY) examples/quickstart/demo.py
@@ -56,6 +58,10 @@ lint: dev
 
 test: test-deps lint
 	$(BIN)/pytest $(PYTEST_ARGS) -m "not soak"
+
+# The fast inner loop: everything that needs no emulator, browser, packaging or soak.
+unit: dev
+	$(BIN)/pytest $(PYTEST_ARGS) -m "not emulator and not browser and not slow and not soak" -q
 
 bench: dev
 	$(PY) -m bench

@@ -11,9 +11,11 @@ Plugin authors need one import::
 from hookline._markers import hookimpl, hookspec
 from hookline.events import ScheduleEvent, StorageEvent
 from hookline.types import (
+    AliasMove,
     CheckResult,
     Dataset,
     Deployment,
+    ModelVersion,
     MonitorReport,
     RunContext,
     Source,
@@ -21,9 +23,11 @@ from hookline.types import (
 )
 
 __all__ = [
+    "AliasMove",
     "CheckResult",
     "Dataset",
     "Deployment",
+    "ModelVersion",
     "MonitorReport",
     "RunContext",
     "ScheduleEvent",

@@ -41,7 +41,7 @@ random-forest and histogram gradient-boosting estimators (skops leaves those two
 because a crafted node array can crash ``predict``; hookline trusts them because its own
 trainer writes them, and checks the node arrays' indices before a model is used)."""
 
-TRUSTED_TYPES_KEY = "[plugins.registry] trusted_types"
+TRUSTED_TYPES_KEY = "[registry] trusted_types"
 """Where a project lists the extra names it trusts (named in refusals)."""
 
 _PICKLE_MAGIC = (b"\x80", b"(dp", b"(lp", b"ccopy_reg", b"cnumpy", b"csklearn")

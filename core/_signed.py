@@ -5,17 +5,17 @@ configured, and checks every artifact's bytes (``hookline models verify``)."""
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hookline import jsonio, layout
 from hookline.errors import ModelIntegrityError, NotFound, UsageError
 from hookline.events import utc_now_iso
 from hookline.signing import SIGNATURE, SigningKey, signed_payload
 
 if TYPE_CHECKING:
-    from hookline.registry import ModelVersion
     from hookline.storage import Storage
+    from hookline.types import ModelVersion
 
 __all__ = ["VersionCheck", "VersionSigning"]
 
@@ -56,21 +56,18 @@ class VersionSigning:
     signing_key: SigningKey | None
     _signed_ok: set[tuple[str, int, str]]
 
-    def _version_prefix(self, model: str, version: int) -> str:  # pragma: no cover
-        raise NotImplementedError
-
     def get(self, model: str, version: int) -> ModelVersion:  # pragma: no cover
         raise NotImplementedError
 
     def _signature_key(self, model: str, version: int) -> str:
-        return self._version_prefix(model, version) + SIGNATURE
+        return layout.version_key(model, version, SIGNATURE)
 
     def _write_signature(self, mv: ModelVersion) -> dict[str, Any]:
         assert self.signing_key is not None
         doc = self.signing_key.document(
             signed_payload(mv.model, mv.version, mv.manifest), at=utc_now_iso(), by=_actor()
         )
-        self.storage.write(self._signature_key(mv.model, mv.version), _dump(doc))
+        self.storage.write(self._signature_key(mv.model, mv.version), jsonio.dumps(doc))
         return doc
 
     def _finish_signature(self, mv: ModelVersion, run_id: str | None) -> ModelVersion:
@@ -98,7 +95,7 @@ class VersionSigning:
         if token in self._signed_ok:
             return None
         try:
-            doc = json.loads(self.storage.read(self._signature_key(mv.model, mv.version)))
+            doc = jsonio.loads(self.storage.read(self._signature_key(mv.model, mv.version)))
         except NotFound:
             return "it is unsigned"
         except ValueError:
@@ -126,7 +123,7 @@ class VersionSigning:
         """Every artifact's bytes against its recorded sha256 and size (streamed)."""
         problems = []
         for name, meta in sorted(mv.artifacts.items()):
-            key = self._version_prefix(mv.model, mv.version) + name
+            key = layout.version_key(mv.model, mv.version, name)
             digest, size = hashlib.sha256(), 0
             try:
                 with self.storage.open(key) as fh:
@@ -199,7 +196,3 @@ def _actor() -> str:
     from hookline.registry import actor
 
     return actor()
-
-
-def _dump(doc: Any) -> bytes:
-    return json.dumps(doc, indent=2, sort_keys=True).encode()

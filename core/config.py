@@ -6,13 +6,17 @@ the key by its dotted path and what was expected (exit code 2 from the CLI).
 
 Environment overrides, so one file runs unchanged on a laptop and in every cloud:
 ``HOOKLINE_CONFIG`` (path or URI of the file) and ``HOOKLINE_STORAGE`` (the storage root).
+
+The core declares its own sections (``[project]``, ``[limits]``, ``[runs]``,
+``[registry]``); an adapter declares its section (``[serving]``, ``[ui]``) the way a plugin
+declares ``CONFIG``: a mapping of :class:`Option` published under the entry-point group
+``hookline.config``, so the core validates every section without knowing its owner.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +24,11 @@ from typing import Any
 
 from hookline.errors import ConfigError
 from hookline.hookspecs import STAGES
+from hookline.layout import OUTPUT_PREFIXES  # the pipeline writes only under these
 
 __all__ = [
     "OUTPUT_PREFIXES",
+    "SECTIONS_ENTRY_POINT_GROUP",
     "Config",
     "Option",
     "PipelineConfig",
@@ -30,15 +36,14 @@ __all__ = [
     "find_config",
     "load_config",
     "parse_config",
+    "section_schemas",
+    "storage_only_config",
 ]
 
 CONFIG_FILE = "hookline.toml"
 ENV_CONFIG = "HOOKLINE_CONFIG"
 ENV_STORAGE = "HOOKLINE_STORAGE"
-
-OUTPUT_PREFIXES = ("runs/", "registry/", "monitoring/")
-"""The only prefixes the pipeline writes under, relative to the storage root. Events for
-objects under them are ignored, so a trigger on the whole bucket cannot loop."""
+SECTIONS_ENTRY_POINT_GROUP = "hookline.config"
 
 
 # --- a small declarative schema ---------------------------------------------------------
@@ -187,28 +192,71 @@ PIPELINE = {
     "description": Option(str, ""),
     "plugins": Option(dict, {}, "per-pipeline overrides of [plugins.*] tables"),
 }
-SERVING = {
-    "model": Option(str, None, "model to serve (default: the first pipeline's model)"),
-    "alias": Option(str, "production", "alias to serve"),
-    "reload_seconds": Option(int, 30, "how often to check whether the alias moved"),
-    "max_batch": Option(int, 1000, "most records in one /predict request"),
-    "max_body_bytes": Option(int, 1_000_000, "largest /predict body accepted"),
-    "api_keys_env": Option(str, "HOOKLINE_API_KEYS", "environment variable with API keys"),
-    "prediction_log": Option(dict, {}, "sample requests to storage for monitoring"),
-    "docs": Option(bool, True, "serve /docs and /openapi.json (they show the feature names)"),
+
+
+def _exact_type_names(value: Any, key: str, source: str | None) -> None:
+    from hookline._modelio import check_type_names
+
+    try:
+        check_type_names(value)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key=key, source=source) from None
+
+
+REGISTRY = {
+    "trusted_types": Option(
+        list,
+        [],
+        "exact type and function names a model may contain beyond skops' defaults and "
+        "those the built-in trainer produces, never prefixes (checked when any model is "
+        "loaded: serving, gates, monitoring, CLI, dashboard)",
+        check=_exact_type_names,
+    ),
+    "signing_key_env": Option(
+        str,
+        "HOOKLINE_SIGNING_KEY",
+        "environment variable with the HMAC key that signs versions "
+        "(or NAME_SECRET with a secret reference); unset: versions are not signed",
+    ),
+    "signing_key_id": Option(
+        str, None, "the signing key's id in signatures (default: derived from the key)"
+    ),
 }
-UI = {
-    "page_size": Option(int, 50, "runs per page"),
-}
-SECTIONS: dict[str, Mapping[str, Option] | None] = {
+
+
+CORE_SECTIONS: dict[str, Mapping[str, Option] | None] = {
     "project": PROJECT,
     "limits": LIMITS,
     "runs": RUNS,
-    "serving": SERVING,
-    "ui": UI,
+    "registry": REGISTRY,
     "pipelines": None,
     "plugins": None,
 }
+"""The sections the core owns (``pipelines`` and ``plugins`` have their own parsers)."""
+
+
+def section_schemas() -> dict[str, Mapping[str, Option] | None]:
+    """Every known section: the core's, then each adapter's from ``hookline.config``.
+
+    An adapter module behind that group holds only :class:`Option` declarations, so
+    validating a file imports no web framework or SDK.
+    """
+    from hookline._entrypoints import entry_points
+
+    found: dict[str, Mapping[str, Option] | None] = dict(CORE_SECTIONS)
+    for ep in entry_points(SECTIONS_ENTRY_POINT_GROUP):
+        if ep.name in found:
+            continue
+        try:
+            schema = ep.load()
+        except ImportError:
+            continue  # an adapter that cannot import cannot be configured either
+        if isinstance(schema, Mapping):
+            found[ep.name] = schema
+    return found
+
+
+_PIPELINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 # --- the parsed configuration -----------------------------------------------------------
@@ -254,8 +302,9 @@ class Config:
     project: Mapping[str, Any]
     limits: Mapping[str, Any]
     runs: Mapping[str, Any]
-    serving: Mapping[str, Any]
-    ui: Mapping[str, Any]
+    registry: Mapping[str, Any]
+    sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Every validated section by name, the adapters' included, defaults filled in."""
     source: str | None = None
     """Where the file was read from."""
     digest: str = ""
@@ -265,6 +314,17 @@ class Config:
     @property
     def name(self) -> str:
         return str(self.project["name"])
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        """A validated section by name (``serving``, ``ui``, ``registry``...): its values
+        with defaults filled in; an empty mapping for a section nobody declares."""
+        return self.sections.get(name, {})
+
+    def with_storage(self, uri: str) -> Config:
+        """This configuration with another storage root (``--storage``)."""
+        import dataclasses
+
+        return dataclasses.replace(self, storage=uri)
 
     def plugin_config(self, plugin: str, *, pipeline: str | None = None) -> dict[str, Any]:
         merged = dict(self.plugins.get(plugin, {}))
@@ -295,12 +355,21 @@ class Config:
 
 
 def _canonical_digest(data: Mapping[str, Any]) -> str:
-    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
-    return hashlib.sha256(blob).hexdigest()
+    from hookline import jsonio
+
+    return jsonio.digest(data)
 
 
 def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig:
     path = f"pipelines.{name}"
+    if not _PIPELINE_NAME.match(name):
+        raise ConfigError(
+            f"invalid pipeline name {name!r}",
+            key=path,
+            source=source,
+            hint="use letters, digits, '.', '_' and '-' (max 64 characters): it is part of "
+            "every run id and storage key of the pipeline",
+        )
     values = check_table(table, PIPELINE, path, source)
     stages = values["stages"]
     if not stages or not all(isinstance(s, str) for s in stages):
@@ -389,16 +458,17 @@ def parse_config(
     """Validate parsed TOML and build a :class:`Config`."""
     env = os.environ if env is None else env
     data = dict(data)
+    schemas = section_schemas()
     for key in data:
-        if key not in SECTIONS:
-            guess = _close_matches(key, list(SECTIONS), n=1)
+        if key not in schemas:
+            guess = _close_matches(key, list(schemas), n=1)
             raise ConfigError(
                 f"unknown section [{key}]" + (f" (did you mean [{guess[0]}]?)" if guess else ""),
                 source=source,
-                hint=f"sections: {', '.join(sorted(SECTIONS))}",
+                hint=f"sections: {', '.join(sorted(schemas))}",
             )
     sections: dict[str, dict[str, Any]] = {}
-    for name, schema in SECTIONS.items():
+    for name, schema in schemas.items():
         if schema is not None:
             sections[name] = check_table(data.get(name, {}), schema, name, source)
     pipelines_raw = data.get("pipelines", {})
@@ -428,17 +498,60 @@ def parse_config(
         project=sections["project"],
         limits=sections["limits"],
         runs=sections["runs"],
-        serving=sections["serving"],
-        ui=sections["ui"],
+        registry=sections["registry"],
+        sections=sections,
         source=source,
         digest=_canonical_digest(data),
         raw=data,
     )
 
 
-def find_config(path: str | None = None) -> str:
-    """The config location: ``path``, else ``$HOOKLINE_CONFIG``, else ``./hookline.toml``."""
-    return path or os.environ.get(ENV_CONFIG) or CONFIG_FILE
+def find_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    bundle_dir: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """Where the configuration is -- the one rule every entry point follows: ``path``,
+    else ``$HOOKLINE_CONFIG``, else ``<bundle_dir>/hookline.toml`` when that file exists,
+    else ``./hookline.toml``.
+
+    :param path: an explicit path or storage URI (``--config``).
+    :param bundle_dir: the folder of a deployed entry file, whose bundled
+        ``hookline.toml`` is used when nothing more explicit is set.
+    """
+    env = os.environ if environ is None else environ
+    if path is not None and os.fspath(path):
+        return os.fspath(path)
+    configured = env.get(ENV_CONFIG)
+    if configured:
+        return configured
+    if bundle_dir is not None:
+        bundled = os.path.join(os.fspath(bundle_dir), CONFIG_FILE)
+        if os.path.isfile(bundled):
+            return bundled
+    return CONFIG_FILE
+
+
+def storage_only_config(storage: str) -> Config:
+    """A configuration with a storage root and nothing else, for commands that only read
+    runs and models (``hookline runs --storage URI`` where no ``hookline.toml`` exists)."""
+    data: dict[str, Any] = {}
+    schemas = section_schemas()
+    sections = {name: check_table({}, schema, name) for name, schema in schemas.items() if schema}
+    return Config(
+        storage=storage,
+        pipelines={},
+        plugins={},
+        project=sections["project"],
+        limits=sections["limits"],
+        runs=sections["runs"],
+        registry=sections["registry"],
+        sections=sections,
+        source=None,
+        digest=_canonical_digest(data),
+        raw=data,
+    )
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
@@ -446,7 +559,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
     :raises ConfigError: the file is missing, is not valid TOML, or does not validate.
     """
-    location = find_config(os.fspath(path) if path is not None else None)
+    location = find_config(path)
     base_dir: str | None = None
     if "://" in location and not location.startswith("file://"):
         from hookline.storage import open_storage, parse_uri

@@ -15,6 +15,9 @@ Rules that hold for every hook:
 * **Collecting** hooks (``validate``, ``deploy``, ``monitor``) gather every plugin's answer.
 * **Observer** hooks (``before_*``, ``after_*``, ``on_*_error``) return nothing; an error
   hook observes, and hookline re-raises afterwards.
+* **Registry events** (``after_version_registered``, ``after_alias_moved``) fire however
+  the change happens: a pipeline run, the command line or the dashboard. ``ctx`` is the
+  run's context when a run made the change and ``None`` when a person did.
 * An exception raised inside a hook is reported as ``plugin 'NAME' failed in hook 'HOOK'``.
 """
 
@@ -25,9 +28,11 @@ from typing import Any
 
 from hookline._markers import hookspec
 from hookline.types import (
+    AliasMove,
     CheckResult,
     Dataset,
     Deployment,
+    ModelVersion,
     MonitorReport,
     RunContext,
     Source,
@@ -223,4 +228,41 @@ def on_pipeline_error(ctx: RunContext, error: BaseException, record: Mapping[str
     :returns: nothing.
 
     Runs: once per failed run.
+    """
+
+
+# --- registry events ------------------------------------------------------------------------
+
+
+@hookspec
+def after_version_registered(ctx: RunContext | None, version: ModelVersion) -> None:
+    """Observe a new model version, once its manifest (and signature) are written.
+
+    Call semantics: every implementation is called; results are ignored; an exception
+    raised here is logged and never undoes or fails the registration.
+
+    :param ctx: the run context when a pipeline run registered it, else ``None``.
+    :param version: the complete version (model name, number and manifest).
+    :returns: nothing.
+
+    Runs: once per registered version, in the process that registered it (a retried run
+    that resumes an already complete version does not fire it again).
+    """
+
+
+@hookspec
+def after_alias_moved(ctx: RunContext | None, move: AliasMove) -> None:
+    """Observe an alias move: a promotion, an approval, a rollback or a demotion.
+
+    Call semantics: every implementation is called; results are ignored; an exception
+    raised here is logged and never undoes or fails the move.
+
+    :param ctx: the run context when a pipeline run moved it; ``None`` when a person did
+        (``hookline models promote|approve|rollback``, the dashboard).
+    :param move: what moved: model, alias, new and previous version, action, who, when,
+        why, the run id (if any) and the alias's sequence number after the move.
+    :returns: nothing.
+
+    Runs: once per move that changed the alias, wherever it was made (a retry that finds
+    its move already made does not fire it again).
     """

@@ -1,14 +1,10 @@
 """The model registry: plain objects in the user's own storage root, no server.
 
-Layout under ``registry/<model>/``::
-
-    versions/000007/_claim.json      create-only: allocates version 7
-    versions/000007/model.skops      the artifacts...
-    versions/000007/manifest.json    ...then the manifest, written last: a version is
-                                     visible only once its manifest exists
-    versions/000007/signature.json   with a signing key: HMAC of the manifest and the
-                                     artifact digests (see hookline.signing)
-    aliases/production.json          {version, seq, history[...]}, moved by compare-and-swap
+Keys are built by :mod:`hookline.layout` (``registry/<model>/versions/<000007>/...``,
+``registry/<model>/aliases/<alias>.json``): a version is allocated by a create-only
+``_claim.json``, its artifacts are written, then its manifest, last.
+With a signing key, ``signature.json`` beside the manifest holds the HMAC of the manifest
+and the artifact digests (see :mod:`hookline.signing`).
 
 Guarantees: two concurrent registrations never get the same version; nothing points at a
 version before all its artifacts are written; every alias move (promote, approve,
@@ -17,14 +13,13 @@ rollback) is appended to the alias's history in the same atomic write that moves
 
 from __future__ import annotations
 
-import json
+import logging
 import os
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hookline import _modelio
+from hookline import _modelio, jsonio, layout
 from hookline._signed import VersionCheck, VersionSigning
 from hookline.errors import (
     AlreadyExists,
@@ -37,11 +32,16 @@ from hookline.errors import (
 from hookline.events import utc_now_iso
 from hookline.signing import SigningKey, key_from_settings
 from hookline.storage import Storage
+from hookline.types import AliasMove, ModelVersion
+
+if TYPE_CHECKING:
+    from hookline.types import RunContext
 
 __all__ = [
     "BUILTIN_TRUSTED_TYPES",
     "AliasState",
     "ModelVersion",
+    "Observer",
     "Registry",
     "VersionCheck",
     "actor",
@@ -52,9 +52,12 @@ __all__ = [
 BUILTIN_TRUSTED_TYPES = _modelio.BUILTIN_TRUSTED_TYPES
 check_type_names = _modelio.check_type_names
 
-PREFIX = "registry/"
-MANIFEST = "manifest.json"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+log = logging.getLogger("hookline.registry")
+
+Observer = Callable[..., None]
+"""Receives registry events: ``observer(hook_name, ctx=..., **arguments)``; the project
+passes them to the plugins' ``after_version_registered`` / ``after_alias_moved``."""
+
 _MAX_CAS_ATTEMPTS = 200
 
 
@@ -69,32 +72,6 @@ def actor() -> str:
         return getpass.getuser()
     except Exception:
         return "unknown"
-
-
-def _check_name(kind: str, value: str) -> str:
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise UsageError(
-            f"invalid {kind} name {value!r}",
-            hint="use letters, digits, '.', '_' and '-' (max 128 characters)",
-        )
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class ModelVersion:
-    """A complete registered version: its manifest."""
-
-    model: str
-    version: int
-    manifest: Mapping[str, Any]
-
-    @property
-    def metrics(self) -> Mapping[str, float]:
-        return self.manifest.get("metrics", {})
-
-    @property
-    def artifacts(self) -> Mapping[str, Mapping[str, Any]]:
-        return self.manifest.get("artifacts", {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +101,7 @@ def open_registry(
     *,
     environ: Mapping[str, str] | None = None,
     secret_reader: Any = None,
+    observer: Observer | None = None,
 ) -> Registry:
     """A registry configured by its settings table (``trusted_types``, ``signing_key_env``,
     ``signing_key_id``): the signing key is read from the environment, or through
@@ -136,6 +114,7 @@ def open_registry(
         storage,
         trusted_types=settings.get("trusted_types") or (),
         signing_key=key_from_settings(settings, environ=environ, secret_reader=secret_reader),
+        observer=observer,
     )
 
 
@@ -150,11 +129,13 @@ class Registry(VersionSigning):
         *,
         trusted_types: Iterable[str] = (),
         signing_key: SigningKey | None = None,
+        observer: Observer | None = None,
     ) -> None:
         """:param trusted_types: exact type and function names a model may contain beyond
             skops' defaults and :data:`BUILTIN_TRUSTED_TYPES` (never prefixes).
         :param signing_key: sign every version written, and refuse unsigned or
             mis-signed versions for loading and for alias moves (off when ``None``).
+        :param observer: receives the registry's events (see :data:`Observer`).
         :raises UsageError: a name that is not an exact ``module.Name``."""
         self.storage = storage
         self.signing_key = signing_key
@@ -165,40 +146,50 @@ class Registry(VersionSigning):
             raise UsageError(
                 f"trusted_types: {exc}", hint=f"fix {_modelio.TRUSTED_TYPES_KEY}"
             ) from None
+        self._observer = observer
+        self._ctx: RunContext | None = None
         # Verified estimators by (model, version, sha256): a warm function scoring batch
         # after batch loads and verifies each version once. Versions are immutable.
         self._models: dict[tuple[str, int, str], Any] = {}
 
-    # -- keys -----------------------------------------------------------------------------
+    def for_run(self) -> Registry:
+        """A view of this registry for one run: the same storage, trust and model cache;
+        its events carry the run's context once :meth:`attach` names it."""
+        view = Registry.__new__(Registry)
+        view.__dict__.update(self.__dict__)
+        view._ctx = None
+        return view
 
-    def _model_prefix(self, model: str) -> str:
-        return f"{PREFIX}{_check_name('model', model)}/"
+    def attach(self, ctx: RunContext) -> None:
+        """Name the run whose changes this view makes (see :meth:`for_run`)."""
+        self._ctx = ctx
 
-    def _version_prefix(self, model: str, version: int) -> str:
-        return f"{self._model_prefix(model)}versions/{int(version):06d}/"
-
-    def _alias_key(self, model: str, alias: str) -> str:
-        return f"{self._model_prefix(model)}aliases/{_check_name('alias', alias)}.json"
+    def _notify(self, hook: str, **arguments: Any) -> None:
+        if self._observer is None:
+            return
+        try:
+            self._observer(hook, ctx=self._ctx, **arguments)
+        except Exception as exc:  # an observer never undoes or fails a registry change
+            log.warning("registry event %s: an observer failed: %s", hook, exc)
 
     # -- reading --------------------------------------------------------------------------
 
     def models(self) -> list[str]:
         names = set()
-        for info in self.storage.list(PREFIX):
-            parts = info.key.split("/")
+        for info in self.storage.list(layout.REGISTRY):
+            found = layout.model_of(info.key)
             # a model exists once it has a version or an alias; other objects under its
             # prefix (reports, indexes) do not make one
-            if len(parts) > 3 and parts[2] in ("versions", "aliases"):
-                names.add(parts[1])
+            if found is not None and found[1] in ("versions", "aliases"):
+                names.add(found[0])
         return sorted(names)
 
     def _version_numbers(self, model: str, *, claimed: bool) -> list[int]:
         found = set()
-        prefix = f"{self._model_prefix(model)}versions/"
-        for info in self.storage.list(prefix):
-            number, _, name = info.key[len(prefix) :].partition("/")
-            if number.isdigit() and (claimed or name == MANIFEST):
-                found.add(int(number))
+        for info in self.storage.list(layout.versions_prefix(model)):
+            parsed = layout.version_number(model, info.key)
+            if parsed is not None and (claimed or parsed[1] == layout.MANIFEST):
+                found.add(parsed[0])
         return sorted(found)
 
     def versions(self, model: str) -> list[ModelVersion]:
@@ -206,9 +197,9 @@ class Registry(VersionSigning):
         return [self.get(model, v) for v in self._version_numbers(model, claimed=False)]
 
     def get(self, model: str, version: int) -> ModelVersion:
-        key = self._version_prefix(model, version) + MANIFEST
+        key = layout.manifest_key(model, version)
         try:
-            manifest = json.loads(self.storage.read(key))
+            manifest = jsonio.loads(self.storage.read(key))
         except NotFound:
             raise NotFound(
                 f"model {model!r} has no version {version}", uri=self.storage.url(key)
@@ -216,12 +207,12 @@ class Registry(VersionSigning):
         return ModelVersion(model, int(version), manifest)
 
     def alias(self, model: str, alias: str) -> AliasState | None:
-        key = self._alias_key(model, alias)
+        key = layout.alias_key(model, alias)
         try:
             raw, info = self.storage.read_with_info(key)
         except NotFound:
             return None
-        doc = json.loads(raw)
+        doc = jsonio.loads(raw)
         return AliasState(
             model,
             alias,
@@ -232,7 +223,7 @@ class Registry(VersionSigning):
         )
 
     def aliases(self, model: str) -> dict[str, AliasState]:
-        prefix = f"{self._model_prefix(model)}aliases/"
+        prefix = layout.aliases_prefix(model)
         out: dict[str, AliasState] = {}
         for info in self.storage.list(prefix):
             name = info.key[len(prefix) :].removesuffix(".json")
@@ -254,7 +245,7 @@ class Registry(VersionSigning):
         mv = self.get(model, version)
         self.require_signed(mv, "reading")
         meta = mv.artifacts.get(name)
-        key = self._version_prefix(model, version) + name
+        key = layout.version_key(model, version, name)
         if meta is None:
             raise NotFound(
                 f"model {model!r} version {version} has no artifact {name!r}",
@@ -287,7 +278,7 @@ class Registry(VersionSigning):
         cache_key = (model, mv.version, str(meta.get("sha256", "missing")))
         if cache_key in self._models:
             return self._models[cache_key], mv
-        key = self._version_prefix(model, mv.version) + name
+        key = layout.version_key(model, mv.version, name)
         data = self.storage.read(key)
         estimator = _modelio.loads(
             data,
@@ -316,25 +307,24 @@ class Registry(VersionSigning):
         :param metadata: metrics, params, lineage, features... merged into the manifest.
         """
         for name in artifacts:
-            if "/" in name or name in (MANIFEST, "_claim.json") or not name:
+            if "/" in name or name in (layout.MANIFEST, layout.VERSION_CLAIM) or not name:
                 raise UsageError(f"invalid artifact name {name!r}")
         run_id = str(metadata["run_id"]) if metadata.get("run_id") else None
         version = self._version_for_run(model, run_id) if run_id else None
         if version is None:
             version = self._allocate(model, run_id)
             if run_id:  # before any artifact: a retry of this run resumes this version
-                marker = _dump({"run_id": run_id, "version": version})
+                marker = jsonio.dumps({"run_id": run_id, "version": version})
                 try:
-                    self.storage.create(self._run_key(model, run_id), marker)
+                    self.storage.create(layout.by_run_key(model, run_id), marker)
                 except AlreadyExists:  # the same run, racing itself: follow the first
                     version = self._version_for_run(model, run_id) or version
-        prefix = self._version_prefix(model, version)
-        manifest_key = prefix + MANIFEST
+        manifest_key = layout.manifest_key(model, version)
         if self.storage.stat(manifest_key) is not None:  # an earlier attempt finished it
             return self._finish_signature(self.get(model, version), run_id)
         recorded: dict[str, Any] = {}
         for name, data in sorted(artifacts.items()):
-            self.storage.write(prefix + name, data)
+            self.storage.write(layout.version_key(model, version, name), data)
             recorded[name] = {"sha256": _modelio.sha256(data), "size": len(data)}
         manifest = {
             **metadata,
@@ -346,36 +336,19 @@ class Registry(VersionSigning):
             "artifacts": recorded,
         }
         try:
-            self.storage.create(manifest_key, _dump(manifest))
+            self.storage.create(manifest_key, jsonio.dumps(manifest))
         except AlreadyExists:
             return self._finish_signature(self.get(model, version), run_id)
-        mv = self.get(model, version)  # as stored: what is signed is what is read back
+        registered = self.get(model, version)  # as stored: what is signed is what is read
         if self.signing_key is not None:
-            self._write_signature(mv)
-        return mv
+            self._write_signature(registered)
+        self._notify("after_version_registered", version=registered)
+        return registered
 
     def _version_for_run(self, model: str, run_id: str) -> int | None:
         try:
-            return int(json.loads(self.storage.read(self._run_key(model, run_id)))["version"])
+            return int(jsonio.loads(self.storage.read(layout.by_run_key(model, run_id)))["version"])
         except NotFound:
-            return None
-
-    def _run_key(self, model: str, run_id: str) -> str:
-        import hashlib
-
-        digest = hashlib.sha256(run_id.encode()).hexdigest()[:32]
-        return f"{self._model_prefix(model)}by-run/{digest}.json"
-
-    def version_of_run(self, model: str, run_id: str) -> ModelVersion | None:
-        """The complete version ``run_id`` registered, if any. Registration is idempotent
-        per run: a retried or restarted run resumes the version it allocated and never
-        registers twice."""
-        version = self._version_for_run(model, run_id)
-        if version is None:
-            return None
-        try:
-            return self.get(model, version)
-        except NotFound:  # allocated, not finished
             return None
 
     def register_estimator(
@@ -391,10 +364,10 @@ class Registry(VersionSigning):
     def _allocate(self, model: str, run_id: Any) -> int:
         numbers = self._version_numbers(model, claimed=True)
         candidate = (numbers[-1] + 1) if numbers else 1
-        claim = _dump({"run_id": run_id, "claimed_at": utc_now_iso(), "by": actor()})
+        claim = jsonio.dumps({"run_id": run_id, "claimed_at": utc_now_iso(), "by": actor()})
         for _ in range(_MAX_CAS_ATTEMPTS):
             try:
-                self.storage.create(self._version_prefix(model, candidate) + "_claim.json", claim)
+                self.storage.create(layout.version_claim_key(model, candidate), claim)
                 return candidate
             except AlreadyExists:
                 candidate += 1
@@ -424,7 +397,7 @@ class Registry(VersionSigning):
             # NotFound for incomplete or missing versions; with a key, a version whose
             # signature is missing or wrong is never promoted (nor rolled back to)
             self.require_signed(self.get(model, version), f"{action} to alias {alias!r}")
-        key = self._alias_key(model, alias)
+        key = layout.alias_key(model, alias)
         for _ in range(_MAX_CAS_ATTEMPTS):
             state = self.alias(model, alias)
             current = state.version if state else None
@@ -463,11 +436,26 @@ class Registry(VersionSigning):
             }
             try:
                 if state is None:
-                    info = self.storage.create(key, _dump(doc))
+                    info = self.storage.create(key, jsonio.dumps(doc))
                 else:
-                    info = self.storage.replace(key, _dump(doc), state.etag or "")
+                    info = self.storage.replace(key, jsonio.dumps(doc), state.etag or "")
             except PreconditionFailed:
                 continue  # someone moved it first: re-read and try again
+            self._notify(
+                "after_alias_moved",
+                move=AliasMove(
+                    model=model,
+                    alias=alias,
+                    version=version,
+                    previous=current,
+                    action=action,
+                    by=str(entry["by"]),
+                    at=str(entry["at"]),
+                    reason=reason,
+                    run_id=run_id,
+                    seq=seq,
+                ),
+            )
             return AliasState(model, alias, version, seq, tuple(history), info.etag)
         raise HooklineError(f"could not move alias {alias!r} of {model!r}: too much contention")
 
@@ -505,25 +493,3 @@ class Registry(VersionSigning):
     ) -> AliasState:
         """Promote a version waiting for approval (usually the one ``staging`` points at)."""
         return self.move_alias(model, alias, version, action="approve", by=by, reason=reason)
-
-
-def _dump(doc: Mapping[str, Any]) -> bytes:
-    return json.dumps(doc, indent=2, sort_keys=True, default=_jsonable).encode()
-
-
-def _jsonable(value: Any) -> Any:
-    """JSON fallback for numpy scalars, dataclasses, sets and the like."""
-    import dataclasses
-
-    if hasattr(value, "item") and callable(value.item):
-        try:
-            return value.item()
-        except (TypeError, ValueError):
-            pass
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)

@@ -7,34 +7,25 @@ on warm invocations. Every entry point -- the three clouds' functions, ``hooklin
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import platform
 import shutil
 import tempfile
-import time
-import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from hookline._manager import PluginManager, make_plugin_manager
-from hookline.config import OUTPUT_PREFIXES, Config, PipelineConfig, load_config
-from hookline.errors import (
-    DataError,
-    HookFailed,
-    HooklineError,
-    NotFound,
-    TransientError,
-)
+from hookline._manager import PluginManager
+from hookline.config import OUTPUT_PREFIXES, Config, PipelineConfig
+from hookline.errors import HooklineError, TransientError, answer
 from hookline.events import Event, ScheduleEvent, StorageEvent, utc_now_iso
-from hookline.registry import Registry, open_registry
+from hookline.project import Project
+from hookline.record import RunRecord, RunRecorder
+from hookline.registry import Registry
 from hookline.runs import RunStore
-from hookline.storage import Storage, open_storage, parse_uri
+from hookline.storage import Storage, fetch_source, parse_uri
 from hookline.types import CheckResult, RunContext, Source
 
 __all__ = ["Hookline", "RunResult"]
@@ -59,10 +50,6 @@ class RunResult:
     message: str = ""
     record_uri: str | None = None
     record: Mapping[str, Any] | None = field(default=None, repr=False)
-
-    @property
-    def completed(self) -> bool:
-        return self.status in ("succeeded", "rejected", "duplicate", "ignored", "in_progress")
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -101,45 +88,51 @@ def _relative_key(root_uri: str, event: StorageEvent) -> str | None:
 class Hookline:
     """The pipeline runtime for one project.
 
-    :param config: the validated configuration.
+    :param config: the validated configuration, or an opened :class:`Project`.
     :param pm: a plugin manager; by default one is built from installed entry points,
         honouring ``[project] plugins`` and ``$HOOKLINE_PLUGINS``.
     :param storage: the storage root; by default opened from ``config.storage``.
     """
 
     def __init__(
-        self, config: Config, *, pm: PluginManager | None = None, storage: Storage | None = None
+        self,
+        config: Config | Project,
+        *,
+        pm: PluginManager | None = None,
+        storage: Storage | None = None,
     ) -> None:
-        self.config = config
-        self.pm = (
-            pm
-            if pm is not None
-            else make_plugin_manager(
-                pinned=os.environ.get("HOOKLINE_PLUGINS") or config.project.get("plugins")
-            )
-        )
-        config.check_plugins({name: self.pm.get_plugin(name) for name in self.pm.infos})
-        self._storage = storage
-        self._sources: dict[str, Storage] = {}
+        if isinstance(config, Project):
+            if pm is not None or storage is not None:
+                raise TypeError("pass pm and storage to the Project, not to Hookline")
+            self.project = config
+        else:
+            self.project = Project(config, storage=storage, plugins=pm)
+        self.config = self.project.config
+        self.pm = self.project.plugins  # built and checked against the config now
 
     @classmethod
-    def from_config(cls, path: str | None = None, **kwargs: Any) -> Hookline:
-        """Load ``hookline.toml`` (``path``, ``$HOOKLINE_CONFIG`` or ``./hookline.toml``)."""
-        return cls(load_config(path), **kwargs)
+    def from_config(
+        cls,
+        path: str | None = None,
+        *,
+        bundle_dir: str | None = None,
+        pm: PluginManager | None = None,
+        storage: Storage | None = None,
+    ) -> Hookline:
+        """Open the project (see :func:`hookline.config.find_config`) and its runtime."""
+        return cls(Project.open(path, bundle_dir=bundle_dir, storage=storage, plugins=pm))
 
     @property
     def storage(self) -> Storage:
-        if self._storage is None:
-            self._storage = open_storage(self.config.storage)
-        return self._storage
+        return self.project.storage
 
-    @cached_property
+    @property
     def registry(self) -> Registry:
-        return open_registry(self.storage, self.config.plugin_config("registry"))
+        return self.project.registry
 
-    @cached_property
+    @property
     def runs(self) -> RunStore:
-        return RunStore(self.storage, claim_timeout=self.config.runs["claim_timeout_seconds"])
+        return self.project.runs
 
     # -- routing --------------------------------------------------------------------------
 
@@ -182,9 +175,6 @@ class Hookline:
             return [RunResult(None, None, "ignored", reason)]
         return [self.run_pipeline(p, event) for p in pipelines]
 
-    def handle_all(self, events: Iterable[Event]) -> list[RunResult]:
-        return [result for event in events for result in self.handle(event)]
-
     # -- one run --------------------------------------------------------------------------
 
     def run_pipeline(self, pipeline: PipelineConfig, event: Event) -> RunResult:
@@ -210,25 +200,28 @@ class Hookline:
                 "in_progress",
                 "another invocation is running it: nothing to do",
             )
+        registry = self.registry.for_run()
         ctx = RunContext(
             run_id=run_id,
             pipeline=pipeline,
             event=event,
             storage=self.storage,
-            registry=self.registry,
+            registry=registry,
             config=self.config,
             log=logging.getLogger(f"hookline.run.{run_id}"),
         )
-        record = self._new_record(ctx, claim.attempt)
+        registry.attach(ctx)
+        recorder = RunRecorder(self._new_record(ctx, claim.attempt))
+        record = recorder.record
         workdir = tempfile.mkdtemp(prefix="hookline-")
         try:
             self.pm.call_observers("before_pipeline_run", ctx=ctx)
-            self._run_stages(ctx, record, workdir)
+            status = self._run_stages(ctx, recorder, workdir)
         except Exception as exc:
-            return self._fail(ctx, record, exc)
+            return self._fail(ctx, recorder, exc)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        self._finish(record, ctx)
+        recorder.finish(status, ctx.notes)
         try:
             uri = self.runs.save(record)
         except TransientError as exc:
@@ -237,24 +230,20 @@ class Hookline:
             self.runs.release(ctx.run_id, str(exc))
             raise
         self.pm.call_observers("after_pipeline_run", ctx=ctx, record=record)
-        return RunResult(
-            run_id, pipeline.name, record["status"], _summary_line(record), uri, record
-        )
+        return RunResult(run_id, pipeline.name, record.status, _summary_line(record), uri, record)
 
-    def _new_record(self, ctx: RunContext, attempt: int) -> dict[str, Any]:
-        event = ctx.event
-        trigger: dict[str, Any] = event.to_dict()
-        return {
-            "run_id": ctx.run_id,
-            "pipeline": ctx.pipeline.name,
-            "model": ctx.model_name,
-            "project": self.config.name,
-            "status": "running",
-            "attempt": attempt,
-            "started_at": utc_now_iso(),
-            "trigger": trigger,
-            "config_hash": self.config.digest,
-            "plugins": [
+    def _new_record(self, ctx: RunContext, attempt: int) -> RunRecord:
+        return RunRecord(
+            run_id=ctx.run_id,
+            pipeline=ctx.pipeline.name,
+            model=ctx.model_name,
+            project=self.config.name,
+            status="running",
+            attempt=attempt,
+            started_at=utc_now_iso(),
+            trigger=ctx.event.to_dict(),
+            config_hash=self.config.digest,
+            plugins=[
                 {
                     "name": i.name,
                     "distribution": i.distribution,
@@ -263,72 +252,59 @@ class Hookline:
                 }
                 for i in self.pm.infos.values()
             ],
-            "libraries": _library_versions(),
-            "stages": {},
-            "params": {},
-            "metrics": {},
-            "checks": [],
-            "deployments": [],
-            "reports": [],
-            "data": {},
-            "error": None,
-            "_t0": time.perf_counter(),
-        }
+            libraries=_library_versions(),
+        )
 
-    def _run_stages(self, ctx: RunContext, record: dict[str, Any], workdir: str) -> None:
+    def _run_stages(self, ctx: RunContext, recorder: RunRecorder, workdir: str) -> str:
+        """Call each stage in order; return the run's status (``succeeded``/``rejected``)."""
+        record = recorder.record
         dataset = model = None
         result: Any = None
         checks: list[CheckResult] = []
         for stage in ctx.pipeline.stages:
             if stage == "deploy" and any(c.blocking and not c.passed for c in checks):
-                record["stages"][stage] = {
-                    "status": "skipped",
-                    "seconds": 0.0,
-                    "reason": "a blocking check failed",
-                }
+                recorder.skip_stage(stage, "a blocking check failed")
                 continue
             self.pm.call_observers("before_stage_run", ctx=ctx, stage=stage)
-            started = time.perf_counter()
-            record["_stage"] = stage
+            recorder.start_stage(stage)
             if stage == "ingest":
                 source = self._fetch(ctx, workdir)
                 if source is not None:
                     ctx.sources.append(source)
-                    record["trigger"].update(
+                    record.trigger.update(
                         sha256=source.sha256, size=source.size, read_version=source.version
                     )
                 result = dataset = self.pm.call_provider("ingest", ctx=ctx, source=source)
-                record["data"] = {
+                record.data = {
                     "schema": dict(dataset.schema),
                     "profile": dict(dataset.profile),
                     "target": dataset.target,
                 }
             elif stage == "train":
                 result = model = self.pm.call_provider("train", ctx=ctx, dataset=dataset)
-                record["metrics"].update(model.metrics)
-                record["params"].update(model.params)
-                record["task"] = model.task
+                record.metrics.update(model.metrics)
+                record.params.update(model.params)
+                record.task = model.task
             elif stage == "validate":
                 found = self.pm.call_collecting("validate", ctx=ctx, dataset=dataset, model=model)
                 checks = [c for group in found for c in _as_checks(group)]
-                record["checks"] = [asdict(c) for c in checks]
+                record.checks = [asdict(c) for c in checks]
                 result = checks
             elif stage == "deploy":
                 result = self.pm.call_collecting("deploy", ctx=ctx, model=model, checks=checks)
-                record["deployments"] = [asdict(d) for d in result]
+                record.deployments = [asdict(d) for d in result]
             else:  # monitor
                 result = self.pm.call_collecting("monitor", ctx=ctx, dataset=dataset)
-                record["reports"] = [asdict(r) for r in result]
-            seconds = time.perf_counter() - started
-            record["stages"][stage] = {"status": "ok", "seconds": round(seconds, 4)}
+                record.reports = [asdict(r) for r in result]
+            seconds = recorder.end_stage()
             self.pm.call_observers(
                 "after_stage_run", ctx=ctx, stage=stage, result=result, seconds=seconds
             )
-        record.pop("_stage", None)
         failed = [c.name for c in checks if c.blocking and not c.passed]
-        record["status"] = "rejected" if failed else "succeeded"
         if failed:
-            record["rejected_by"] = failed
+            record.rejected_by = failed
+            return "rejected"
+        return "succeeded"
 
     def _fetch(self, ctx: RunContext, workdir: str) -> Source | None:
         """Copy the triggering object to a local file once, hashing it on the way."""
@@ -336,64 +312,22 @@ class Hookline:
         if not isinstance(event, StorageEvent):
             return None
         storage, key = self._storage_for(event)
-        limit = int(self.config.limits["max_upload_bytes"])
-        info = storage.stat(key)
-        if info is None:
-            raise DataError(
-                "the uploaded object no longer exists",
-                uri=event.uri,
-                hint="it was deleted or overwritten before the run started",
-            )
-        if info.size > limit:
-            raise DataError(
-                f"object is {info.size:,} bytes, over the configured limit of {limit:,}",
-                uri=event.uri,
-                hint="raise [limits] max_upload_bytes, or split the file",
-            )
-        name = key.rsplit("/", 1)[-1] or "object"
-        path = os.path.join(workdir, name)
-        digest = hashlib.sha256()
-        size = 0
-        try:
-            with storage.open(key) as src, open(path, "wb") as dst:
-                while chunk := src.read(1024 * 1024):
-                    size += len(chunk)
-                    if size > limit:
-                        raise DataError(
-                            f"object grew past the limit of {limit:,} bytes", uri=event.uri
-                        )
-                    digest.update(chunk)
-                    dst.write(chunk)
-        except NotFound:
-            raise DataError("the uploaded object no longer exists", uri=event.uri) from None
-        return Source(
-            uri=event.uri,
-            path=path,
-            size=size,
-            sha256=digest.hexdigest(),
-            version=info.version or info.etag,
+        return fetch_source(
+            storage, key, workdir, limit=int(self.config.limits["max_upload_bytes"]), uri=event.uri
         )
 
     def _storage_for(self, event: StorageEvent) -> tuple[Storage, str]:
         key = _relative_key(self.storage.uri, event)
         if key is not None:
             return self.storage, key
-        parsed = parse_uri(event.uri)
-        root = f"{parsed.scheme}://{parsed.bucket}"
-        if root not in self._sources:
-            self._sources[root] = open_storage(root)
-        return self._sources[root], event.key
+        return self.project.bucket_of(event.uri), event.key
 
-    def _fail(self, ctx: RunContext, record: dict[str, Any], exc: Exception) -> RunResult:
-        stage = record.pop("_stage", None)
+    def _fail(self, ctx: RunContext, recorder: RunRecorder, exc: Exception) -> RunResult:
+        stage = recorder.fail(exc)
+        record = recorder.record
         if stage is not None:
-            record["stages"][stage] = {"status": "failed"}
             self.pm.call_observers("on_stage_error", ctx=ctx, stage=stage, error=exc)
-        transient = isinstance(exc, TransientError) or (
-            isinstance(exc, HookFailed) and exc.transient
-        )
-        record["error"] = _describe(exc, stage)
-        if transient:
+        if answer(exc).retry:
             # Leave no final record: release the claim so the platform's retry restarts it.
             self.runs.release(ctx.run_id, str(exc))
             log.warning("run %s: transient failure, releasing for retry: %s", ctx.run_id, exc)
@@ -401,40 +335,18 @@ class Hookline:
             if isinstance(exc, TransientError):
                 raise exc
             raise TransientError(str(exc)) from exc
-        record["status"] = "failed"
-        self._finish(record, ctx)
+        recorder.finish("failed", ctx.notes)
         uri = self.runs.save(record)
         log.error("run %s failed: %s", ctx.run_id, exc)
         self.pm.call_observers("on_pipeline_error", ctx=ctx, error=exc, record=record)
-        return RunResult(
-            ctx.run_id, ctx.pipeline.name, "failed", record["error"]["message"], uri, record
-        )
-
-    def _finish(self, record: dict[str, Any], ctx: RunContext) -> None:
-        record["finished_at"] = utc_now_iso()
-        record["seconds"] = round(time.perf_counter() - record.pop("_t0"), 4)
-        if ctx.notes:
-            record["notes"] = dict(ctx.notes)
+        message = (record.error or {}).get("message", str(exc))
+        return RunResult(ctx.run_id, ctx.pipeline.name, "failed", message, uri, record)
 
 
 def _as_checks(group: Any) -> Sequence[CheckResult]:
     if isinstance(group, CheckResult):
         return [group]
     return list(group)
-
-
-def _describe(exc: BaseException, stage: str | None) -> dict[str, Any]:
-    origin = exc.original if isinstance(exc, HookFailed) else exc
-    return {
-        "message": str(exc),
-        "type": type(origin).__name__,
-        "stage": stage,
-        "plugin": getattr(exc, "plugin", None),
-        "hook": getattr(exc, "hook", None),
-        "distribution": getattr(exc, "distribution", None),
-        "hint": getattr(origin, "hint", None) or getattr(exc, "hint", None),
-        "traceback": "".join(traceback.format_exception(origin, limit=8))[-4000:],
-    }
 
 
 def monitor_verdict(report: Mapping[str, Any]) -> str:

@@ -14,7 +14,8 @@ loading and for every alias move::
      "signature": "<hex HMAC-SHA256 of the canonical JSON of 'signed'>",
      "signed_at": "...", "signed_by": "..."}
 
-Canonical JSON: keys sorted, separators ``,`` and ``:``, UTF-8, no ASCII escaping. The
+Canonical JSON (:func:`hookline.jsonio.canonical`): keys sorted, separators ``,`` and
+``:``, UTF-8, no ASCII escaping. The
 manifest is signed as parsed (so its formatting may change, its content may not); the
 artifacts through the digests the manifest records, which every load checks against the
 bytes. Standard library only: this is on every load's path.
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -52,10 +52,11 @@ MIN_KEY_CHARS = 32
 
 
 def canonical(doc: Any) -> bytes:
-    """The bytes that are signed: sorted keys, compact separators, UTF-8."""
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    """The bytes that are signed: :func:`hookline.jsonio.canonical` (sorted keys, compact
+    separators, UTF-8, non-finite numbers as ``null``), the one canonical form."""
+    from hookline import jsonio
+
+    return jsonio.canonical(doc)
 
 
 def signed_payload(model: str, version: int, manifest: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from hookline.storage import Storage
 
 __all__ = [
+    "AliasMove",
     "CheckResult",
     "Dataset",
     "Deployment",
+    "ModelVersion",
     "MonitorReport",
     "RunContext",
     "Source",
@@ -177,6 +179,52 @@ class MonitorReport:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    """A complete registered version: its number and manifest (the manifest is written
+    last, so a version that has one has all its artifacts)."""
+
+    model: str
+    version: int
+    manifest: Mapping[str, Any]
+
+    @property
+    def metrics(self) -> Mapping[str, float]:
+        return self.manifest.get("metrics", {})
+
+    @property
+    def artifacts(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.manifest.get("artifacts", {})
+
+
+@dataclass(frozen=True, slots=True)
+class AliasMove:
+    """One move of a registry alias, as its history records it.
+
+    :param model: the model name.
+    :param alias: the alias that moved (``production``, ``staging``, ...).
+    :param version: the version it points at now (``None``: unset).
+    :param previous: the version it pointed at before (``None``: unset).
+    :param action: ``promote``, ``approve``, ``rollback`` or ``demote``.
+    :param by: who moved it (a user name, ``$HOOKLINE_ACTOR``, or the run's actor).
+    :param at: when, ISO 8601 UTC.
+    :param reason: why, as given.
+    :param run_id: the run that moved it, or ``None`` for a person's move.
+    :param seq: the alias's sequence number after this move (1 for the first).
+    """
+
+    model: str
+    alias: str
+    version: int | None
+    previous: int | None
+    action: str
+    by: str
+    at: str
+    reason: str = ""
+    run_id: str | None = None
+    seq: int = 0
+
+
 @dataclass(frozen=True)
 class RunContext:
     """Everything a hook may need about the run it is part of; always the first argument.
@@ -215,7 +263,9 @@ class RunContext:
     @property
     def run_prefix(self) -> str:
         """The key prefix of this run's outputs: ``runs/<run_id>/``."""
-        return f"runs/{self.run_id}/"
+        from hookline.layout import run_prefix
+
+        return run_prefix(self.run_id)
 
     @property
     def storage_event(self) -> StorageEvent | None:
@@ -228,6 +278,8 @@ class RunContext:
 
     def write_output(self, name: str, data: bytes) -> str:
         """Write ``runs/<run_id>/<name>`` and return its URI."""
-        key = self.run_prefix + name
+        from hookline.layout import run_output_key
+
+        key = run_output_key(self.run_id, name)
         self.storage.write(key, data)
         return self.storage.url(key)

@@ -10,28 +10,17 @@ promotes it with ``hookline models approve NAME VERSION``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from hookline import hookimpl
+from hookline import hookimpl, jsonio, layout
 from hookline.config import Option
-from hookline.errors import AlreadyExists, NotFound, PreconditionFailed
-from hookline.events import utc_now_iso
-from hookline.plugins._common import clean, schema_columns, settings
+from hookline.jsonio import jsonable
+from hookline.plugins._common import schema_columns, settings
+from hookline.retrain import RetrainRequests
 from hookline.types import CheckResult, Deployment, RunContext, TrainedModel
 
 NAME = "registry"
-
-
-def _exact_names(value: Any, key: str, source: str | None) -> None:
-    from hookline.errors import ConfigError
-    from hookline.registry import check_type_names
-
-    try:
-        check_type_names(value)
-    except ValueError as exc:
-        raise ConfigError(str(exc), key=key, source=source) from None
 
 
 CONFIG = {
@@ -41,29 +30,10 @@ CONFIG = {
         "move `staging` instead of the pipeline's alias; "
         "`hookline models approve NAME VERSION` promotes",
     ),
-    "trusted_types": Option(
-        list,
-        [],
-        "exact type and function names a model may contain when loaded, beyond skops' "
-        "defaults and what the built-in trainer writes (never prefixes); read by the core",
-        check=_exact_names,
-    ),
-    "signing_key_env": Option(
-        str,
-        "HOOKLINE_SIGNING_KEY",
-        "environment variable with the key that signs every version (HMAC-SHA256); "
-        "`<name>_SECRET` may hold a cloud secret reference instead; with neither set, "
-        "signing is off; read by the core",
-    ),
-    "signing_key_id": Option(
-        str, None, "the key's id in signatures (default: derived from the key); read by the core"
-    ),
     "close_retrain_requests": Option(
         bool, True, "mark open retrain requests of the model done when a new version is promoted"
     ),
 }
-
-_RETRAIN_PREFIX = "monitoring/{model}/retrain/"
 
 
 @hookimpl(trylast=True)
@@ -94,7 +64,9 @@ def deploy(
     status: Literal["staged", "promoted"] = "staged" if cfg["require_approval"] else "promoted"
     closed: list[str] = []
     if status == "promoted" and alias == "production" and cfg["close_retrain_requests"]:
-        closed = _close_retrain_requests(ctx, version.version)
+        closed = RetrainRequests(ctx.storage).close_open(
+            name, by_run=ctx.run_id, outcome="promoted", version=version.version
+        )
     artifact = version.artifacts.get("model.skops", {})
     return Deployment(
         target="registry",
@@ -102,7 +74,7 @@ def deploy(
         version=version.version,
         alias=alias,
         status=status,
-        uri=ctx.storage.url(f"registry/{name}/versions/{version.version:06d}/model.skops"),
+        uri=ctx.storage.url(layout.version_key(name, version.version, "model.skops")),
         details={
             "sha256": artifact.get("sha256"),
             "size": artifact.get("size"),
@@ -149,7 +121,7 @@ def _metadata(
         "config_hash": ctx.config.digest,
         "pipeline": ctx.pipeline.name,
     }
-    return clean(
+    return jsonable(
         {
             "run_id": ctx.run_id,
             "pipeline": ctx.pipeline.name,
@@ -188,34 +160,5 @@ def _library_versions() -> dict[str, str]:
     return found
 
 
-def _close_retrain_requests(ctx: RunContext, version: int) -> list[str]:
-    """Mark the model's open retrain requests done: this promotion answers them."""
-    closed = []
-    prefix = _RETRAIN_PREFIX.format(model=ctx.model_name)
-    for info in ctx.storage.list(prefix):
-        if not info.key.endswith(".json"):
-            continue
-        try:
-            raw, current = ctx.storage.read_with_info(info.key)
-            request = json.loads(raw)
-        except (NotFound, ValueError):
-            continue
-        if request.get("status") != "open":
-            continue
-        request.update(
-            status="done",
-            fulfilled_by=ctx.run_id,
-            fulfilled_at=utc_now_iso(),
-            outcome="promoted",
-            version=version,
-        )
-        try:
-            ctx.storage.replace(info.key, _json(request), current.etag)
-            closed.append(ctx.storage.url(info.key))
-        except (PreconditionFailed, AlreadyExists, NotFound):
-            continue  # someone else answered it first
-    return closed
-
-
 def _json(doc: Any) -> bytes:
-    return json.dumps(clean(doc), indent=2, sort_keys=True).encode()
+    return jsonio.dumps(doc)

@@ -19,7 +19,8 @@ from typing import Any
 from hookline import hookimpl
 from hookline.config import Option
 from hookline.errors import ConfigError, DataError
-from hookline.plugins._common import clean, schema_columns, settings
+from hookline.jsonio import jsonable
+from hookline.plugins._common import schema_columns, settings
 from hookline.plugins._stats import metrics_for, reference_profile
 from hookline.types import Dataset, RunContext, TrainedModel
 
@@ -140,7 +141,7 @@ def fit(dataset: Dataset, cfg: Mapping[str, Any]) -> TrainedModel:
     }
     params = {
         "estimator": estimator_path,
-        **clean(_params(estimator)),
+        **jsonable(_params(estimator)),
         "test_size": cfg["test_size"],
         "seed": cfg["seed"],
         "stratified": stratified,
@@ -160,11 +161,11 @@ def fit(dataset: Dataset, cfg: Mapping[str, Any]) -> TrainedModel:
     return TrainedModel(
         estimator=pipeline,
         task="classification" if task == "classification" else "regression",
-        features=clean(spec),
+        features=jsonable(spec),
         target=target,
         metrics=metrics,
         params=params,
-        reference_profile=clean(profile),
+        reference_profile=jsonable(profile),
         holdout=(X_test, y_test),
         flavor="sklearn",
     )

@@ -19,7 +19,8 @@ from hookline.adapters.dashboard import _views
 from hookline.adapters.dashboard._auth import COOKIE, SESSION_SECONDS, Auth, Session, load_keys
 from hookline.config import Config
 from hookline.errors import HooklineError, NotFound, PreconditionFailed, UsageError
-from hookline.registry import _jsonable, open_registry
+from hookline.jsonio import jsonable
+from hookline.registry import open_registry
 from hookline.runs import FINAL, RunStore
 from hookline.storage import Storage, open_storage
 from jinja2 import Environment, PackageLoader
@@ -89,13 +90,13 @@ def create_app(
     """
     store_root = open_storage(storage) if isinstance(storage, str) else storage
     if auth is None:
-        env_name = config.serving.get("api_keys_env") if config else None
+        env_name = config.section("serving").get("api_keys_env") if config else None
         auth = Auth(load_keys(env_name or "HOOKLINE_API_KEYS"))
     # the same trust list and signing key as the pipeline: promotions from here are
     # refused for versions that do not verify
-    registry = open_registry(store_root, config.plugin_config("registry") if config else {})
+    registry = open_registry(store_root, config.registry if config else {})
     runs = RunStore(store_root)
-    size = page_size or (int(config.ui.get("page_size") or 50) if config else 50)
+    size = page_size or (int(config.section("ui").get("page_size") or 50) if config else 50)
     jinja = _templates()
     project = config.name if config else "hookline"
     pipelines = sorted(config.pipelines) if config else []
@@ -274,7 +275,7 @@ def create_app(
     @app.get("/runs/{run_id}/record.json")
     def run_json(run_id: str) -> JSONResponse:
         record = runs.get(run_id)
-        return JSONResponse(_jsonable_tree(record))
+        return JSONResponse(jsonable(record))
 
     @app.get("/runs/{run_id}/report.html")
     def run_report(run_id: str) -> Response:
@@ -462,9 +463,3 @@ def _stored_html(storage: Storage, key: str) -> Response:
             uri=storage.url(key),
         ) from None
     return Response(body, media_type="text/html; charset=utf-8")
-
-
-def _jsonable_tree(value: Any) -> Any:
-    import json
-
-    return json.loads(json.dumps(value, default=_jsonable))

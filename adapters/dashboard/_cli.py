@@ -79,7 +79,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
     config = _config(args)
     assert config is None or isinstance(config, Config)
     storage = open_storage(args.storage or config.storage)  # type: ignore[union-attr]
-    env_name = (config.serving.get("api_keys_env") if config else None) or "HOOKLINE_API_KEYS"
+    env_name = (
+        config.section("serving").get("api_keys_env") if config else None
+    ) or "HOOKLINE_API_KEYS"
     keys = load_keys(env_name)
     local = actor() if not keys and _loopback(args.host) else None
     app = create_app(storage, config=config, auth=Auth(keys, local_operator=local))

@@ -82,7 +82,7 @@ def create_app(
     if holder is None:
         registry = open_registry(
             storage,
-            {**cfg.plugins.get("registry", {}), "trusted_types": settings.trusted_types},
+            {**cfg.registry, "trusted_types": settings.trusted_types},
             environ=environ,
             secret_reader=read_secret_text,
         )

@@ -48,7 +48,7 @@ class ServingSettings:
     @classmethod
     def from_config(cls, config: Config) -> ServingSettings:
         """:raises ConfigError: no model to serve, or a value out of range."""
-        s: Mapping[str, Any] = config.serving
+        s: Mapping[str, Any] = config.section("serving")
         model = s.get("model")
         if not model:
             deploying = [p.model for p in config.pipelines.values() if "deploy" in p.stages]
@@ -70,7 +70,7 @@ class ServingSettings:
             raise ConfigError(
                 "expected 0 or more seconds", key="serving.reload_seconds", source=config.source
             )
-        trusted = config.plugins.get("registry", {}).get("trusted_types", ())
+        trusted = config.registry["trusted_types"]
         return cls(
             model=str(model),
             alias=str(s.get("alias") or "production"),

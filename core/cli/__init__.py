@@ -6,7 +6,8 @@ imports them. Every command module exposes ``register(subparsers)``, which adds 
 and sets ``func`` to a callable ``(args) -> int``; heavy imports happen inside ``func``.
 
 Exit codes: 0 done (runs completed, even if a gate rejected a model), 1 a run or action
-failed, 2 usage or configuration error, 130 interrupted.
+failed, 2 usage or configuration error, 75 a transient failure (try again later), 130
+interrupted; errors map to codes through :func:`hookline.errors.answer`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import sys
 from collections.abc import Sequence
 
 from hookline._entrypoints import entry_points
-from hookline.errors import HooklineError
+from hookline.cli._output import print_json
+from hookline.errors import HooklineError, answer
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "print_json"]
 
 CORE_COMMANDS = (
     "hookline.cli._run",
@@ -92,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except HooklineError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return answer(exc).exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -1,36 +1,23 @@
-"""Shared plumbing for commands: loading the project from ``--config``."""
+"""Shared plumbing for commands: opening the project from ``--config`` / ``--storage``."""
 
 from __future__ import annotations
 
 import argparse
-import os
 
-from hookline.config import Config, load_config
 from hookline.events import StorageEvent
-from hookline.registry import Registry, open_registry
-from hookline.runs import RunStore
-from hookline.storage import ObjectInfo, Storage, open_storage, parse_uri
+from hookline.project import Project
+from hookline.storage import ObjectInfo, Storage, parse_uri
 
 
-def config_from(args: argparse.Namespace) -> Config:
-    if getattr(args, "storage", None):
-        os.environ["HOOKLINE_STORAGE"] = args.storage
-    return load_config(getattr(args, "config", None))
-
-
-def storage_from(args: argparse.Namespace) -> tuple[Config, Storage]:
-    config = config_from(args)
-    return config, open_storage(config.storage)
-
-
-def registry_from(args: argparse.Namespace) -> Registry:
-    config, storage = storage_from(args)
-    return open_registry(storage, config.plugin_config("registry"))
-
-
-def runs_from(args: argparse.Namespace) -> RunStore:
-    config, storage = storage_from(args)
-    return RunStore(storage, claim_timeout=config.runs["claim_timeout_seconds"])
+def project_from(args: argparse.Namespace, *, require_config: bool = True) -> Project:
+    """The project the command works on: ``--config`` (else the usual search), with
+    ``--storage`` winning over the file's root. Commands that only read runs and models
+    pass ``require_config=False``, so ``--storage URI`` works where no file exists."""
+    return Project.open(
+        getattr(args, "config", None),
+        storage=getattr(args, "storage", None) or None,
+        require_config=require_config,
+    )
 
 
 def event_for(storage: Storage, info: ObjectInfo) -> StorageEvent:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from hookline.cli._app import registry_from
+from hookline.cli._app import project_from
 from hookline.cli._output import add_config_flag, add_json_flag, print_json, print_table
 from hookline.errors import UsageError
 from hookline.registry import Registry
@@ -99,7 +99,7 @@ def _describe(registry: Registry, name: str) -> dict[str, Any]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    registry = registry_from(args)
+    registry = project_from(args, require_config=False).registry
     rows: list[dict[str, Any]] = []
     for name in registry.models():
         aliases = registry.aliases(name)
@@ -126,7 +126,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    registry = registry_from(args)
+    registry = project_from(args, require_config=False).registry
     info = _describe(registry, args.name)
     if args.json:
         print_json(info)
@@ -167,7 +167,7 @@ def _targets(registry: Registry, args: argparse.Namespace) -> list[int]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    registry = registry_from(args)
+    registry = project_from(args, require_config=False).registry
     checks = [registry.verify(args.name, v) for v in _targets(registry, args)]
     if args.json:
         print_json(
@@ -190,7 +190,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_sign(args: argparse.Namespace) -> int:
-    registry = registry_from(args)
+    registry = project_from(args, require_config=False).registry
     targets = _targets(registry, args)
     if args.version is None:  # every version that is not validly signed yet
         targets = [v for v in targets if registry.verify(args.name, v).signature != "valid"]
@@ -208,7 +208,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
 
 
 def cmd_move(args: argparse.Namespace) -> int:
-    registry = registry_from(args)
+    registry = project_from(args, require_config=False).registry
     if args.action == "approve":
         state = registry.approve(args.name, args.version, alias=args.alias, reason=args.reason)
     else:
@@ -227,7 +227,7 @@ def cmd_move(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    registry = registry_from(args)
+    registry = project_from(args, require_config=False).registry
     state = registry.rollback(args.name, args.alias, reason=args.reason)
     entry = state.history[-1]
     if args.json:

@@ -19,9 +19,11 @@ __all__ = ["PluginFiles", "register", "render", "scaffold"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 _TYPES = (
+    "AliasMove",
     "CheckResult",
     "Dataset",
     "Deployment",
+    "ModelVersion",
     "MonitorReport",
     "RunContext",
     "Source",

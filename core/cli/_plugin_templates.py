@@ -243,6 +243,62 @@ def _observer(hook: str) -> HookTemplate:
     )
 
 
+_REGISTRY_EVENT_BODY = '''\
+    """Write one structured log line per registry change (replace it with your notifier).
+
+    ``ctx`` is ``None`` when a person made the change (CLI, dashboard): read nothing
+    from it then.
+    """
+    fields = $fields
+    logging.getLogger(f"hookline.plugins.{NAME}").info("%s %s", NAME, json.dumps(fields))
+'''
+_REGISTRY_EVENT_TEST = """\
+def test_logs_one_line(caplog):
+    caplog.set_level("INFO")
+$call
+    assert any(r.getMessage().startswith("$name ") for r in caplog.records)
+"""
+_REGISTRY_EVENTS = {
+    "after_version_registered": (
+        {
+            "event": '"version registered"',
+            "model": "version.model",
+            "version": "version.version",
+            "run_id": "ctx.run_id if ctx is not None else None",
+        },
+        "    from hookline.types import ModelVersion\n\n"
+        '    plugin.after_version_registered(ctx=None, version=ModelVersion("m", 3, {}))',
+    ),
+    "after_alias_moved": (
+        {
+            "event": '"alias moved"',
+            "model": "move.model",
+            "alias": "move.alias",
+            "version": "move.version",
+            "previous": "move.previous",
+            "action": "move.action",
+            "by": "move.by",
+        },
+        "    from hookline.types import AliasMove\n\n"
+        "    plugin.after_alias_moved(ctx=None, move=AliasMove(\n"
+        '        model="m", alias="production", version=1, previous=2, action="rollback",\n'
+        '        by="ops", at="2026-12-01T00:00:00Z"))',
+    ),
+}
+
+
+def _registry_event(hook: str) -> HookTemplate:
+    fields, call = _REGISTRY_EVENTS[hook]
+    return HookTemplate(
+        summary=f"logs one structured line per {hook.replace('_', ' ')} event.",
+        config="",
+        imports=_OBSERVER_IMPORTS,
+        body=_REGISTRY_EVENT_BODY.replace("$fields", _dict_source(fields)),
+        test=_REGISTRY_EVENT_TEST.replace("$call", call),
+        example="[plugins.$name]",
+    )
+
+
 _VALIDATE = HookTemplate(
     summary="rejects uploads with too few rows before any model is promoted.",
     config='    "min_rows": Option(int, 100, "fewer rows than this fails the check"),\n'
@@ -440,5 +496,6 @@ HOOK_TEMPLATES: dict[str, HookTemplate] = {
     "deploy": _DEPLOY,
     "monitor": _MONITOR,
     **{hook: _observer(hook) for hook in _OBSERVER_FIELDS},
+    **{hook: _registry_event(hook) for hook in _REGISTRY_EVENTS},
 }
 """Every hook's scaffold; a test checks that each hook spec has one."""

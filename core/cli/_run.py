@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from hookline.cli._app import config_from, event_for
+from hookline.cli._app import event_for, project_from
 from hookline.cli._output import add_config_flag, add_json_flag, print_json, progress
 from hookline.errors import UsageError
 
@@ -58,7 +58,8 @@ def _print_results(results: Sequence[object], as_json: bool) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from hookline.runner import Hookline
 
-    config = config_from(args)
+    project = project_from(args)
+    config = project.config
     missing = [f for f in args.files if not os.path.isfile(f)]
     if missing:
         raise UsageError(f"data file not found: {', '.join(missing)}")
@@ -76,12 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("no pipeline has a trigger to land files for")
     trigger = pipeline.trigger
     assert trigger is not None
-    app = Hookline(config)
-    landing = app.storage
-    if trigger.source:
-        from hookline.storage import open_storage
-
-        landing = open_storage(trigger.source)
+    app = Hookline(project)
+    landing = project.landing(pipeline.name)
     results = []
     for path in args.files:
         name = os.path.basename(path)
@@ -100,14 +97,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     from hookline.runner import Hookline
-    from hookline.storage import open_storage
 
-    app = Hookline(config_from(args))
-    watched = []
-    for p in app.config.pipelines.values():
-        if p.trigger is not None:
-            storage = open_storage(p.trigger.source) if p.trigger.source else app.storage
-            watched.append((storage, p.trigger.prefix))
+    project = project_from(args)
+    app = Hookline(project)
+    watched = [
+        (project.landing(p.name), p.trigger.prefix)
+        for p in app.config.pipelines.values()
+        if p.trigger is not None
+    ]
     print(f"watching {', '.join(s.url(prefix) for s, prefix in watched)}", file=sys.stderr)
     seen: dict[str, str] = {}
     sizes: dict[str, int] = {}

@@ -6,7 +6,7 @@ import argparse
 import itertools
 import json
 
-from hookline.cli._app import runs_from
+from hookline.cli._app import project_from
 from hookline.cli._output import add_config_flag, add_json_flag, print_json, print_table
 
 
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    store = runs_from(args)
+    store = project_from(args, require_config=False).runs
     rows = list(
         itertools.islice(
             store.summaries(pipeline=args.pipeline, status=args.status, model=args.model),
@@ -47,7 +47,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    record = runs_from(args).get(args.run_id)
+    record = project_from(args, require_config=False).runs.get(args.run_id)
     assert record is not None
     if args.json:
         print_json(record)

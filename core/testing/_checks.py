@@ -185,16 +185,18 @@ def run_scenario(
         sandbox.cleanup()
 
 
-def _storage_state(kwargs: Mapping[str, Any]) -> dict[str, str]:
-    storage = kwargs["ctx"].storage
+def _storage_state(storage: Any) -> dict[str, str]:
     return {info.key: info.etag for info in storage.list("")}
 
 
 def _call_once(
     pm: Any, name: str, hook: str, scenario: Scenario, kwargs: dict[str, Any], sandbox: Sandbox
 ) -> None:
-    ctx = kwargs["ctx"]
-    before = _storage_state(kwargs)
+    from hookline.storage import LocalStorage
+
+    ctx = kwargs["ctx"]  # None for registry events a person caused
+    storage = ctx.storage if ctx is not None else LocalStorage(sandbox.storage_dir)
+    before = _storage_state(storage)
     with sandbox.watch() as watched:
         try:
             raw = getattr(pm.hook, hook)(**kwargs)
@@ -209,7 +211,7 @@ def _call_once(
         raise PluginCheckError(
             rule, plugin=name, hook=hook, problem=f"{text} (called {scenario.description})", fix=fix
         )
-    found = json_problem(ctx.notes, "ctx.notes")
+    found = json_problem(ctx.notes, "ctx.notes") if ctx is not None else None
     if found:
         raise PluginCheckError(
             "serialisable",
@@ -219,7 +221,7 @@ def _call_once(
             fix="store plain JSON values in ctx.notes",
         )
     _check_files(name, hook, watched[0])
-    _check_storage(name, hook, before, _storage_state(kwargs), ctx)
+    _check_storage(name, hook, before, _storage_state(storage), ctx)
 
 
 def _single(results: Any) -> Any:
@@ -287,7 +289,8 @@ def _check_storage(
 ) -> None:
     changed = sorted(k for k in after if before.get(k) != after[k])
     deleted = sorted(k for k in before if k not in after)
-    trigger = ctx.storage_event.key if ctx.storage_event is not None else None
+    event = ctx.storage_event if ctx is not None else None
+    trigger = event.key if event is not None else None
     for key in deleted + changed:
         if key == trigger:
             raise PluginCheckError(

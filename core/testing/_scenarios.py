@@ -19,7 +19,7 @@ from hookline.testing._samples import (
     sample_source,
 )
 from hookline.testing._sandbox import Sandbox
-from hookline.types import CheckResult, Deployment, RunContext, Task
+from hookline.types import AliasMove, CheckResult, Deployment, RunContext, Task
 
 __all__ = ["SCENARIOS", "PluginConfig", "Scenario", "build_calls", "table_for"]
 
@@ -91,6 +91,14 @@ SCENARIOS: dict[str, tuple[Scenario, ...]] = {
         Scenario("rejected", "after a run a blocking check rejected"),
     ),
     "on_pipeline_error": (Scenario("failed", "after a run that failed in train"),),
+    "after_version_registered": (
+        Scenario("by-run", "after a pipeline run registered a version"),
+        Scenario("by-person", "after a version registered outside a run (ctx=None)"),
+    ),
+    "after_alias_moved": (
+        Scenario("by-run", "after a pipeline run promoted a version"),
+        Scenario("by-person", "after a person rolled production back (ctx=None)"),
+    ),
 }
 """Hook name to the scenarios it is called in."""
 
@@ -118,6 +126,32 @@ def _register_production(ctx: RunContext, task: Task) -> None:
     }
     version = ctx.registry.register_estimator(MODEL_NAME, model.estimator, metadata)
     ctx.registry.move_alias(MODEL_NAME, "production", version.version, run_id="earlier-run")
+
+
+def _registry_event(ctx: RunContext, hook: str, scenario: Scenario, model: Any) -> dict[str, Any]:
+    """Arguments of a registry event, after the change really happened in the sandbox."""
+    metadata = {"run_id": ctx.run_id, "task": model.task, "metrics": dict(model.metrics)}
+    version = ctx.registry.register_estimator(MODEL_NAME, model.estimator, metadata)
+    by_run = scenario.name == "by-run"
+    if hook == "after_version_registered":
+        return {"ctx": ctx if by_run else None, "version": version}
+    state = ctx.registry.move_alias(
+        MODEL_NAME, "production", version.version, run_id=ctx.run_id if by_run else None
+    )
+    entry = state.history[-1]
+    move = AliasMove(
+        model=MODEL_NAME,
+        alias="production",
+        version=version.version,
+        previous=entry["previous"],
+        action="promote" if by_run else "rollback",
+        by=str(entry["by"]),
+        at=str(entry["at"]),
+        reason="",
+        run_id=ctx.run_id if by_run else None,
+        seq=state.seq,
+    )
+    return {"ctx": ctx if by_run else None, "move": move}
 
 
 def build_calls(
@@ -180,6 +214,8 @@ def build_calls(
         ]
     if hook == "on_stage_error":
         return [{"ctx": ctx, "stage": "train", "error": _error()}]
+    if hook in ("after_version_registered", "after_alias_moved"):
+        return [_registry_event(ctx, hook, scenario, model)]
     if hook == "on_pipeline_error":
         error = _error()
         return [

@@ -204,6 +204,33 @@ from hookline import hookimpl
 def on_pipeline_error(ctx, error, record):
     ctx.log.error("run %s failed: %s", record["run_id"], error)
 """,
+    "after_version_registered": """\
+import logging
+
+from hookline import hookimpl
+
+log = logging.getLogger("my_plugin")
+
+
+@hookimpl
+def after_version_registered(ctx, version):
+    who = f"run {ctx.run_id}" if ctx is not None else "a person"
+    log.info("%s v%d registered by %s", version.model, version.version, who)
+""",
+    "after_alias_moved": """\
+import logging
+
+from hookline import hookimpl
+
+log = logging.getLogger("my_plugin")
+
+
+@hookimpl
+def after_alias_moved(ctx, move):
+    if move.alias == "production":
+        log.warning("%s production: v%s -> v%s (%s by %s)", move.model, move.previous,
+                    move.version, move.action, move.by)
+""",
 }
 """One example implementation per hook; each passes hookline's conformance kit (tested)."""
 
@@ -372,7 +399,7 @@ def render_configuration() -> str:
     from hookline import config
     from hookline.hookspecs import STAGES
 
-    sections = [(name, schema) for name, schema in config.SECTIONS.items() if schema]
+    sections = [(name, schema) for name, schema in config.section_schemas().items() if schema]
     lines = [
         "# Configuration reference",
         "",
@@ -393,8 +420,10 @@ def render_configuration() -> str:
         "",
         f"`--config FILE` on the command line, else `${config.ENV_CONFIG}` (a path, or a",
         "storage URI such as `s3://acme-ml/hookline/hookline.toml` for deployed functions), else",
+        f"the `{config.CONFIG_FILE}` bundled beside a deployed function's entry file, else",
         f"`{config.CONFIG_FILE}` in the current folder. A relative `storage` path is relative to",
-        "the file.",
+        "the file. Sections other than the core's (`[serving]`, `[ui]`) are declared by the",
+        "adapter that reads them, and validated the same way.",
         "",
         "## Environment variables",
         "",

@@ -140,7 +140,7 @@ def test_configuration_page_lists_every_key():
     from hookline import config
 
     text = (DOCS / "configuration.md").read_text(encoding="utf-8")
-    for name, schema in config.SECTIONS.items():
+    for name, schema in config.section_schemas().items():
         assert f"`[{name}]`" in text or f"`[{name}.NAME]`" in text
         for key in schema or {}:
             assert f"| `{key}` |" in text, f"[{name}] {key}"

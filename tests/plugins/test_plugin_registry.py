@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
 from _plugin_helpers import FAST, context, source_for, table, write_csv
 from hookline.config import check_table
 from hookline.plugins import ingest, registry, train
@@ -137,9 +138,30 @@ def test_trusted_types_reach_the_core_registry(tmp_path):
             "pipelines": {
                 "t": {"model": "m", "stages": ["ingest"], "trigger": {"prefix": "landing/"}}
             },
-            "plugins": {"registry": {"trusted_types": ["acme.models.Tree"]}},
+            "registry": {"trusted_types": ["acme.models.Tree"]},
         },
         env={},
     )
     app = Hookline(config, pm=make_plugin_manager(pinned=BUILTINS))
     assert app.registry.trusted_types == ("acme.models.Tree",)
+
+
+def test_trusted_types_in_the_plugin_table_are_refused_with_the_new_place(tmp_path):
+    from _plugin_helpers import BUILTINS
+    from hookline._manager import make_plugin_manager
+    from hookline.config import parse_config
+    from hookline.errors import ConfigError
+    from hookline.runner import Hookline
+
+    config = parse_config(
+        {
+            "project": {"storage": str(tmp_path / "s")},
+            "pipelines": {
+                "t": {"model": "m", "stages": ["ingest"], "trigger": {"prefix": "landing/"}}
+            },
+            "plugins": {"registry": {"trusted_types": ["acme.models.Tree"]}},
+        },
+        env={},
+    )
+    with pytest.raises(ConfigError, match=r"plugins\.registry\.trusted_types"):
+        Hookline(config, pm=make_plugin_manager(pinned=BUILTINS))

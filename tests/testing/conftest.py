@@ -24,6 +24,8 @@ class GoodPlugin:
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.registered: list[tuple[str, int]] = []
+        self.moves: list[tuple[str, int | None, int | None]] = []
 
     @hookimpl
     def before_pipeline_run(self, ctx):
@@ -119,6 +121,14 @@ class GoodPlugin:
     @hookimpl
     def on_pipeline_error(self, ctx, error, record):
         ctx.log.warning("run failed: %s", error)
+
+    @hookimpl
+    def after_version_registered(self, ctx, version):
+        self.registered.append((version.model, version.version))
+
+    @hookimpl
+    def after_alias_moved(self, ctx, move):
+        self.moves.append((move.alias, move.version, move.previous))
 
 
 @pytest.fixture
