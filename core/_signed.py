@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from hookline.storage import Storage
     from hookline.types import ModelVersion
 
-__all__ = ["VersionCheck", "VersionSigning"]
+__all__ = ["UNSIGNED", "VersionCheck", "VersionSigning"]
+
+UNSIGNED = "it is unsigned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,7 @@ class VersionSigning:
             self.signing_key is not None
             and run_id
             and mv.manifest.get("run_id") == run_id
-            and self.signature_problem(mv) == "it is unsigned"
+            and self.signature_problem(mv) == UNSIGNED
             and not self._artifact_problems(mv)
         ):
             self._write_signature(mv)
@@ -97,7 +99,7 @@ class VersionSigning:
         try:
             doc = jsonio.loads(self.storage.read(self._signature_key(mv.model, mv.version)))
         except NotFound:
-            return "it is unsigned"
+            return UNSIGNED
         except ValueError:
             return "its signature.json is not valid JSON"
         problem = key.problem(payload, doc)
@@ -111,12 +113,23 @@ class VersionSigning:
         problem = self.signature_problem(mv)
         if problem is None:
             return
+        where = f"{mv.model} {mv.version}"
+        if problem == UNSIGNED:  # written before signing was on: can be vouched for
+            hint = (
+                f"promote or roll back to a version that verifies (`hookline models verify "
+                f"{mv.model}`); if this version was written before signing was turned on "
+                f"and you have checked it, sign it: `hookline models sign {where}`"
+            )
+        else:  # a signature that does not match: tampering, or another key
+            hint = (
+                f"do not re-sign it unless you know why it changed (a key rotation: "
+                f"`hookline models sign {where} --replace`); promote or roll back to a "
+                f"version that verifies (`hookline models verify {mv.model}`)"
+            )
         raise ModelIntegrityError(
             f"model {mv.model!r} version {mv.version} refused for {action}: {problem} "
             f"({self.storage.url(self._signature_key(mv.model, mv.version))})",
-            hint=f"check it with `hookline models verify {mv.model} {mv.version}`; promote "
-            f"or roll back to a version that verifies; if you have checked this one, sign "
-            f"it with `hookline models sign {mv.model} {mv.version}`",
+            hint=hint,
         )
 
     def _artifact_problems(self, mv: ModelVersion) -> list[str]:
@@ -159,9 +172,7 @@ class VersionSigning:
         if self.signing_key is not None:
             problem = self.signature_problem(mv)
             signature = (
-                "valid"
-                if problem is None
-                else ("unsigned" if problem == "it is unsigned" else "invalid")
+                "valid" if problem is None else ("unsigned" if problem == UNSIGNED else "invalid")
             )
             if problem is not None:
                 problems.append(f"signature: {problem}")
@@ -170,12 +181,16 @@ class VersionSigning:
             signature = "present (not checked: no signing key)" if present else "none"
         return VersionCheck(model, mv.version, len(mv.artifacts), signature, tuple(problems))
 
-    def sign(self, model: str, version: int) -> dict[str, Any]:
+    def sign(self, model: str, version: int, *, replace: bool = False) -> dict[str, Any]:
         """Sign an existing version (turning signing on for a registry that has
         versions) after checking that every artifact still matches its digest.
 
+        :param replace: also replace a signature that does not verify (after a key
+            rotation); without it such a version is refused: its manifest may have been
+            rewritten, and re-signing would vouch for it.
         :raises UsageError: no signing key is configured.
-        :raises ModelIntegrityError: an artifact does not match: nothing is signed.
+        :raises ModelIntegrityError: an artifact does not match, or (without ``replace``)
+            a signature exists and does not verify: nothing is signed.
         """
         if self.signing_key is None:
             raise UsageError(
@@ -183,6 +198,14 @@ class VersionSigning:
                 hint="set $HOOKLINE_SIGNING_KEY (or $HOOKLINE_SIGNING_KEY_SECRET)",
             )
         mv = self.get(model, version)
+        problem = self.signature_problem(mv)
+        if problem not in (None, UNSIGNED) and not replace:
+            raise ModelIntegrityError(
+                f"model {model!r} version {version} not re-signed: {problem}",
+                hint="its manifest may have been rewritten since it was signed; after a key "
+                f"rotation, and having checked it, use `hookline models sign {model} "
+                f"{version} --replace`",
+            )
         problems = self._artifact_problems(mv)
         if problems:
             raise ModelIntegrityError(

@@ -350,17 +350,15 @@ def _as_checks(group: Any) -> Sequence[CheckResult]:
 
 
 def monitor_verdict(report: Mapping[str, Any]) -> str:
-    """``DRIFT``, ``DECAY`` (performance on labelled rows got worse), both, or ``no drift or
-    decay``: one word for a monitor's finding, from its report in the run record."""
+    """``DRIFT``, ``DECAY: <what changed>`` (performance on labelled rows got worse), both,
+    or ``no drift or decay``: a monitor's finding in a few words, from its report."""
     decay = (report.get("details") or {}).get("decay") or {}
-    found = [
-        word
-        for word, flag in (("DRIFT", report.get("drifted")), ("DECAY", decay.get("decayed")))
-        if flag
-    ]
+    found = ["DRIFT"] if report.get("drifted") else []
+    if decay.get("decayed"):
+        found.append(f"DECAY: {decay['change']}" if decay.get("change") else "DECAY")
     if not found:
         return "no drift or decay" if decay else "no drift"
-    return " + ".join(found) + (f" ({decay['change']})" if decay.get("change") else "")
+    return " + ".join(found)
 
 
 def _summary_line(record: Mapping[str, Any]) -> str:

@@ -46,6 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     sign.add_argument("name")
     sign.add_argument("version", type=int, nargs="?", help="default: every unsigned version")
+    sign.add_argument(
+        "--replace",
+        action="store_true",
+        help="also replace signatures that do not verify (after a key rotation; check first)",
+    )
     _common(sign)
     sign.set_defaults(func=cmd_sign)
 
@@ -192,18 +197,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_sign(args: argparse.Namespace) -> int:
     registry = project_from(args, require_config=False).registry
     targets = _targets(registry, args)
-    if args.version is None:  # every version that is not validly signed yet
-        targets = [v for v in targets if registry.verify(args.name, v).signature != "valid"]
+    if args.version is None:  # every version that is unsigned (or, with --replace, invalid)
+        wanted = {"unsigned", "invalid"} if args.replace else {"unsigned"}
+        targets = [v for v in targets if registry.verify(args.name, v).signature in wanted]
     signed = []
     for version in targets:
-        doc = registry.sign(args.name, version)
+        doc = registry.sign(args.name, version, replace=args.replace)
         signed.append({"version": version, "key_id": doc["key_id"]})
         if not args.json:
             print(f"{args.name} v{version} signed with key {doc['key_id']}")
     if args.json:
         print_json(signed)
     elif not signed:
-        print(f"{args.name}: every version is already signed with the configured key")
+        print(f"{args.name}: no unsigned version (see `hookline models verify {args.name}`)")
     return 0
 
 

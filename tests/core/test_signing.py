@@ -98,7 +98,7 @@ def test_unsigned_versions_are_refused_until_signed(tmp_path: Path) -> None:
         reg.load_model("m", version=1)
     message = str(refused.value)
     assert message.startswith("model 'm' version 1 refused for loading: it is unsigned (file://")
-    assert "hookline models verify m 1" in message and "hookline models sign m 1" in message
+    assert "hookline models verify m`" in message and "hookline models sign m 1" in message
     with pytest.raises(ModelIntegrityError, match="refused for promote to alias 'production'"):
         reg.move_alias("m", "production", 1)
     with pytest.raises(ModelIntegrityError, match="refused for reading"):
@@ -137,6 +137,9 @@ def test_a_swapped_model_with_a_rewritten_manifest_is_refused(tmp_path: Path) ->
     )
     with pytest.raises(ModelIntegrityError, match="refused for rollback"):
         fresh.move_alias("m", "production", 1, action="rollback")
+    assert "do not re-sign it unless you know why it changed" in str(refused.value)
+    with pytest.raises(ModelIntegrityError, match="not re-signed: its artifacts, manifest"):
+        fresh.sign("m", 1)  # the tampered manifest is never vouched for by accident
     check = fresh.verify("m", 1)
     assert not check.ok and check.signature == "invalid"
     assert check.line().startswith("m v1 FAILED: signature: its artifacts, manifest_sha256")
@@ -147,7 +150,10 @@ def test_another_key_or_a_copied_signature_is_refused(tmp_path: Path) -> None:
     reg = registry(tmp_path)
     with pytest.raises(ModelIntegrityError, match="signed with key 'k-[0-9a-f]+', not the conf"):
         reg.load_model("m", version=1)
-    reg.sign("m", 1)
+    with pytest.raises(ModelIntegrityError, match="not re-signed: it is signed with key"):
+        reg.sign("m", 1)  # a key rotation is a deliberate act
+    reg.sign("m", 1, replace=True)
+    reg.load_model("m", version=1)
     reg.register_estimator("m", estimator(3.0), {"run_id": "r2"})
     storage = reg.storage
     for name in ("manifest.json", "signature.json", "model.skops"):  # v1 replayed as v2

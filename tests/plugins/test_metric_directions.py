@@ -170,9 +170,14 @@ def test_the_run_summary_says_decay_when_only_performance_decayed() -> None:
         "drifted": False,
         "details": {"decay": {"decayed": True, "change": "rmse rose from 1 to 2 (100% worse)"}},
     }
-    assert monitor_verdict(decayed) == "DECAY (rmse rose from 1 to 2 (100% worse))"
+    assert monitor_verdict(decayed) == "DECAY: rmse rose from 1 to 2 (100% worse)"
     both = {**decayed, "drifted": True}
-    assert monitor_verdict(both).startswith("DRIFT + DECAY")
+    assert monitor_verdict(both) == "DRIFT + DECAY: rmse rose from 1 to 2 (100% worse)"
+    drift_only = {
+        "drifted": True,
+        "details": {"decay": {"decayed": False, "change": "f1 rose from 0.9 to 0.95"}},
+    }
+    assert monitor_verdict(drift_only) == "DRIFT"
     calm = {"name": "drift", "drifted": False, "details": {"decay": {"decayed": False}}}
     assert monitor_verdict(calm) == "no drift or decay"
     assert monitor_verdict({"name": "other", "drifted": False}) == "no drift"
