@@ -2,7 +2,8 @@
 reference profile of the training features, and the drift statistics computed against it.
 Which way each metric is better is :mod:`hookline.plugins.metrics`' table, nowhere else.
 
-numpy, pandas, scikit-learn and scipy are imported inside the functions.
+numpy, pandas and scikit-learn are imported inside the functions; the drift statistics
+themselves (:mod:`hookline.stats`) need numpy alone.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import math
 import warnings
 from collections.abc import Mapping
 from typing import Any
+
+from hookline.stats import ks_2samp, psi
 
 __all__ = [
     "compare_metric",
@@ -22,7 +25,6 @@ __all__ = [
 
 NULL = "__null__"
 OTHER = "__other__"
-_EPS = 1e-4
 
 
 def compare_metric(task: str, configured: str = "auto") -> str:
@@ -171,16 +173,6 @@ def reference_profile(
 # --- drift ------------------------------------------------------------------------------
 
 
-def psi(expected: Any, actual: Any) -> float:
-    """Population stability index of two share vectors over the same bins."""
-    import numpy as np
-
-    e = np.clip(np.asarray(expected, dtype="float64"), _EPS, None)
-    a = np.clip(np.asarray(actual, dtype="float64"), _EPS, None)
-    e, a = e / e.sum(), a / a.sum()
-    return float(np.sum((a - e) * np.log(a / e)))
-
-
 def feature_drift(
     reference: Mapping[str, Any], column: Any, categories: list[str] | None = None
 ) -> dict[str, Any]:
@@ -208,8 +200,7 @@ def feature_drift(
         shares = (counts / max(len(values), 1) * (1.0 - null_share)).tolist()
         result["psi"] = psi([*reference["shares"], reference["null_bin"]], [*shares, null_share])
         if len(values) >= 2 and len(reference.get("sketch", [])) >= 2:
-            from scipy.stats import ks_2samp
-
+            # numpy only (hookline.stats): scoring runs where scipy is not installed
             test = ks_2samp(np.asarray(reference["sketch"]), values)
             result["ks_statistic"] = float(test.statistic)
             result["ks_pvalue"] = float(test.pvalue)
