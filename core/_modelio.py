@@ -33,13 +33,19 @@ __all__ = ["BUILTIN_TRUSTED_TYPES", "check_type_names", "dumps", "loads", "sha25
 BUILTIN_TRUSTED_TYPES: tuple[str, ...] = (
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
     "sklearn.tree._tree.Tree",
 )
-"""Types the built-in trainer's models contain that skops does not trust by default: the
-dtype of the one-hot encoder's output, and the tree structures of the decision-tree,
-random-forest and histogram gradient-boosting estimators (skops leaves those two out
-because a crafted node array can crash ``predict``; hookline trusts them because its own
-trainer writes them, and checks the node arrays' indices before a model is used)."""
+"""Types the built-in trainer's models contain that skops does not trust by default, for
+every estimator the docs and the project's own configurations name: the dtype of the
+one-hot encoder's output; the tree structures of decision trees, forests, gradient
+boosting (``Tree``, ``TreePredictor``) and nearest neighbours (``KDTree`` and its
+Euclidean metric); the MLP's optimiser state. skops leaves the tree structures out
+because a crafted index array can crash ``predict``; hookline trusts them because its own
+trainer writes them, and checks their indices before a model is used
+(:mod:`hookline._treecheck`). None of them is a function."""
 
 TRUSTED_TYPES_KEY = "[registry] trusted_types"
 """Where a project lists the extra names it trusts (named in refusals)."""

@@ -1,8 +1,8 @@
 """Bounds checks of the tree structures in a loaded model, before anything predicts.
 
-scikit-learn's ``Tree`` (decision trees, forests, gradient boosting) and
-``TreePredictor`` (histogram gradient boosting) walk node indices from their arrays
-without bounds checks. A crafted file with an index outside the array reads memory it
+scikit-learn's ``Tree`` (decision trees, forests, gradient boosting), ``TreePredictor``
+(histogram gradient boosting) and ``KDTree`` (nearest neighbours) walk indices from their
+arrays without bounds checks. A crafted file with an index outside the array reads memory it
 does not own (a crash, or worse) the first time the model predicts; skops leaves both
 types out of its defaults for that reason. hookline trusts them, because its own trainer
 writes them, and checks every index here: children must come after their parent (which
@@ -19,6 +19,7 @@ __all__ = ["check_trees"]
 
 _TREE = "sklearn.tree._tree.Tree"
 _PREDICTOR = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
+_KDTREE = "sklearn.neighbors._kd_tree.KDTree"
 _MAX_OBJECTS = 1_000_000
 
 
@@ -43,6 +44,8 @@ def check_trees(root: Any) -> str | None:
             problem = _check_tree(obj, n_features)
         elif name == _PREDICTOR:
             problem = _check_predictor(obj, n_features)
+        elif name == _KDTREE:
+            problem = _check_kdtree(obj, n_features)
         else:
             problem = None
             stack.extend(_children(obj, n_features, path))
@@ -103,6 +106,32 @@ def _check_predictor(predictor: Any, n_features: int | None) -> str | None:
         bitsets = nodes["bitset_idx"][categorical].astype(np.int64)
         if (bitsets < 0).any() or (bitsets >= rows).any():
             return "a gradient-boosting tree whose categorical split points past its bitsets"
+    return None
+
+
+def _check_kdtree(tree: Any, n_features: int | None) -> str | None:
+    """A nearest-neighbours KD tree: its sample indices inside the data, its nodes' index
+    ranges inside the index array, and the children of every inner node (``2i+1``,
+    ``2i+2``) inside the node array."""
+    import numpy as np
+
+    data, idx_array, node_data, node_bounds = tree.get_arrays()
+    samples, width = data.shape
+    nodes = len(node_data)
+    if n_features is not None and width != n_features:
+        return f"a KD tree over {width} features inside an estimator of {n_features}"
+    index = np.asarray(idx_array, dtype=np.int64)
+    if len(index) != samples or (index < 0).any() or (index >= samples).any():
+        return f"a KD tree whose sample indices point outside its {samples} samples"
+    start = node_data["idx_start"].astype(np.int64)
+    end = node_data["idx_end"].astype(np.int64)
+    if nodes < 1 or (start < 0).any() or (start > end).any() or (end > samples).any():
+        return "a KD tree node whose index range lies outside the index array"
+    inner = np.flatnonzero(node_data["is_leaf"] == 0)
+    if len(inner) and int(inner.max()) * 2 + 2 >= nodes:
+        return f"a KD tree inner node whose children lie past its {nodes} nodes"
+    if node_bounds.shape != (2, nodes, width):
+        return f"a KD tree whose node bounds have shape {node_bounds.shape}"
     return None
 
 

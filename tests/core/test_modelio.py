@@ -76,3 +76,18 @@ def test_object_arrays_and_non_skops_bytes_are_refused_unread() -> None:
         _modelio.loads(b"{}", expected_sha256=None, where="w")
     with pytest.raises(ModelIntegrityError, match="unreadable skops file"):
         _modelio.loads(b"PK\x03\x04garbage", expected_sha256=None, where="w")
+
+
+def test_a_kd_tree_with_an_index_outside_its_arrays_is_refused() -> None:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    model = KNeighborsClassifier(algorithm="kd_tree").fit(X, Y)
+    assert (roundtrip(model).predict(X[:20]) == model.predict(X[:20])).all()
+    _, idx_array, node_data, _ = model._tree.get_arrays()
+    idx_array[3] = 10**6  # the arrays are the tree's own buffers
+    with pytest.raises(ModelIntegrityError, match=r"_tree: a KD tree whose sample indices"):
+        roundtrip(model)
+    idx_array[3] = 3
+    node_data["is_leaf"][:] = 0  # every node "inner": children past the array
+    with pytest.raises(ModelIntegrityError, match="inner node whose children lie past"):
+        roundtrip(model)
