@@ -1,5 +1,6 @@
-"""Bundle fixtures for the modules' `terraform test` runs: manifests exactly as CONTRACTS.md §1
-describes them (what `hookline package` writes), beside tiny but real artifacts.
+"""Bundle fixtures for the modules' `terraform test` runs: manifests exactly as
+docs/packaging.md ("The bundle manifest") describes them (what `hookline package` writes),
+beside tiny but real artifacts.
 
     python -m tests.terraform.bundle_fixtures    # (re)write terraform/modules/*/tests/fixtures
 
@@ -69,6 +70,7 @@ def manifest(
         "size_bytes": len(data),
         "unzipped_bytes": 64,
         "libraries": LIBRARIES,
+        "project": "quickstart",
     }
     if cloud == "gcp":
         out["entry_points"] = {"pipeline": "pipeline", "serving": "serving"}

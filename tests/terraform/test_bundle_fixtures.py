@@ -30,7 +30,7 @@ def test_committed_fixtures_are_generated(tmp_path: Path) -> None:
 
 
 def test_deployable_fixtures_follow_the_contract() -> None:
-    """CONTRACTS.md §1: every key, and the hash of the artifact beside the manifest."""
+    """docs/packaging.md, "The bundle manifest": every key, and the hash of the artifact beside the manifest."""
     import hashlib
 
     keys = {
@@ -48,6 +48,7 @@ def test_deployable_fixtures_follow_the_contract() -> None:
         "size_bytes",
         "unzipped_bytes",
         "libraries",
+        "project",
     }
     for cloud in bundle_fixtures.CASES:
         folder = bundle_fixtures.MODULES / cloud / "tests" / "fixtures" / "ok"

@@ -3,7 +3,8 @@
 # and Pipeline, RunSucceeded / RunFailed / RunRejected / RunDrifted (Count) and RunSeconds.
 
 locals {
-  metrics_project = coalesce(var.metrics_project, var.name)
+  # The Project dimension the runtime writes: the [project] name of the bundled hookline.toml.
+  metrics_project = coalesce(var.metrics_project, try(local.manifests[local.roles[0]].project, null), var.name)
   # Every pipeline that runs here, upload-triggered or scheduled.
   alarm_pipelines = var.enable_pipeline ? toset(distinct(concat(keys(var.pipelines), keys(var.schedules)))) : toset([])
 }

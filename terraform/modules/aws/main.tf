@@ -39,7 +39,7 @@ locals {
   admin_keys_secret_arn = var.admin_keys_secret_arn != null ? var.admin_keys_secret_arn : one(
     aws_secretsmanager_secret.admin_keys[*].arn
   )
-  # Secret references per function (CONTRACTS §3: <NAME>_SECRET holds the ARN).
+  # Secret references per function (docs/security.md: <NAME>_SECRET holds the ARN).
   function_secrets = {
     pipeline = merge(
       local.signing_key ? { HOOKLINE_SIGNING_KEY_SECRET = local.signing_key_secret_arn } : {},

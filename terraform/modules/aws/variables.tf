@@ -283,7 +283,7 @@ variable "max_days_without_training" {
 }
 
 variable "metrics_project" {
-  description = "Value of the Project dimension of hookline's run metrics (namespace hookline) that the alarms watch; null: the deployment name."
+  description = "Value of the Project dimension of hookline's run metrics (namespace hookline) that the alarms watch; null: the `project` of the bundle manifest (the `[project] name` of the bundled hookline.toml), else the deployment name."
   type        = string
   default     = null
 }

@@ -25,7 +25,7 @@ locals {
       WEBSITE_RUN_FROM_PACKAGE                     = try(azurerm_storage_blob.bundle["pipeline"].url, null)
       WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID = one(azurerm_user_assigned_identity.pipeline[*].id)
       AzureFunctionsJobHost__functionTimeout       = format("%02d:%02d:00", floor(var.pipeline_timeout_minutes / 60), var.pipeline_timeout_minutes % 60)
-      # Uploads arrive through the storage queue (CONTRACTS §6), identity-based connection
+      # Uploads arrive through the storage queue (docs/clouds/azure.md), identity-based connection
       # HOOKLINE_QUEUE; push delivery is off.
       HOOKLINE_EVENTS_QUEUE                                    = var.events_queue_name
       HOOKLINE_QUEUE__queueServiceUri                          = trimsuffix(local.data_queue, "/")
@@ -238,7 +238,7 @@ resource "azurerm_monitor_metric_alert" "dropped" {
   }
 }
 
-# --- the events queue (CONTRACTS §6), in the data storage account -------------------------
+# --- the events queue (docs/clouds/azure.md), in the data storage account -------------------------
 
 resource "azurerm_storage_queue" "events" {
   count = var.enable_pipeline ? 1 : 0
@@ -255,7 +255,7 @@ resource "azurerm_storage_queue" "poison" {
   storage_account_id = local.data_id
 }
 
-# --- run outcomes: log-based alerts on the run_finished lines (CONTRACTS §2) ---------------
+# --- run outcomes: log-based alerts on the run_finished lines (docs/operations.md, "Logs and metrics") ---------------
 
 locals {
   alert_pipelines = var.enable_pipeline ? toset(distinct(concat(keys(var.pipelines), keys(var.schedules)))) : toset([])

@@ -199,7 +199,7 @@ resource "google_logging_project_sink" "functions" {
   unique_writer_identity = true
 }
 
-# hookline's own errors: its JSON lines carry Cloud Logging's `severity` field (CONTRACTS §2),
+# hookline's own errors: its JSON lines carry Cloud Logging's `severity` field (docs/operations.md, "Logs and metrics"),
 # which Cloud Logging lifts into the entry's severity; plain-text lines would carry none.
 resource "google_logging_metric" "pipeline_errors" {
   count = var.enable_pipeline ? 1 : 0
@@ -216,7 +216,7 @@ resource "google_logging_metric" "pipeline_errors" {
   depends_on = [google_project_service.apis]
 }
 
-# Run outcomes (CONTRACTS §2): one count per finished run, labelled by status and pipeline.
+# Run outcomes (docs/operations.md, "Logs and metrics"): one count per finished run, labelled by status and pipeline.
 resource "google_logging_metric" "runs" {
   count = var.enable_pipeline ? 1 : 0
 

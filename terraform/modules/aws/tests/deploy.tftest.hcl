@@ -217,8 +217,8 @@ run "run_outcomes_alarm" {
     schedules = { nightly = "rate(1 day)" }
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.run_failed["train"].metric_name == "RunFailed" && aws_cloudwatch_metric_alarm.run_failed["train"].namespace == "hookline" && aws_cloudwatch_metric_alarm.run_failed["train"].dimensions == tomap({ Project = "hookline-test", Pipeline = "train" })
-    error_message = "failed runs alarm per pipeline"
+    condition     = aws_cloudwatch_metric_alarm.run_failed["train"].metric_name == "RunFailed" && aws_cloudwatch_metric_alarm.run_failed["train"].namespace == "hookline" && aws_cloudwatch_metric_alarm.run_failed["train"].dimensions == tomap({ Project = "quickstart", Pipeline = "train" })
+    error_message = "failed runs alarm per pipeline, on the project the bundle manifest names"
   }
   assert {
     condition     = aws_cloudwatch_metric_alarm.run_rejected["nightly"].metric_name == "RunRejected"
