@@ -21,7 +21,8 @@ the whole layout (``docs/architecture.md`` shows it, and a test checks the two a
     │       │   └── <000007>/
     │       │       ├── _claim.json          create-only: allocates version 7
     │       │       ├── <artifact>           model.skops, schema.json, ... (sha256 each)
-    │       │       └── manifest.json        written last: the version exists once it does
+    │       │       ├── manifest.json        written last: the version exists once it does
+    │       │       └── signature.json       with a signing key: HMAC of manifest + digests
     │       ├── aliases/
     │       │   └── <alias>.json             {version, seq, history}: moved by compare-and-swap
     │       ├── by-run/

@@ -3,6 +3,8 @@
 Keys are built by :mod:`hookline.layout` (``registry/<model>/versions/<000007>/...``,
 ``registry/<model>/aliases/<alias>.json``): a version is allocated by a create-only
 ``_claim.json``, its artifacts are written, then its manifest, last.
+With a signing key, ``signature.json`` beside the manifest holds the HMAC of the manifest
+and the artifact digests (see :mod:`hookline.signing`).
 
 Guarantees: two concurrent registrations never get the same version; nothing points at a
 version before all its artifacts are written; every alias move (promote, approve,
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hookline import _modelio, jsonio, layout
+from hookline._signed import VersionCheck, VersionSigning
 from hookline.errors import (
     AlreadyExists,
     HooklineError,
@@ -27,13 +30,27 @@ from hookline.errors import (
     UsageError,
 )
 from hookline.events import utc_now_iso
+from hookline.signing import SigningKey, key_from_settings
 from hookline.storage import Storage
 from hookline.types import AliasMove, ModelVersion
 
 if TYPE_CHECKING:
     from hookline.types import RunContext
 
-__all__ = ["AliasState", "ModelVersion", "Observer", "Registry", "actor"]
+__all__ = [
+    "BUILTIN_TRUSTED_TYPES",
+    "AliasState",
+    "ModelVersion",
+    "Observer",
+    "Registry",
+    "VersionCheck",
+    "actor",
+    "check_type_names",
+    "open_registry",
+]
+
+BUILTIN_TRUSTED_TYPES = _modelio.BUILTIN_TRUSTED_TYPES
+check_type_names = _modelio.check_type_names
 
 log = logging.getLogger("hookline.registry")
 
@@ -78,7 +95,30 @@ class AliasState:
         }
 
 
-class Registry:
+def open_registry(
+    storage: Storage,
+    settings: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    secret_reader: Any = None,
+    observer: Observer | None = None,
+) -> Registry:
+    """A registry configured by its settings table (``trusted_types``, ``signing_key_env``,
+    ``signing_key_id``): the signing key is read from the environment, or through
+    ``secret_reader(reference)`` from a cloud secret.
+
+    :raises ConfigError: the signing key cannot be read or is too short.
+    :raises UsageError: a trusted name that is not exact.
+    """
+    return Registry(
+        storage,
+        trusted_types=settings.get("trusted_types") or (),
+        signing_key=key_from_settings(settings, environ=environ, secret_reader=secret_reader),
+        observer=observer,
+    )
+
+
+class Registry(VersionSigning):
     """The registry in one storage root."""
 
     _CACHED_MODELS = 4
@@ -88,10 +128,24 @@ class Registry:
         storage: Storage,
         *,
         trusted_types: Iterable[str] = (),
+        signing_key: SigningKey | None = None,
         observer: Observer | None = None,
     ) -> None:
+        """:param trusted_types: exact type and function names a model may contain beyond
+            skops' defaults and :data:`BUILTIN_TRUSTED_TYPES` (never prefixes).
+        :param signing_key: sign every version written, and refuse unsigned or
+            mis-signed versions for loading and for alias moves (off when ``None``).
+        :param observer: receives the registry's events (see :data:`Observer`).
+        :raises UsageError: a name that is not an exact ``module.Name``."""
         self.storage = storage
-        self.trusted_types = tuple(trusted_types)
+        self.signing_key = signing_key
+        self._signed_ok: set[tuple[str, int, str]] = set()
+        try:
+            self.trusted_types = _modelio.check_type_names(trusted_types)
+        except ValueError as exc:
+            raise UsageError(
+                f"trusted_types: {exc}", hint=f"fix {_modelio.TRUSTED_TYPES_KEY}"
+            ) from None
         self._observer = observer
         self._ctx: RunContext | None = None
         # Verified estimators by (model, version, sha256): a warm function scoring batch
@@ -191,8 +245,10 @@ class Registry:
         return self.get(model, state.version)
 
     def read_artifact(self, model: str, version: int, name: str) -> bytes:
-        """Read one artifact and check its sha256 against the manifest."""
+        """Read one artifact and check its sha256 against the manifest (and, with a
+        signing key, the manifest against its signature)."""
         mv = self.get(model, version)
+        self.require_signed(mv, "reading")
         meta = mv.artifacts.get(name)
         key = layout.version_key(model, version, name)
         if meta is None:
@@ -221,6 +277,7 @@ class Registry:
                 )
         else:
             mv = self.get(model, version)
+        self.require_signed(mv, "loading")
         name = mv.manifest.get("model_artifact", "model.skops")
         meta = mv.artifacts.get(name) or {}
         cache_key = (model, mv.version, str(meta.get("sha256", "missing")))
@@ -231,7 +288,7 @@ class Registry:
         estimator = _modelio.loads(
             data,
             expected_sha256=meta.get("sha256", "missing"),
-            where=self.storage.url(key),
+            where=f"model {model!r} version {mv.version} ({self.storage.url(key)})",
             trusted=self.trusted_types,
         )
         if len(self._models) >= self._CACHED_MODELS:
@@ -261,7 +318,7 @@ class Registry:
         version = self._version_of(model, run_id) if run_id else self._allocate(model, None)
         manifest_key = layout.manifest_key(model, version)
         if self.storage.stat(manifest_key) is not None:  # an earlier attempt finished it
-            return self.get(model, version)
+            return self._finish_signature(self.get(model, version), run_id)
         recorded: dict[str, Any] = {}
         for name, data in sorted(artifacts.items()):
             self.storage.write(layout.version_key(model, version, name), data)
@@ -278,8 +335,10 @@ class Registry:
         try:
             self.storage.create(manifest_key, jsonio.dumps(manifest))
         except AlreadyExists:
-            return self.get(model, version)
-        registered = ModelVersion(model, version, manifest)
+            return self._finish_signature(self.get(model, version), run_id)
+        registered = self.get(model, version)  # as stored: what is signed is what is read
+        if self.signing_key is not None:
+            self._write_signature(registered)
         self._notify("after_version_registered", version=registered)
         return registered
 
@@ -377,7 +436,9 @@ class Registry:
             replaces, the evaluation data's digest), kept in the history entry.
         """
         if version is not None:
-            self.get(model, version)  # raises NotFound for incomplete or missing versions
+            # NotFound for incomplete or missing versions; with a key, a version whose
+            # signature is missing or wrong is never promoted (nor rolled back to)
+            self.require_signed(self.get(model, version), f"{action} to alias {alias!r}")
         key = layout.alias_key(model, alias)
         for _ in range(_MAX_CAS_ATTEMPTS):
             state = self.alias(model, alias)

@@ -376,6 +376,18 @@ def _as_checks(group: Any) -> Sequence[CheckResult]:
     return list(group)
 
 
+def monitor_verdict(report: Mapping[str, Any]) -> str:
+    """``DRIFT``, ``DECAY: <what changed>`` (performance on labelled rows got worse), both,
+    or ``no drift or decay``: a monitor's finding in a few words, from its report."""
+    decay = (report.get("details") or {}).get("decay") or {}
+    found = ["DRIFT"] if report.get("drifted") else []
+    if decay.get("decayed"):
+        found.append(f"DECAY: {decay['change']}" if decay.get("change") else "DECAY")
+    if not found:
+        return "no drift or decay" if decay else "no drift"
+    return " + ".join(found)
+
+
 def _summary_line(record: Mapping[str, Any]) -> str:
     status = record["status"]
     if status == "rejected":
@@ -388,7 +400,7 @@ def _summary_line(record: Mapping[str, Any]) -> str:
                 + (f" to {dep['alias']}" if dep.get("alias") else "")
             )
     for rep in record.get("reports", []):
-        parts.append(f"{rep['name']}: {'DRIFT' if rep.get('drifted') else 'no drift'}")
+        parts.append(f"{rep['name']}: {monitor_verdict(rep)}")
     if record.get("metrics"):
         parts.append(
             ", ".join(
