@@ -203,7 +203,7 @@ PIPELINE = {
 
 
 def _exact_type_names(value: Any, key: str, source: str | None) -> None:
-    from hookline._modelio import check_type_names
+    from hookline.modelio import check_type_names
 
     try:
         check_type_names(value)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hookline import _modelio, jsonio, layout
+from hookline import jsonio, layout, modelio
 from hookline._signed import VersionCheck, VersionSigning
 from hookline.errors import (
     AlreadyExists,
@@ -49,8 +49,8 @@ __all__ = [
     "open_registry",
 ]
 
-BUILTIN_TRUSTED_TYPES = _modelio.BUILTIN_TRUSTED_TYPES
-check_type_names = _modelio.check_type_names
+BUILTIN_TRUSTED_TYPES = modelio.BUILTIN_TRUSTED_TYPES
+check_type_names = modelio.check_type_names
 
 log = logging.getLogger("hookline.registry")
 
@@ -141,10 +141,10 @@ class Registry(VersionSigning):
         self.signing_key = signing_key
         self._signed_ok: set[tuple[str, int, str]] = set()
         try:
-            self.trusted_types = _modelio.check_type_names(trusted_types)
+            self.trusted_types = modelio.check_type_names(trusted_types)
         except ValueError as exc:
             raise UsageError(
-                f"trusted_types: {exc}", hint=f"fix {_modelio.TRUSTED_TYPES_KEY}"
+                f"trusted_types: {exc}", hint=f"fix {modelio.TRUSTED_TYPES_KEY}"
             ) from None
         self._observer = observer
         self._ctx: RunContext | None = None
@@ -257,7 +257,7 @@ class Registry(VersionSigning):
                 uri=self.storage.url(key),
             )
         data = self.storage.read(key)
-        if _modelio.sha256(data) != meta["sha256"]:
+        if modelio.sha256(data) != meta["sha256"]:
             raise ModelIntegrityError(
                 f"{self.storage.url(key)}: checksum mismatch: the artifact was modified "
                 "after it was registered",
@@ -285,7 +285,7 @@ class Registry(VersionSigning):
             return self._models[cache_key], mv
         key = layout.version_key(model, mv.version, name)
         data = self.storage.read(key)
-        estimator = _modelio.loads(
+        estimator = modelio.loads(
             data,
             expected_sha256=meta.get("sha256", "missing"),
             where=f"model {model!r} version {mv.version} ({self.storage.url(key)})",
@@ -322,7 +322,7 @@ class Registry(VersionSigning):
         recorded: dict[str, Any] = {}
         for name, data in sorted(artifacts.items()):
             self.storage.write(layout.version_key(model, version, name), data)
-            recorded[name] = {"sha256": _modelio.sha256(data), "size": len(data)}
+            recorded[name] = {"sha256": modelio.sha256(data), "size": len(data)}
         manifest = {
             **metadata,
             "model": model,
@@ -395,7 +395,7 @@ class Registry(VersionSigning):
         metadata: Mapping[str, Any],
         extra: Mapping[str, bytes] | None = None,
     ) -> ModelVersion:
-        artifacts = {"model.skops": _modelio.dumps(estimator), **(extra or {})}
+        artifacts = {"model.skops": modelio.dumps(estimator), **(extra or {})}
         return self.register(model, artifacts, {**metadata, "format": "skops"})
 
     def _allocate(self, model: str, run_id: Any) -> int:

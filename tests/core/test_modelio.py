@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hookline import _modelio
+from hookline import modelio
 from hookline.errors import ModelIntegrityError
 
 X = np.random.default_rng(0).random((200, 3))
@@ -13,7 +13,7 @@ Y = (X[:, 0] > 0.5).astype(int)
 
 
 def roundtrip(model):  # type: ignore[no-untyped-def]
-    return _modelio.loads(_modelio.dumps(model), expected_sha256=None, where="model 'm' v1")
+    return modelio.loads(modelio.dumps(model), expected_sha256=None, where="model 'm' v1")
 
 
 def test_genuine_tree_models_load() -> None:
@@ -71,11 +71,11 @@ def test_object_arrays_and_non_skops_bytes_are_refused_unread() -> None:
     import pickle
 
     with pytest.raises(ModelIntegrityError, match="this is a pickle"):
-        _modelio.loads(pickle.dumps([1]), expected_sha256=None, where="w")
+        modelio.loads(pickle.dumps([1]), expected_sha256=None, where="w")
     with pytest.raises(ModelIntegrityError, match="not a skops model file"):
-        _modelio.loads(b"{}", expected_sha256=None, where="w")
+        modelio.loads(b"{}", expected_sha256=None, where="w")
     with pytest.raises(ModelIntegrityError, match="unreadable skops file"):
-        _modelio.loads(b"PK\x03\x04garbage", expected_sha256=None, where="w")
+        modelio.loads(b"PK\x03\x04garbage", expected_sha256=None, where="w")
 
 
 def test_a_kd_tree_with_an_index_outside_its_arrays_is_refused() -> None:

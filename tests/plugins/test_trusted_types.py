@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hookline import _modelio
+from hookline import modelio
 from hookline.config import check_table
 from hookline.plugins import train
 from hookline.plugins._ingest_schema import kind_of
@@ -121,9 +121,9 @@ def needed_by(estimator: str) -> frozenset[str]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = train.fit(dataset(frame(task, classes=classes, text=text)), cfg)
-        data = _modelio.dumps(model.estimator)
+        data = modelio.dumps(model.estimator)
         needed |= set(sio.get_untrusted_types(data=data))
-        loaded = _modelio.loads(data, expected_sha256=_modelio.sha256(data), where=estimator)
+        loaded = modelio.loads(data, expected_sha256=modelio.sha256(data), where=estimator)
         X = model.holdout[0]
         assert (loaded.predict(X) == model.estimator.predict(X)).all()
     return frozenset(needed)
@@ -131,9 +131,9 @@ def needed_by(estimator: str) -> frozenset[str]:
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_what_the_trainer_writes_loads_with_the_builtin_list(estimator: str) -> None:
-    assert needed_by(estimator) <= set(_modelio.BUILTIN_TRUSTED_TYPES)
+    assert needed_by(estimator) <= set(modelio.BUILTIN_TRUSTED_TYPES)
 
 
 def test_every_builtin_trusted_name_is_needed_by_one_of_them() -> None:
     used = set().union(*(needed_by(e) for e in ESTIMATORS))
-    assert used == set(_modelio.BUILTIN_TRUSTED_TYPES), used
+    assert used == set(modelio.BUILTIN_TRUSTED_TYPES), used

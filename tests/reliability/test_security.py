@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hookline import _modelio
+from hookline import modelio
 from hookline.errors import InvalidKey, ModelIntegrityError, UsageError
 from hookline.registry import Registry
 from hookline.storage import open_storage, parse_uri
@@ -102,7 +102,7 @@ def test_a_model_with_untrusted_types_is_refused(
     request: pytest.FixtureRequest, backend: str, tmp_path: Path, clean_env: None
 ) -> None:
     project = trained(request, backend, tmp_path)
-    plant(project, _modelio.dumps(Custom()))
+    plant(project, modelio.dumps(Custom()))
     with pytest.raises(ModelIntegrityError, match="trusted"):
         project.registry.load_model(MODEL)
     response = serve(project).post("/predict", json=ROW)
