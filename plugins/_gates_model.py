@@ -9,16 +9,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hookline.errors import HooklineError
-from hookline.plugins.metrics import direction, is_better
-from hookline.plugins.metrics import threshold as beat_threshold
-from hookline.types import CheckResult, RunContext, TrainedModel
+from hookline.errors import HooklineError, NotFound
+from hookline.plugins.metrics import direction
+from hookline.types import CheckResult, ModelVersion, RunContext, TrainedModel
 
-__all__ = ["Latency", "check", "measure_latency", "model_checks"]
+__all__ = ["Latency", "check", "judge", "measure_latency", "model_checks"]
 
 
 def check(
-    name: str, passed: bool, observed: Any, threshold: Any, kind: str, message: str
+    name: str,
+    passed: bool,
+    observed: Any,
+    threshold: Any,
+    kind: str,
+    message: str,
+    *,
+    details: Mapping[str, Any] | None = None,
 ) -> CheckResult:
     """A blocking check result (``validate`` downgrades the ``warn_only`` ones)."""
     return CheckResult(
@@ -29,6 +35,7 @@ def check(
         True,
         kind,  # type: ignore[arg-type]
         message,
+        dict(details or {}),
     )
 
 
@@ -39,7 +46,7 @@ def model_checks(ctx: RunContext, model: TrainedModel, cfg: Mapping[str, Any]) -
         for name, bar in table.items():
             checks.append(_metric_bound(model, name, bar, bound))
     if cfg["must_beat_production"]:
-        checks.append(_beats_production(ctx, model, cfg))
+        checks.extend(_beats_production(ctx, model, cfg))
     holdout = model.holdout
     if holdout is not None and len(holdout[0]):
         checks.append(_latency(model, holdout[0], cfg))
@@ -98,87 +105,145 @@ def _metric_bound(model: TrainedModel, name: str, bar: float, bound: str) -> Che
     )
 
 
-def _beats_production(ctx: RunContext, model: TrainedModel, cfg: Mapping[str, Any]) -> CheckResult:
-    from hookline.plugins._stats import compare_metric, metrics_for
-
-    metric = compare_metric(model.task, cfg["compare_metric"])
-    name, margin = "beats_production", float(cfg["margin"])
-    production = ctx.registry.resolve(ctx.model_name, "production")
-    if production is None:
-        return check(
-            name,
-            True,
-            model.metrics.get(metric),
-            None,
-            "model",
-            "no production model yet: this one becomes the first",
-        )
-    if model.holdout is None:
-        return check(
-            name,
-            False,
-            None,
-            None,
-            "model",
-            "the trainer kept no hold-out, so the models cannot be compared",
-        )
-    X, y = model.holdout
-    where = f"production v{production.version}"
+def _beats_production(
+    ctx: RunContext, model: TrainedModel, cfg: Mapping[str, Any]
+) -> list[CheckResult]:
+    """``beats_production`` and ``label_sanity``: the candidate against production on
+    evaluation data its upload cannot corrupt (:mod:`hookline.plugins._compare`)."""
+    name = "beats_production"
     try:
-        prod_estimator, _ = ctx.registry.load_model(ctx.model_name, version=production.version)
-        prod_task = production.manifest.get("task", model.task)
-        if prod_task != model.task:
-            return check(
+        production = ctx.registry.resolve(ctx.model_name, "production")
+    except NotFound as exc:
+        return [
+            check(
                 name,
                 False,
                 None,
                 None,
                 "model",
-                f"{where} is a {prod_task} model, this one does {model.task}",
+                f"the production alias points at a version that does not exist ({exc.message}); "
+                "roll it back or promote a complete version first",
             )
-        need_proba = metric == "roc_auc"
-        prod = metrics_for(model.task, prod_estimator, X, y, probabilities=need_proba)
+        ]
+    if production is None:
+        return [
+            check(
+                name,
+                True,
+                None,
+                None,
+                "model",
+                "no production model yet: this one becomes the first",
+                details={"compared_with": None},
+            )
+        ]
+    where = f"production v{production.version}"
+    try:
+        prod_estimator, _ = ctx.registry.load_model(ctx.model_name, version=production.version)
     except HooklineError as exc:
-        return check(name, False, None, None, "model", f"cannot load {where}: {exc}")
+        return [check(name, False, None, None, "model", f"cannot load {where}: {exc}")]
+    prod_task = production.manifest.get("task", model.task)
+    if prod_task != model.task:
+        message = f"{where} is a {prod_task} model, this one does {model.task}"
+        return [check(name, False, None, None, "model", message)]
+    checks = [_label_sanity(model, prod_estimator, where, cfg)]
+    checks.append(judge(ctx, model, cfg, production, prod_estimator))
+    return [c for c in checks if c is not None]
+
+
+def judge(
+    ctx: RunContext,
+    model: TrainedModel,
+    cfg: Mapping[str, Any],
+    production: ModelVersion,
+    production_estimator: Any,
+) -> CheckResult:
+    """The ``beats_production`` check for a comparison with ``production``: its details
+    carry the version compared with and the evidence, so the promotion can be bound to it."""
+    from hookline.plugins._compare import compare
+
+    where = f"production v{production.version}"
+    try:
+        verdict = compare(ctx, model, cfg, production, production_estimator)
+    except HooklineError as exc:
+        return check(
+            "beats_production",
+            False,
+            None,
+            None,
+            "model",
+            str(exc),
+            details={"compared_with": production.version},
+        )
     except Exception as exc:
         return check(
-            name,
+            "beats_production",
             False,
             None,
             None,
             "model",
-            f"{where} cannot score this hold-out ({type(exc).__name__}: {exc}); "
+            f"{where} cannot score the evaluation data ({type(exc).__name__}: {exc}); "
             "add 'beats_production' to [plugins.gates] warn_only to promote anyway",
+            details={"compared_with": production.version},
         )
-    new = metrics_for(model.task, model.estimator, X, y, probabilities=need_proba)
-    if metric not in new or metric not in prod:
-        return check(
-            name,
-            False,
-            None,
-            None,
-            "model",
-            f"metric {metric!r} is not defined on this hold-out; set "
-            "[plugins.gates] compare_metric",
-        )
-    bar = beat_threshold(metric, prod[metric], margin)
-    passed = is_better(metric, new[metric], prod[metric], margin)
     return check(
-        name,
-        passed,
-        new[metric],
-        bar,
+        "beats_production",
+        verdict.passed,
+        verdict.observed,
+        verdict.threshold,
         "model",
-        f"{metric} {new[metric]:.4g} vs {where} {prod[metric]:.4g} on the same "
-        f"{len(y)} hold-out rows ({direction(metric)} is better, margin {margin:g}): "
-        + _verdict(passed, margin),
+        verdict.message,
+        details=verdict.evidence(),
     )
 
 
-def _verdict(passed: bool, margin: float) -> str:
-    if passed:
-        return "at least as good" if not margin else "better by at least the margin"
-    return "worse" if not margin else "not better by the margin"
+def _label_sanity(
+    model: TrainedModel, prod_estimator: Any, where: str, cfg: Mapping[str, Any]
+) -> CheckResult | None:
+    """The new batch's labels against production's predictions on the same rows."""
+    from hookline.plugins._compare import label_agreement
+
+    if model.holdout is None:
+        return None
+    X, y = model.holdout
+    floor = float(cfg["min_label_agreement"])
+    measure = "Cohen's kappa" if model.task == "classification" else "Spearman correlation"
+    try:
+        agreement = label_agreement(model.task, prod_estimator, X, y)
+    except Exception as exc:
+        return check(
+            "label_sanity",
+            False,
+            None,
+            floor,
+            "data",
+            f"{where} cannot predict this batch to check its labels ({type(exc).__name__}: {exc})",
+        )
+    if agreement is None:
+        return check(
+            "label_sanity",
+            True,
+            None,
+            floor,
+            "data",
+            f"labels cannot be checked against {where} here ({measure} undefined)",
+        )
+    passed = agreement >= floor
+    return check(
+        "label_sanity",
+        passed,
+        round(agreement, 4),
+        floor,
+        "data",
+        f"this batch's labels agree with {where}'s predictions: {measure} {agreement:.3f}"
+        + (
+            ""
+            if passed
+            else f", under {floor:g}: the labels look shuffled or corrupted; fix the file, "
+            "or lower [plugins.gates] min_label_agreement (or add 'label_sanity' to "
+            "warn_only) if the concept truly changed"
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)

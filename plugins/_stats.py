@@ -70,7 +70,9 @@ def metrics_for(
     present = set(y.tolist())
     fitted = getattr(estimator, "classes_", None)
     classes = list(fitted) if fitted is not None else sorted(present | set(predicted))
-    binary = len(classes) == 2
+    # binary F1 only when every label is one of the two classes (an evaluation set may hold
+    # classes this model never saw: then macro F1 over all of them)
+    binary = len(classes) == 2 and present <= set(classes)
     out = {"accuracy": float(m.accuracy_score(y, predicted))}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

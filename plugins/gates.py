@@ -53,7 +53,28 @@ CONFIG = {
         check=check_metric_table("max"),
     ),
     "must_beat_production": Option(
-        bool, True, "compare with the production model on the same hold-out rows"
+        bool,
+        True,
+        "compare with the production model on the same rows: the registry's evaluation set, "
+        "the golden set and this batch's hold-out",
+    ),
+    "evaluation_rows": Option(
+        int,
+        5000,
+        "most rows of the registry's evaluation set (hold-outs of promoted versions) the "
+        "candidate and production are both scored on",
+    ),
+    "golden_set": Option(
+        str,
+        None,
+        "URI of a fixed labelled file both models are also scored on (trusted, like the "
+        "evaluation set)",
+    ),
+    "min_label_agreement": Option(
+        float,
+        0.2,
+        "lowest chance-corrected agreement of a batch's labels with production's "
+        "predictions (Cohen's kappa; Spearman correlation for regression)",
     ),
     "margin": Option(
         float, 0.0, "how much better than production the candidate must be (0: at least as good)"

@@ -152,7 +152,7 @@ def test_must_beat_production_on_the_same_holdout(storage):
     prod_f1 = f1_score(y, weak.estimator.predict(X), pos_label="yes")
     assert check.passed and check.observed == pytest.approx(strong.metrics["f1"])
     assert check.threshold == pytest.approx(prod_f1)
-    assert f"on the same {len(y)} hold-out rows" in check.message
+    assert f"on this batch's hold-out ({len(y)} rows)" in check.message
     # and the other way round: the weak model may not replace the strong one
     promote(storage, strong)
     check = run(storage, make_dataset(frame), weak)["beats_production"]
@@ -174,7 +174,7 @@ def test_production_that_cannot_score_the_holdout(storage):
     promote(storage, fitted(frame))
     renamed = frame.rename(columns={"x1": "width"})
     check = run(storage, make_dataset(renamed), fitted(renamed))["beats_production"]
-    assert not check.passed and "production v1 cannot score this hold-out" in check.message
+    assert not check.passed and "production v1 cannot score the evaluation data" in check.message
     assert "warn_only" in check.message
 
 

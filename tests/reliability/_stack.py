@@ -72,7 +72,7 @@ min_rows = 10
 
 [plugins.gates]
 min_rows = 20
-must_beat_production = false
+must_beat_production = {must_beat_production}
 max_latency_ms_per_row = 1000.0
 """
 
@@ -145,7 +145,8 @@ class Project:
 def make_project(folder: Path, root: str, **options: Any) -> Project:
     """Write ``hookline.toml`` for the storage root ``root`` into ``folder``.
 
-    :param options: ``claim_timeout`` (seconds, default 900), ``max_upload_bytes``.
+    :param options: ``claim_timeout`` (seconds, default 900), ``max_upload_bytes``,
+        ``must_beat_production`` (``"true"``/``"false"``, default false).
     """
     folder.mkdir(parents=True, exist_ok=True)
     values = {
@@ -154,6 +155,7 @@ def make_project(folder: Path, root: str, **options: Any) -> Project:
         "max_upload_bytes": 16 * 1024 * 1024,
         "model": MODEL,
         "prefix": TRAIN_PREFIX,
+        "must_beat_production": "false",
         **options,
     }
     (folder / "hookline.toml").write_text(textwrap.dedent(CONFIG.format(**values)))
