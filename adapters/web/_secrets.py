@@ -3,7 +3,7 @@ is imported only when a reference to that cloud is resolved, and only then."""
 
 from __future__ import annotations
 
-from hookline.adapters.serving._auth import SecretRef
+from hookline.adapters.web.keys import SecretRef
 from hookline.errors import ConfigError
 
 __all__ = ["fetch_secret"]
