@@ -234,8 +234,8 @@ def model_detail(registry: Registry, store: RunStore, model: str) -> dict[str, A
                 "name": name,
                 "version": state.version,
                 "seq": state.seq,
-                "can_rollback": _rollback_target(state.history) is not None,
-                "rollback_to": _rollback_target(state.history),
+                "can_rollback": state.can_roll_back,
+                "rollback_to": state.rollback_target,
                 "updated": _when(state.history[-1].get("at")) if state.history else "",
             }
         )
@@ -272,18 +272,6 @@ def _best(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, 
             lower = any(tag in name.lower() for tag in _LOWER_IS_BETTER)
             best[name] = min(values) if lower else max(values)
     return best
-
-
-def _rollback_target(history: Sequence[Mapping[str, Any]]) -> int | None:
-    """The version ``Registry.rollback`` would move to (same stack walk), or ``None``."""
-    stack: list[Any] = []
-    for entry in history:
-        if entry.get("action") == "rollback":
-            if stack:
-                stack.pop()
-        else:
-            stack.append(entry.get("version"))
-    return stack[-2] if len(stack) >= 2 else None
 
 
 def _lineage(manifest: Mapping[str, Any], store: RunStore, *, read_run: bool) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from starlette.responses import Response
 __all__ = [
     "NAME",
     "REQUEST_ID",
+    "RUN_ID",
     "BadParameter",
     "MethodNotAllowed",
     "Render",
@@ -49,7 +50,8 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 """A model, alias or pipeline name (the registry's rule); also the shape of run ids, which
 are ``<pipeline>-<20 hex digits>``."""
-MAX_RUN_ID = 160
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,159}$")
+"""A run id: ``<pipeline>-<20 hex digits>`` (a pipeline name is a :data:`NAME`)."""
 
 Render = Callable[[Request, BaseException, ErrorAnswer], Response]
 Scope = MutableMapping[str, Any]
@@ -78,13 +80,14 @@ def bounded(text: str | None, limit: int = MAX_DETAIL) -> str | None:
     return text[: limit - 3] + "..."
 
 
-def safe_name(value: str, kind: str, *, limit: int = 128) -> str:
+def safe_name(value: str, kind: str, *, pattern: re.Pattern[str] = NAME) -> str:
     """``value`` when it is a well-formed name, else :class:`NotFound` without reading
-    anything: a traversal-shaped, NUL-bearing or oversized segment names nothing."""
-    if len(value) > limit or not NAME.match(value):
+    anything: a traversal-shaped, NUL-bearing or oversized segment names nothing (and is
+    not echoed back)."""
+    if len(value) > 200 or not pattern.match(value):
         raise NotFound(
             f"no such {kind}: {kind} names are letters, digits, '.', '_' and '-' "
-            f"(at most {limit} characters)"
+            f"(at most {128 if pattern is NAME else 160} characters)"
         )
     return value
 

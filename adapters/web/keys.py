@@ -210,7 +210,7 @@ class ApiKeys:
                 self._keys = tuple(k.encode() for k in parsed)
             return self._keys
 
-    def keys(self) -> tuple[bytes, ...]:
+    def resolved(self) -> tuple[bytes, ...]:
         """The configured keys, resolving the secret on first use.
 
         :raises KeysUnavailable: the secret cannot be read (fail closed).
@@ -225,7 +225,7 @@ class ApiKeys:
         """
         given = candidate.encode()
         found = None
-        for key in self.keys():  # no early exit: every key is compared
+        for key in self.resolved():  # no early exit: every key is compared
             if hmac.compare_digest(given, key):
                 found = fingerprint(key)
         return found

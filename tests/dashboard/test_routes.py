@@ -252,7 +252,7 @@ def test_actions_refuse_a_stale_page(tmp_path) -> None:
     r = client.post(
         "/models/churn/rollback", data={"alias": "production", "expected": "3", "csrf": token}
     )
-    assert r.status_code == 409 and "since the page was loaded" in r.text
+    assert r.status_code == 409 and "points at 2, expected 3" in r.text
     r = client.post("/models/churn/approve", data={"version": "9", "csrf": token})
     assert r.status_code == 404 and "no version 9" in r.text
     r = client.post("/models/churn/approve", data={"version": "x", "csrf": token})
