@@ -54,7 +54,7 @@ def write_reports(ctx: RunContext, record: Mapping[str, Any]) -> list[str]:
 
     :returns: the URIs written.
     """
-    from hookline.plugins._report_html import model_index_html, run_report_html
+    from hookline.plugins.report_html import model_index_html, run_report_html
     from hookline.runs import RunStore
 
     settings = {name: opt.default for name, opt in CONFIG.items()}
