@@ -125,7 +125,8 @@ def load_json(body: bytes) -> Any:
     except RecursionError:
         raise _too_deep() from None
     except (ValueError, UnicodeDecodeError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
+        line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+        where = f" at line {line} column {col}" if line is not None else ""
         raise InvalidRecords.one(("body",), f"malformed JSON{where}", "json_invalid") from None
 
 

@@ -212,12 +212,12 @@ def _requested(doc: dict[str, Any], bundle: ModelBundle) -> list[str]:
         return available
     if not isinstance(asked, list):
         raise _bad("outputs: expected a list", "outputs")
-    names = []
+    names: list[str] = []
     for i, out in enumerate(asked):
         name = out.get("name") if isinstance(out, dict) else None
         if name not in available:
             raise _bad(f"unknown output: this model has {', '.join(available)}", "outputs", i)
-        names.append(name)
+        names.append(str(name))
     return names
 
 
