@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from fastapi.responses import HTMLResponse
 from hookline.adapters.dashboard._auth import Auth, Session
-from hookline.adapters.web.errors import BadParameter, bounded, request_id
+from hookline.adapters.web.errors import BadParameter, bounded, redact, request_id, roots_of
 from hookline.errors import ErrorAnswer, HooklineError
 from hookline.project import Project
 from jinja2 import Environment, PackageLoader
@@ -88,7 +88,7 @@ class Dashboard:
     def render(self, request: Request, name: str, code: int = 200, **ctx: Any) -> HTMLResponse:
         session: Session | None = getattr(request.state, "session", None)
         auth = self.auth
-        shown = session is not None and auth.authenticated(session) and code < 500
+        shown = session is not None and auth.authenticated(session) and code < 400
         body = self.jinja.get_template(name).render(
             project=self.name,
             storage_uri=self.project.storage.uri if shown else "",
@@ -120,9 +120,9 @@ class Dashboard:
         calls): a hookline error with its bounded message and hint; anything else as
         ``internal error`` and the request id only."""
         if isinstance(exc, HooklineError) and ans.expected:
-            return self.error_page(
-                request, ans.status, bounded(exc.message) or "", bounded(exc.hint)
-            )
+            roots = roots_of(self.project.storage.uri)
+            message = bounded(redact(exc.message, roots)) or ""
+            return self.error_page(request, ans.status, message, bounded(redact(exc.hint, roots)))
         message = f"internal error (request {request_id(request)})"
         return self.error_page(request, ans.status, message)
 

@@ -13,7 +13,7 @@ from hookline.adapters.serving._loader import ModelBundle, ModelHolder
 from hookline.adapters.serving._predlog import PredictionLog
 from hookline.adapters.serving._request import InvalidRecords
 from hookline.adapters.serving._settings import ServingSettings
-from hookline.adapters.web.errors import bounded, request_id
+from hookline.adapters.web.errors import bounded, redact, request_id
 from hookline.adapters.web.keys import ApiKeys
 from hookline.errors import ErrorAnswer, HooklineError
 from starlette.concurrency import run_in_threadpool
@@ -42,6 +42,8 @@ class Service:
     holder: ModelHolder
     keys: ApiKeys
     predlog: PredictionLog | None
+    roots: tuple[str, ...] = ()
+    """The storage roots' spellings, kept out of error answers."""
 
 
 def service(request: Request) -> Service:
@@ -110,7 +112,9 @@ def render_error(request: Request, exc: BaseException, ans: ErrorAnswer) -> Resp
     if bundle is not None:
         headers[VERSION_HEADER] = bundle.version_header
     if isinstance(exc, HooklineError) and ans.expected:
-        message, hint = bounded(exc.message) or "", bounded(exc.hint)
+        roots = request.app.state.service.roots
+        message = bounded(redact(exc.message, roots)) or ""
+        hint = bounded(redact(exc.hint, roots))
     else:
         message, hint = f"internal error (request {request_id(request)})", None
     path = request.url.path

@@ -73,7 +73,10 @@ def create_app(
         )
     keys = api_keys if api_keys is not None else keys_from_env(settings.api_keys_env, environ)
     predlog = _prediction_log(project, settings, log_storage)
-    svc = Service(settings, holder, keys, predlog)
+    roots = errors.roots_of(project.storage.uri)
+    if predlog is not None:
+        roots += errors.roots_of(predlog.storage.uri)
+    svc = Service(settings, holder, keys, predlog, roots)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -39,7 +39,9 @@ __all__ = [
     "Render",
     "bounded",
     "install",
+    "redact",
     "request_id",
+    "roots_of",
     "safe_name",
 ]
 
@@ -78,6 +80,24 @@ def bounded(text: str | None, limit: int = MAX_DETAIL) -> str | None:
     if text is None or len(text) <= limit:
         return text
     return text[: limit - 3] + "..."
+
+
+def redact(text: str | None, roots: tuple[str, ...]) -> str | None:
+    """``text`` without the storage roots it names (an error answer never says where the
+    data lives; the logs do)."""
+    if text is None:
+        return None
+    for root in roots:
+        if root:
+            text = text.replace(root, "<storage>")
+    return text
+
+
+def roots_of(uri: str) -> tuple[str, ...]:
+    """The spellings of a storage root that messages use: its URI, and its local path."""
+    uri = uri.rstrip("/")
+    path = uri.removeprefix("file://")
+    return (uri, path) if path != uri else (uri,)
 
 
 def safe_name(value: str, kind: str, *, pattern: re.Pattern[str] = NAME) -> str:
