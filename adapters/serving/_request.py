@@ -121,13 +121,16 @@ def load_json(body: bytes) -> Any:
     :raises TooDeep: nesting too deep for the parser.
     """
     try:
-        return json.loads(body, parse_constant=_no_nan)
+        doc = json.loads(body, parse_constant=_no_nan)
     except RecursionError:
         raise _too_deep() from None
     except (ValueError, UnicodeDecodeError) as exc:
         line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
         where = f" at line {line} column {col}" if line is not None else ""
         raise InvalidRecords.one(("body",), f"malformed JSON{where}", "json_invalid") from None
+    if isinstance(doc, dict | list) and depth_over(doc):
+        raise _too_deep()
+    return doc
 
 
 def _too_deep() -> TooDeep:
@@ -152,7 +155,6 @@ def depth_over(doc: Any, limit: int = MAX_DEPTH) -> bool:
 def validate_records(doc: Any, bundle: ModelBundle, loc: tuple[str | int, ...]) -> list[Any]:
     """A list of records (or one record) validated against the version's record model.
 
-    :raises TooDeep: the input is nested too deeply to be records.
     :raises InvalidRecords: a record does not fit the schema.
     """
     try:
@@ -160,8 +162,6 @@ def validate_records(doc: Any, bundle: ModelBundle, loc: tuple[str | int, ...]) 
             return list(bundle.batch_adapter.validate_python(doc))
         return [bundle.record_model.model_validate(doc)]
     except ValidationError as exc:
-        if depth_over(doc):
-            raise _too_deep() from None
         raise InvalidRecords(errors_of(exc, loc)) from None
 
 

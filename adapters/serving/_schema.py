@@ -188,7 +188,8 @@ def errors_of(exc: ValidationError, prefix: tuple[str | int, ...]) -> list[Recor
     out = []
     for err in exc.errors(include_url=False, include_input=False):
         msg = err["msg"]
+        loc = tuple(p[:64] + "..." if isinstance(p, str) and len(p) > 64 else p for p in err["loc"])
         if err["type"] == "extra_forbidden":
             msg = "unknown field: the model has no feature of this name"
-        out.append(RecordError((*prefix, *err["loc"]), msg, err["type"]))
+        out.append(RecordError((*prefix, *loc), msg, err["type"]))
     return out
