@@ -28,6 +28,7 @@ from serving._fuzzing import (  # tests/ is on sys.path: its folders are package
     record,
     route_templates,
     segments,
+    send,
 )
 
 from .conftest import build, run_id
@@ -121,14 +122,8 @@ def test_every_route_survives_hostile_requests(
         if method == "POST":
             body = urlencode(fields).encode()
             headers["content-type"] = content_type or "application/x-www-form-urlencoded"
-        try:
-            r = client.request(method, url, content=body, headers=headers)
-        except Exception as exc:  # the client refused to send it (an invalid URL or header)
-            assert type(exc).__name__ in (
-                "InvalidURL",
-                "LocalProtocolError",
-                "UnicodeEncodeError",
-            ), exc
+        r = send(client, method, url, body, headers)
+        if r is None:
             return
         seen[0] += 1
         five_xx[0] += r.status_code >= 500

@@ -181,6 +181,17 @@ BODIES = st.one_of(
 )
 
 
+def send(client: Any, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> Any:
+    """The response, or ``None`` when the HTTP client itself refuses to send the request
+    (an invalid URL or header value: it never reaches the app)."""
+    try:
+        return client.request(method, url, content=body, headers=headers)
+    except Exception as exc:
+        refused = ("InvalidURL", "LocalProtocolError", "UnicodeEncodeError")
+        assert type(exc).__name__ in refused, exc
+        return None
+
+
 def check_answer(status: int, body: str, root: str, *, anonymous: bool) -> None:
     """No 5xx; an error answer has no traceback and a bounded body; an error (or an
     anonymous visitor) never sees the storage root. (A 200 may show a run's own error

@@ -32,6 +32,7 @@ from ._fuzzing import (
     record,
     route_templates,
     segments,
+    send,
 )
 from .conftest import make_project
 
@@ -109,16 +110,8 @@ def test_every_route_survives_hostile_requests(
         sent = dict(headers)
         if content_type is not None:
             sent["content-type"] = content_type
-        try:
-            r = client.request(
-                method, url, content=body if method == "POST" else None, headers=sent
-            )
-        except Exception as exc:  # the client refused to send it (an invalid URL or header)
-            assert type(exc).__name__ in (
-                "InvalidURL",
-                "LocalProtocolError",
-                "UnicodeEncodeError",
-            ), exc
+        r = send(client, method, url, body if method == "POST" else None, sent)
+        if r is None:
             return
         seen[0] += 1
         five_xx[0] += r.status_code >= 500
