@@ -219,8 +219,8 @@ def _lineage(manifest: Mapping[str, Any], store: RunStore, *, read_run: bool) ->
     obj_version = found.get("trigger_version") or found.get("read_version") or found.get("version")
     run_id = manifest.get("run_id") or found.get("run_id")
     if (not uri or not sha) and run_id and read_run:
-        record = store.get(str(run_id), missing_ok=True) or {}
-        trigger = record.get("trigger") or {}
+        found_record = store.get(str(run_id), missing_ok=True)
+        trigger = (found_record.get("trigger") if found_record else None) or {}
         uri = uri or trigger.get("uri")
         sha = sha or trigger.get("sha256")
         obj_version = obj_version or trigger.get("read_version") or trigger.get("version")

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import math
 import re
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
@@ -14,6 +12,7 @@ from hookline.adapters.dashboard import _views
 from hookline.adapters.dashboard._pages import Dashboard, board
 from hookline.adapters.web.errors import NAME, RUN_ID, BadParameter, safe_name
 from hookline.errors import NotFound
+from hookline.jsonio import jsonable
 from hookline.runs import FINAL
 from hookline.storage import Storage
 from starlette.requests import Request
@@ -91,7 +90,7 @@ def run_page(request: Request, rid: str, dash: Dashboard = Depends(board)) -> Re
 @router.get("/runs/{rid}/record.json")
 def run_json(rid: str, dash: Dashboard = Depends(board)) -> JSONResponse:
     record = dash.project.runs.get(run_id(rid))
-    return JSONResponse(_plain(record))
+    return JSONResponse(jsonable(record))  # the one JSON codec: a NaN is null
 
 
 @router.get("/runs/{rid}/report.html")
@@ -115,14 +114,3 @@ def stored_html(storage: Storage, key: str) -> Response:
             "no static report here yet: the `reports` plugin writes it after each run"
         ) from None
     return Response(body, media_type="text/html; charset=utf-8")
-
-
-def _plain(value: Any) -> Any:
-    """A stored record as strict JSON (a NaN a third-party plugin wrote becomes null)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
