@@ -445,7 +445,7 @@ class Registry:
         if expected != "any" and state.version != expected:
             raise PreconditionFailed(
                 f"alias {alias!r} of {model!r} points at {state.version}, expected {expected}",
-                uri=self.storage.url(self._alias_key(model, alias)),
+                uri=self.storage.url(layout.alias_key(model, alias)),
             )
         if not state.can_roll_back:
             raise UsageError(
