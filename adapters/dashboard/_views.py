@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from hookline.adapters.dashboard._charts import Point, line_chart
 from hookline.errors import NotFound
-from hookline.plugins.report_html import SECTION_CSS, Links, run_sections
+from hookline.plugins.reports import SECTION_CSS, Links, run_sections
 from hookline.registry import Registry
 from hookline.runs import RunStore
 from hookline.storage import Storage
@@ -83,7 +83,7 @@ def _day(value: str | None, *, end: bool = False) -> str | None:
 
 def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
     """A run's page: the run record rendered by the one renderer of run records
-    (:func:`hookline.plugins.report_html.run_sections`), linked to the dashboard's pages."""
+    (:func:`hookline.plugins.reports.run_sections`), linked to the dashboard's pages."""
     record = store.get(run_id)
     assert record is not None
     has_report = store.storage.stat(f"runs/{run_id}/report.html") is not None

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 from hookline.errors import TransientError
-from hookline.plugins.report_html import model_index_html, run_report_html
+from hookline.plugins._report_html import model_index_html, run_report_html
 
 from .conftest import PSI_THRESHOLD, Project, record, run_id, table
 

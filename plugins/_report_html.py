@@ -7,9 +7,10 @@ Two faces show a run record as HTML, and both call :func:`run_sections`:
 * the dashboard's run page, which puts the same sections inside its own chrome and links
   them to its own pages (a :class:`Links`).
 
-This module is public because an adapter (the dashboard) imports it and plugins may not
-import adapters; it lives with the plugin that writes reports, not in the core, because
-only presentation code needs it (the core stays what every cold start pays for). Plain
+The dashboard (an adapter) imports these names from the plugin's public module,
+:mod:`hookline.plugins.reports`, since plugins may not import adapters; the renderer lives
+with the plugin that writes reports, not in the core, because only presentation code needs
+it (the core stays what every cold start pays for). Plain
 string building and ``html.escape``: no template engine, no JavaScript, no external asset
 (inline CSS and SVG). Static links are relative (``runs/<id>/report.html`` and
 ``registry/<model>/index.html`` are both two folders below the storage root).
