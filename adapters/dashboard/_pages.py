@@ -127,8 +127,8 @@ class Dashboard:
         return self.error_page(request, ans.status, message)
 
 
-def board(request: Request) -> Dashboard:
-    """Dependency: the dashboard answering this request."""
+async def board(request: Request) -> Dashboard:
+    """Dependency: the dashboard answering this request (a coroutine: no thread hop)."""
     return request.app.state.dashboard  # type: ignore[no-any-return]
 
 

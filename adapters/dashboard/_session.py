@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from hookline.adapters.dashboard._auth import COOKIE, SESSION_SECONDS
-from hookline.adapters.dashboard._pages import OPEN_PATHS, board, https, safe_next
+from hookline.adapters.dashboard._pages import OPEN_PATHS, Dashboard, https, safe_next
 from hookline.errors import HooklineError, answer
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,7 +29,7 @@ REPORT_CSP = (
 async def sessions(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    dash = board(request)
+    dash: Dashboard = request.app.state.dashboard
     auth = dash.auth
     try:
         session = auth.load(request.cookies.get(COOKIE))

@@ -50,12 +50,17 @@ def service(request: Request) -> Service:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
-def authorised(request: Request) -> None:
+async def authorised(request: Request) -> None:
     """Dependency: the request carries a configured prediction key (when keys are set).
+    A coroutine, so FastAPI runs it inline (a sync dependency costs a thread hop); a secret
+    still to be read is read in a worker thread, once.
 
     :raises Unauthorized: 401; :raises KeysUnavailable: 503 (the secret cannot be read).
     """
-    request.app.state.service.keys.check(request.headers)
+    keys: ApiKeys = request.app.state.service.keys
+    if keys.pending:
+        await run_in_threadpool(keys.resolved)
+    keys.check(request.headers)
 
 
 async def current_bundle(request: Request) -> ModelBundle:

@@ -184,18 +184,19 @@ def _starlette_error(exc: HTTPException) -> HooklineError:
 
 
 def install(app: Any, render: Render) -> None:
-    """Answer every error of ``app`` (a FastAPI or Starlette app) through ``render``."""
+    """Answer every error of ``app`` (a FastAPI or Starlette app) through ``render``
+    (handlers are coroutines: Starlette would run plain functions in a worker thread)."""
     from fastapi.exceptions import RequestValidationError
 
-    def hookline_error(request: Request, exc: Exception) -> Response:
+    async def hookline_error(request: Request, exc: Exception) -> Response:
         return render(request, exc, answer(exc))
 
-    def starlette_error(request: Request, exc: Exception) -> Response:
+    async def starlette_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         error = _starlette_error(exc)
         return render(request, error, answer(error))
 
-    def invalid_parameter(request: Request, exc: Exception) -> Response:
+    async def invalid_parameter(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         where = []
         for err in exc.errors()[:5]:

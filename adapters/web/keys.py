@@ -181,6 +181,11 @@ class ApiKeys:
     def enabled(self) -> bool:
         return self.secret is not None or bool(self._keys)
 
+    @property
+    def pending(self) -> bool:
+        """Whether a secret reference is still to be read (the first check reads it)."""
+        return self._keys is None
+
     def _resolve(self) -> tuple[bytes, ...]:
         keys = self._keys
         if keys is not None:
