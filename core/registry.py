@@ -3,6 +3,8 @@
 Keys are built by :mod:`hookline.layout` (``registry/<model>/versions/<000007>/...``,
 ``registry/<model>/aliases/<alias>.json``): a version is allocated by a create-only
 ``_claim.json``, its artifacts are written, then its manifest, last.
+With a signing key, ``signature.json`` beside the manifest holds the HMAC of the manifest
+and the artifact digests (see :mod:`hookline.signing`).
 
 Guarantees: two concurrent registrations never get the same version; nothing points at a
 version before all its artifacts are written; every alias move (promote, approve,
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hookline import _modelio, jsonio, layout
+from hookline._signed import VersionCheck, VersionSigning
 from hookline.errors import (
     AlreadyExists,
     HooklineError,
@@ -27,13 +30,27 @@ from hookline.errors import (
     UsageError,
 )
 from hookline.events import utc_now_iso
+from hookline.signing import SigningKey, key_from_settings
 from hookline.storage import Storage
 from hookline.types import AliasMove, ModelVersion
 
 if TYPE_CHECKING:
     from hookline.types import RunContext
 
-__all__ = ["AliasState", "ModelVersion", "Observer", "Registry", "actor"]
+__all__ = [
+    "BUILTIN_TRUSTED_TYPES",
+    "AliasState",
+    "ModelVersion",
+    "Observer",
+    "Registry",
+    "VersionCheck",
+    "actor",
+    "check_type_names",
+    "open_registry",
+]
+
+BUILTIN_TRUSTED_TYPES = _modelio.BUILTIN_TRUSTED_TYPES
+check_type_names = _modelio.check_type_names
 
 log = logging.getLogger("hookline.registry")
 
@@ -100,7 +117,30 @@ class AliasState:
         }
 
 
-class Registry:
+def open_registry(
+    storage: Storage,
+    settings: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    secret_reader: Any = None,
+    observer: Observer | None = None,
+) -> Registry:
+    """A registry configured by its settings table (``trusted_types``, ``signing_key_env``,
+    ``signing_key_id``): the signing key is read from the environment, or through
+    ``secret_reader(reference)`` from a cloud secret.
+
+    :raises ConfigError: the signing key cannot be read or is too short.
+    :raises UsageError: a trusted name that is not exact.
+    """
+    return Registry(
+        storage,
+        trusted_types=settings.get("trusted_types") or (),
+        signing_key=key_from_settings(settings, environ=environ, secret_reader=secret_reader),
+        observer=observer,
+    )
+
+
+class Registry(VersionSigning):
     """The registry in one storage root."""
 
     _CACHED_MODELS = 4
@@ -110,10 +150,24 @@ class Registry:
         storage: Storage,
         *,
         trusted_types: Iterable[str] = (),
+        signing_key: SigningKey | None = None,
         observer: Observer | None = None,
     ) -> None:
+        """:param trusted_types: exact type and function names a model may contain beyond
+            skops' defaults and :data:`BUILTIN_TRUSTED_TYPES` (never prefixes).
+        :param signing_key: sign every version written, and refuse unsigned or
+            mis-signed versions for loading and for alias moves (off when ``None``).
+        :param observer: receives the registry's events (see :data:`Observer`).
+        :raises UsageError: a name that is not an exact ``module.Name``."""
         self.storage = storage
-        self.trusted_types = tuple(trusted_types)
+        self.signing_key = signing_key
+        self._signed_ok: set[tuple[str, int, str]] = set()
+        try:
+            self.trusted_types = _modelio.check_type_names(trusted_types)
+        except ValueError as exc:
+            raise UsageError(
+                f"trusted_types: {exc}", hint=f"fix {_modelio.TRUSTED_TYPES_KEY}"
+            ) from None
         self._observer = observer
         self._ctx: RunContext | None = None
         # Verified estimators by (model, version, sha256): a warm function scoring batch
@@ -213,8 +267,10 @@ class Registry:
         return self.get(model, state.version)
 
     def read_artifact(self, model: str, version: int, name: str) -> bytes:
-        """Read one artifact and check its sha256 against the manifest."""
+        """Read one artifact and check its sha256 against the manifest (and, with a
+        signing key, the manifest against its signature)."""
         mv = self.get(model, version)
+        self.require_signed(mv, "reading")
         meta = mv.artifacts.get(name)
         key = layout.version_key(model, version, name)
         if meta is None:
@@ -243,6 +299,7 @@ class Registry:
                 )
         else:
             mv = self.get(model, version)
+        self.require_signed(mv, "loading")
         name = mv.manifest.get("model_artifact", "model.skops")
         meta = mv.artifacts.get(name) or {}
         cache_key = (model, mv.version, str(meta.get("sha256", "missing")))
@@ -253,7 +310,7 @@ class Registry:
         estimator = _modelio.loads(
             data,
             expected_sha256=meta.get("sha256", "missing"),
-            where=self.storage.url(key),
+            where=f"model {model!r} version {mv.version} ({self.storage.url(key)})",
             trusted=self.trusted_types,
         )
         if len(self._models) >= self._CACHED_MODELS:
@@ -280,18 +337,10 @@ class Registry:
             if "/" in name or name in (layout.MANIFEST, layout.VERSION_CLAIM) or not name:
                 raise UsageError(f"invalid artifact name {name!r}")
         run_id = str(metadata["run_id"]) if metadata.get("run_id") else None
-        version = self._version_for_run(model, run_id) if run_id else None
-        if version is None:
-            version = self._allocate(model, run_id)
-            if run_id:  # before any artifact: a retry of this run resumes this version
-                marker = jsonio.dumps({"run_id": run_id, "version": version})
-                try:
-                    self.storage.create(layout.by_run_key(model, run_id), marker)
-                except AlreadyExists:  # the same run, racing itself: follow the first
-                    version = self._version_for_run(model, run_id) or version
+        version = self._version_of(model, run_id) if run_id else self._allocate(model, None)
         manifest_key = layout.manifest_key(model, version)
         if self.storage.stat(manifest_key) is not None:  # an earlier attempt finished it
-            return self.get(model, version)
+            return self._finish_signature(self.get(model, version), run_id)
         recorded: dict[str, Any] = {}
         for name, data in sorted(artifacts.items()):
             self.storage.write(layout.version_key(model, version, name), data)
@@ -308,16 +357,58 @@ class Registry:
         try:
             self.storage.create(manifest_key, jsonio.dumps(manifest))
         except AlreadyExists:
-            return self.get(model, version)
-        registered = ModelVersion(model, version, manifest)
+            return self._finish_signature(self.get(model, version), run_id)
+        registered = self.get(model, version)  # as stored: what is signed is what is read
+        if self.signing_key is not None:
+            self._write_signature(registered)
         self._notify("after_version_registered", version=registered)
         return registered
 
-    def _version_for_run(self, model: str, run_id: str) -> int | None:
+    def _version_of(self, model: str, run_id: str) -> int:
+        """The version run ``run_id`` registers: the one it allocated on an earlier attempt,
+        else a new one. Never two, and never a number lost to a crash.
+
+        The run's marker is created *before* the allocation (``version: null``) and
+        completed after it, so a crash between the two leaves a marker that says "this run
+        allocated, look for its claim" rather than no trace at all.
+        """
+        key = layout.by_run_key(model, run_id)
         try:
-            return int(jsonio.loads(self.storage.read(layout.by_run_key(model, run_id)))["version"])
-        except NotFound:
-            return None
+            info = self.storage.create(key, jsonio.dumps({"run_id": run_id, "version": None}))
+        except AlreadyExists:
+            raw, info = self.storage.read_with_info(key)
+            found = jsonio.loads(raw).get("version")
+            if found is not None:
+                return int(found)
+            # An earlier attempt allocated (or crashed before allocating): its claim says.
+            claimed = self._claimed_by(model, run_id)
+            if claimed is not None:
+                self._complete_marker(key, run_id, claimed, info.etag)
+                return claimed
+        version = self._allocate(model, run_id)
+        return self._complete_marker(key, run_id, version, info.etag)
+
+    def _complete_marker(self, key: str, run_id: str, version: int, etag: str) -> int:
+        doc = jsonio.dumps({"run_id": run_id, "version": version})
+        try:
+            self.storage.replace(key, doc, etag)
+        except PreconditionFailed:  # the same run, racing itself: follow the first to finish
+            found = jsonio.loads(self.storage.read(key)).get("version")
+            if found is not None:
+                return int(found)
+        return version
+
+    def _claimed_by(self, model: str, run_id: str, *, scan: int = 1000) -> int | None:
+        """The newest version whose allocation claim names ``run_id`` (recovery path only:
+        it reads claims, newest first, at most ``scan``)."""
+        for number in reversed(self._version_numbers(model, claimed=True)[-scan:]):
+            try:
+                claim = jsonio.loads(self.storage.read(layout.version_claim_key(model, number)))
+            except NotFound:
+                continue
+            if claim.get("run_id") == run_id:
+                return number
+        return None
 
     def register_estimator(
         self,
@@ -354,15 +445,22 @@ class Registry:
         reason: str = "",
         run_id: str | None = None,
         expected: int | str | None = "any",
+        evidence: Mapping[str, Any] | None = None,
     ) -> AliasState:
         """Point ``alias`` at ``version`` by compare-and-swap and append the move to its
         history. The version must be complete (its manifest written).
 
         :param expected: when given, move only if the alias currently points at this
             version (``None``: only if unset); else raise :class:`PreconditionFailed`.
+            The check and the move are one conditional write: a promotion judged against
+            version P can only replace P.
+        :param evidence: what the move rests on (the comparison with the version it
+            replaces, the evaluation data's digest), kept in the history entry.
         """
         if version is not None:
-            self.get(model, version)  # raises NotFound for incomplete or missing versions
+            # NotFound for incomplete or missing versions; with a key, a version whose
+            # signature is missing or wrong is never promoted (nor rolled back to)
+            self.require_signed(self.get(model, version), f"{action} to alias {alias!r}")
         key = layout.alias_key(model, alias)
         for _ in range(_MAX_CAS_ATTEMPTS):
             state = self.alias(model, alias)
@@ -391,6 +489,8 @@ class Registry:
                 "reason": reason,
                 "run_id": run_id,
             }
+            if evidence:
+                entry["evidence"] = dict(evidence)
             history = [*(state.history if state else ()), entry]
             doc = {
                 "model": model,

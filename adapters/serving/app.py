@@ -22,9 +22,11 @@ from hookline.adapters.serving._service import Service, authorised, json_respons
 from hookline.adapters.serving._settings import ServingSettings
 from hookline.adapters.serving.routes import info, mlflow, predict, v2
 from hookline.adapters.web import errors
+from hookline.adapters.web._secrets import read_secret_text
 from hookline.adapters.web.keys import ApiKeys, keys_from_env
 from hookline.config import Config
 from hookline.project import Project
+from hookline.registry import open_registry
 from hookline.storage import Storage
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -68,9 +70,15 @@ def create_app(
     project = project or Project.open(config, bundle_dir=bundle_dir, storage=storage)
     settings = ServingSettings.from_config(project.config)
     if holder is None:
-        holder = ModelHolder(
-            project.registry, settings.model, settings.alias, settings.reload_seconds
+        # the project's trust list and signing key; a signing key held in a cloud secret is
+        # read with the adapters' secret reader (the core has none)
+        registry = open_registry(
+            project.storage,
+            project.config.registry,
+            environ=environ,
+            secret_reader=read_secret_text,
         )
+        holder = ModelHolder(registry, settings.model, settings.alias, settings.reload_seconds)
     keys = api_keys if api_keys is not None else keys_from_env(settings.api_keys_env, environ)
     predlog = _prediction_log(project, settings, log_storage)
     roots = errors.roots_of(project.storage.uri)

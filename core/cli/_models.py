@@ -1,4 +1,5 @@
-"""``hookline models``: list, show, promote, approve and roll back registered models."""
+"""``hookline models``: list, show, verify, sign, promote, approve and roll back registered
+models."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from hookline.cli._app import project_from
 from hookline.cli._output import add_config_flag, add_json_flag, print_json, print_table
+from hookline.errors import UsageError
 from hookline.registry import Registry
 
 
@@ -27,6 +29,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("name")
     _common(show)
     show.set_defaults(func=cmd_show)
+
+    verify = msub.add_parser(
+        "verify",
+        help="check every artifact's sha256 and, with a signing key, each version's "
+        "signature; one line per version, exit 1 on any failure",
+    )
+    verify.add_argument("name")
+    verify.add_argument("version", type=int, nargs="?", help="default: every version")
+    _common(verify)
+    verify.set_defaults(func=cmd_verify)
+
+    sign = msub.add_parser(
+        "sign",
+        help="sign versions written before signing was on (after checking their bytes)",
+    )
+    sign.add_argument("name")
+    sign.add_argument("version", type=int, nargs="?", help="default: every unsigned version")
+    sign.add_argument(
+        "--replace",
+        action="store_true",
+        help="also replace signatures that do not verify (after a key rotation; check first)",
+    )
+    _common(sign)
+    sign.set_defaults(func=cmd_sign)
 
     for verb, help_text in (
         ("promote", "point an alias at a version"),
@@ -54,9 +80,10 @@ def _v(version: int | None) -> str:
 
 def _describe(registry: Registry, name: str) -> dict[str, Any]:
     aliases = registry.aliases(name)
-    return {
-        "name": name,
-        "versions": [
+    versions = []
+    for v in registry.versions(name):
+        check = registry.verify(name, v.version)
+        versions.append(
             {
                 "version": v.version,
                 "created_at": v.manifest.get("created_at"),
@@ -64,9 +91,14 @@ def _describe(registry: Registry, name: str) -> dict[str, Any]:
                 "metrics": dict(v.metrics),
                 "lineage": v.manifest.get("lineage"),
                 "aliases": [a for a, s in aliases.items() if s.version == v.version],
+                "verified": check.ok,
+                "signature": check.signature,
+                "problems": list(check.problems),
             }
-            for v in registry.versions(name)
-        ],
+        )
+    return {
+        "name": name,
+        "versions": versions,
         "aliases": {a: s.to_dict() for a, s in aliases.items()},
     }
 
@@ -109,12 +141,16 @@ def cmd_show(args: argparse.Namespace) -> int:
             "version": v["version"],
             "created_at": v["created_at"],
             "aliases": ",".join(v["aliases"]),
+            "verified": "ok" if v["verified"] else "FAILED",
             **{k: val for k, val in list(v["metrics"].items())[:4]},
         }
         for v in info["versions"]
     ]
     metric_names = sorted({k for v in info["versions"] for k in list(v["metrics"])[:4]})
-    print_table(rows, ["version", "created_at", "aliases", *metric_names])
+    print_table(rows, ["version", "created_at", "aliases", "verified", *metric_names])
+    for v in info["versions"]:
+        if not v["verified"]:
+            print(f"v{v['version']} does not verify: {'; '.join(v['problems'])}")
     for alias, state in info["aliases"].items():
         print(f"\n{alias} -> v{state['version']}")
         for h in state["history"]:
@@ -122,6 +158,58 @@ def cmd_show(args: argparse.Namespace) -> int:
                 f"  #{h['seq']} {h['at']} {h['action']:<8} {_v(h['previous'])} -> "
                 f"v{h['version']} by {h['by']} {h.get('reason') or ''}".rstrip()
             )
+    return 0
+
+
+def _targets(registry: Registry, args: argparse.Namespace) -> list[int]:
+    if args.version is not None:
+        registry.get(args.name, args.version)  # NotFound names the version
+        return [args.version]
+    versions = [v.version for v in registry.versions(args.name)]
+    if not versions:
+        raise UsageError(f"model {args.name!r} has no versions", hint="hookline models")
+    return versions
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    registry = project_from(args, require_config=False).registry
+    checks = [registry.verify(args.name, v) for v in _targets(registry, args)]
+    if args.json:
+        print_json(
+            [
+                {
+                    "model": c.model,
+                    "version": c.version,
+                    "ok": c.ok,
+                    "artifacts": c.artifacts,
+                    "signature": c.signature,
+                    "problems": list(c.problems),
+                }
+                for c in checks
+            ]
+        )
+    else:
+        for check in checks:
+            print(check.line())
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    registry = project_from(args, require_config=False).registry
+    targets = _targets(registry, args)
+    if args.version is None:  # every version that is unsigned (or, with --replace, invalid)
+        wanted = {"unsigned", "invalid"} if args.replace else {"unsigned"}
+        targets = [v for v in targets if registry.verify(args.name, v).signature in wanted]
+    signed = []
+    for version in targets:
+        doc = registry.sign(args.name, version, replace=args.replace)
+        signed.append({"version": version, "key_id": doc["key_id"]})
+        if not args.json:
+            print(f"{args.name} v{version} signed with key {doc['key_id']}")
+    if args.json:
+        print_json(signed)
+    elif not signed:
+        print(f"{args.name}: no unsigned version (see `hookline models verify {args.name}`)")
     return 0
 
 
