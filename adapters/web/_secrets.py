@@ -53,13 +53,6 @@ def _azure(ref: SecretRef) -> str:
 
 
 def read_secret_text(reference: str) -> str:
-    """The text of the secret a reference (as in ``$..._SECRET`` variables) points at."""
-    from hookline.adapters.serving._auth import parse_secret_ref
-
-    return fetch_secret(parse_secret_ref(reference, env="HOOKLINE_SIGNING_KEY_SECRET"))
-
-
-def read_secret_text(reference: str) -> str:
     """The text of the secret a reference (as in ``$..._SECRET`` variables) points at: the
     registry's signing key reader (``hookline.registry.open_registry(secret_reader=...)``)."""
     from hookline.adapters.web.keys import parse_secret_ref
