@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # The suite on 2 cores: two workers, loaded by file so emulators start once per worker.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: help venv dev test-deps demo test lint typecheck importlint unit bench soak docs clean
+.PHONY: help venv dev test-deps demo test lint typecheck importlint unit bench soak fuzz docs clean
 
 help:
 	@echo "make demo   create the environment and run the quickstart on a local folder"
@@ -19,6 +19,7 @@ help:
 	@echo "make unit   the fast suite: no emulators, browser or slow tests (seconds, not minutes)"
 	@echo "make bench  run the benchmarks and write bench/results.md"
 	@echo "make soak   the full reliability suite"
+	@echo "make fuzz   every fuzz suite (marker fuzz), 20x the examples, new ones each run"
 	@echo "make docs   build the documentation site (strict)"
 
 $(BIN)/python:
@@ -72,6 +73,12 @@ bench: dev
 # The whole reliability suite: the fast subset `make test` runs, plus every case marked soak.
 soak: test-deps
 	$(BIN)/pytest tests/reliability $(PYTEST_ARGS) -p no:cacheprovider
+
+# Every property-based fuzz suite (tests marked `fuzz`: HTTP routes, event parsers...),
+# with 20 times the examples and fresh randomness; `make test` runs them at 1x, derandomized in CI.
+FUZZ_SCALE ?= 20
+fuzz: dev
+	HOOKLINE_FUZZ_SCALE=$(FUZZ_SCALE) HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests -m fuzz $(PYTEST_ARGS) -p no:cacheprovider
 
 docs: dev
 	$(PY) docs/_tooling/gen_reference.py --check

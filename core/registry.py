@@ -85,6 +85,28 @@ class AliasState:
     history: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
     etag: str | None = None
 
+    def _stack(self) -> list[int | None]:
+        """The versions a rollback walks back through: every move pushes, a rollback pops."""
+        stack: list[int | None] = []
+        for entry in self.history:
+            if entry.get("action") == "rollback":
+                if stack:
+                    stack.pop()
+            else:
+                stack.append(entry.get("version"))
+        return stack
+
+    @property
+    def can_roll_back(self) -> bool:
+        """Whether :meth:`Registry.rollback` has an earlier version to return to."""
+        return len(self._stack()) >= 2
+
+    @property
+    def rollback_target(self) -> int | None:
+        """The version :meth:`Registry.rollback` would move to (``None``: none, or unset)."""
+        stack = self._stack()
+        return stack[-2] if len(stack) >= 2 else None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
@@ -504,26 +526,40 @@ class Registry(VersionSigning):
         raise HooklineError(f"could not move alias {alias!r} of {model!r}: too much contention")
 
     def rollback(
-        self, model: str, alias: str = "production", *, by: str | None = None, reason: str = ""
+        self,
+        model: str,
+        alias: str = "production",
+        *,
+        by: str | None = None,
+        reason: str = "",
+        expected: int | str | None = "any",
     ) -> AliasState:
-        """Point ``alias`` back at the version it pointed at before its latest promotion."""
+        """Point ``alias`` back at the version it pointed at before its latest promotion.
+
+        :param expected: when given, roll back only if the alias currently points at this
+            version (``None``: only if unset); else raise :class:`PreconditionFailed`.
+        """
         state = self.alias(model, alias)
         if state is None:
             raise UsageError(f"model {model!r} has no alias {alias!r} to roll back")
-        stack: list[int | None] = []
-        for entry in state.history:
-            if entry.get("action") == "rollback":
-                if stack:
-                    stack.pop()
-            else:
-                stack.append(entry.get("version"))
-        if len(stack) < 2:
+        if expected != "any" and state.version != expected:
+            raise PreconditionFailed(
+                f"alias {alias!r} of {model!r} points at {state.version}, expected {expected}",
+                uri=self.storage.url(layout.alias_key(model, alias)),
+            )
+        if not state.can_roll_back:
             raise UsageError(
                 f"alias {alias!r} of {model!r} has no earlier version to roll back to",
                 hint="promote a version explicitly instead",
             )
         return self.move_alias(
-            model, alias, stack[-2], action="rollback", by=by, reason=reason, expected=state.version
+            model,
+            alias,
+            state.rollback_target,
+            action="rollback",
+            by=by,
+            reason=reason,
+            expected=state.version,
         )
 
     def approve(

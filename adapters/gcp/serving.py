@@ -45,9 +45,8 @@ def forward(app: Callable[..., Any] | None = None, *, bundle_dir: str | None = N
         with _lock:
             if _app is None:
                 from hookline.adapters.serving import create_app
-                from hookline.adapters.serving._settings import config_location
 
-                _app = create_app(config_location(bundle_dir))
+                _app = create_app(bundle_dir=bundle_dir)
     return AsgiForward(_app)
 
 

@@ -3,7 +3,7 @@ is imported only when a reference to that cloud is resolved, and only then."""
 
 from __future__ import annotations
 
-from hookline.adapters.serving._auth import SecretRef
+from hookline.adapters.web.keys import SecretRef
 from hookline.errors import ConfigError
 
 __all__ = ["fetch_secret", "read_secret_text"]
@@ -53,7 +53,8 @@ def _azure(ref: SecretRef) -> str:
 
 
 def read_secret_text(reference: str) -> str:
-    """The text of the secret a reference (as in ``$..._SECRET`` variables) points at."""
-    from hookline.adapters.serving._auth import parse_secret_ref
+    """The text of the secret a reference (as in ``$..._SECRET`` variables) points at: the
+    registry's signing key reader (``hookline.registry.open_registry(secret_reader=...)``)."""
+    from hookline.adapters.web.keys import parse_secret_ref
 
     return fetch_secret(parse_secret_ref(reference, env="HOOKLINE_SIGNING_KEY_SECRET"))
