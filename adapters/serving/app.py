@@ -22,8 +22,7 @@ from hookline.adapters.serving._service import Service, authorised, json_respons
 from hookline.adapters.serving._settings import ServingSettings
 from hookline.adapters.serving.routes import info, mlflow, predict, v2
 from hookline.adapters.web import errors
-from hookline.adapters.web._secrets import read_secret_text
-from hookline.adapters.web.keys import ApiKeys, keys_from_env
+from hookline.adapters.web.keys import ApiKeys, keys_from_env, read_secret_text
 from hookline.config import Config
 from hookline.project import Project
 from hookline.registry import open_registry

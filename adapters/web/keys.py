@@ -1,6 +1,6 @@
 """API keys of the prediction service and the dashboard: the one loader both use.
 
-Two sets of keys (CONTRACTS: secrets), each optional:
+Two sets of keys (see docs/security.md, "Secrets come from the environment"), each optional:
 
 * **prediction keys** -- ``$HOOKLINE_API_KEYS`` (the name follows ``[serving] api_keys_env``)
   or a secret reference in ``$HOOKLINE_API_KEYS_SECRET``: they call ``/predict`` and the
@@ -44,6 +44,7 @@ __all__ = [
     "keys_from_env",
     "parse_keys",
     "parse_secret_ref",
+    "read_secret_text",
 ]
 
 SCHEMES = ("aws-sm", "gcp-sm", "azure-kv")
@@ -285,3 +286,11 @@ def keys_from_env(
             )
         return ApiKeys(secret=parse_secret_ref(ref, env=f"{env_name}_SECRET"))
     return ApiKeys(parse_keys(direct))
+
+
+def read_secret_text(reference: str) -> str:
+    """The text of the secret ``reference`` names (``aws-sm://``, ``gcp-sm://``,
+    ``azure-kv://`` or the clouds' native forms), read with the cloud's SDK on call."""
+    from hookline.adapters.web._secrets import read_secret_text as read
+
+    return read(reference)
