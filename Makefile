@@ -41,6 +41,7 @@ test-deps: dev
 	bash tests/terraform/setup_provider.sh
 	bash tests/dashboard/install_browser.sh
 	bash tests/packaging/install_image_tools.sh
+	bash tests/core/install_shells.sh
 
 demo: venv
 	$(PY) examples/quickstart/demo.py

@@ -86,11 +86,9 @@ def _shown(value: Any, limit: int = 80) -> str:
 
 
 def _close_matches(word: str, candidates: Any, n: int = 1) -> list[str]:
-    import difflib  # only on the error path
+    from hookline._suggest import close_matches  # only on the error path
 
-    if not isinstance(word, str) or len(word) > 200:  # no guess for a huge word (and no cost)
-        return []
-    return difflib.get_close_matches(word, list(candidates), n=n)
+    return close_matches(word, list(candidates), n=n)
 
 
 def _check_value(value: Any, opt: Option, key: str, source: str | None) -> Any:

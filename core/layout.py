@@ -20,7 +20,8 @@ the whole layout (``docs/architecture.md`` shows it, and a test checks the two a
     │       │   └── <000007>/
     │       │       ├── _claim.json          create-only: allocates version 7
     │       │       ├── <artifact>           model.skops, schema.json, ... (sha256 each)
-    │       │       └── manifest.json        written last: the version exists once it does
+    │       │       ├── manifest.json        written last: the version exists once it does
+    │       │       └── meta.json            tags and description: moved by compare-and-swap
     │       ├── aliases/
     │       │   └── <alias>.json             {version, seq, history}: moved by compare-and-swap
     │       ├── by-run/
@@ -73,6 +74,7 @@ __all__ = [
     "run_record_key",
     "version_claim_key",
     "version_key",
+    "version_meta_key",
     "version_number",
     "version_prefix",
     "versions_prefix",
@@ -87,6 +89,8 @@ OUTPUT_PREFIXES = (RUNS, REGISTRY, MONITORING)
 
 MANIFEST = "manifest.json"
 VERSION_CLAIM = "_claim.json"
+VERSION_META = "meta.json"
+"""A version's mutable notes (tags, description): outside the immutable, signed manifest."""
 INVERT = 10**13
 """Index keys hold ``INVERT - start time in ms``, so listing order is newest first."""
 
@@ -180,6 +184,12 @@ def version_claim_key(model: str, version: int) -> str:
 
 def manifest_key(model: str, version: int) -> str:
     return version_key(model, version, MANIFEST)
+
+
+def version_meta_key(model: str, version: int) -> str:
+    """The version's tags and description (:data:`VERSION_META`), the one mutable file of
+    a version."""
+    return version_key(model, version, VERSION_META)
 
 
 def version_number(model: str, key: str) -> tuple[int, str] | None:

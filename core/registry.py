@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hookline import _modelio, jsonio, layout
+from hookline._modelref import ModelRef, parse_model_ref
+from hookline._versionmeta import VersionMetadata
 from hookline.errors import (
     AlreadyExists,
     HooklineError,
@@ -33,7 +35,15 @@ from hookline.types import AliasMove, ModelVersion
 if TYPE_CHECKING:
     from hookline.types import RunContext
 
-__all__ = ["AliasState", "ModelVersion", "Observer", "Registry", "actor"]
+__all__ = [
+    "AliasState",
+    "ModelRef",
+    "ModelVersion",
+    "Observer",
+    "Registry",
+    "actor",
+    "parse_model_ref",
+]
 
 log = logging.getLogger("hookline.registry")
 
@@ -42,6 +52,8 @@ Observer = Callable[..., None]
 passes them to the plugins' ``after_version_registered`` / ``after_alias_moved``."""
 
 _MAX_CAS_ATTEMPTS = 200
+_RESERVED = (layout.MANIFEST, layout.VERSION_CLAIM, layout.VERSION_META)
+"""File names of a version that no artifact may take."""
 
 
 def actor() -> str:
@@ -78,8 +90,9 @@ class AliasState:
         }
 
 
-class Registry:
-    """The registry in one storage root."""
+class Registry(VersionMetadata):
+    """The registry in one storage root (tags, descriptions and references:
+    :class:`~hookline._versionmeta.VersionMetadata`)."""
 
     _CACHED_MODELS = 4
 
@@ -255,7 +268,7 @@ class Registry:
         :param metadata: metrics, params, lineage, features... merged into the manifest.
         """
         for name in artifacts:
-            if "/" in name or name in (layout.MANIFEST, layout.VERSION_CLAIM) or not name:
+            if "/" in name or name in _RESERVED or not name:
                 raise UsageError(f"invalid artifact name {name!r}")
         run_id = str(metadata["run_id"]) if metadata.get("run_id") else None
         version = self._version_for_run(model, run_id) if run_id else None

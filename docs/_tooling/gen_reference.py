@@ -231,6 +231,19 @@ def after_alias_moved(ctx, move):
         log.warning("%s production: v%s -> v%s (%s by %s)", move.model, move.previous,
                     move.version, move.action, move.by)
 """,
+    "after_version_updated": """\
+import logging
+
+from hookline import hookimpl
+
+log = logging.getLogger("my_plugin")
+
+
+@hookimpl
+def after_version_updated(ctx, version, meta):
+    if "approved-by" in meta.changed:
+        log.info("%s v%d approved by %s", meta.model, meta.version, meta.tags.get("approved-by"))
+""",
 }
 """One example implementation per hook; each passes hookline's conformance kit (tested)."""
 
