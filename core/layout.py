@@ -10,6 +10,7 @@ the whole layout (``docs/architecture.md`` shows it, and a test checks the two a
     │   ├── <run_id>/
     │   │   ├── claim.json                   create-only: the first delivery claims the run
     │   │   ├── record.json                  the run record, written when the run ends
+    │   │   ├── completed                    its observers ran (a redelivery re-runs them if not)
     │   │   ├── report.html                  the run's report (reports plugin)
     │   │   └── <output>                     anything a plugin writes with ctx.write_output
     │   └── index/
@@ -69,6 +70,7 @@ __all__ = [
     "retrain_key",
     "retrain_prefix",
     "run_claim_key",
+    "run_completed_key",
     "run_output_key",
     "run_prefix",
     "run_record_key",
@@ -138,6 +140,10 @@ def run_claim_key(run_id: str) -> str:
 
 def run_record_key(run_id: str) -> str:
     return run_prefix(run_id) + "record.json"
+
+
+def run_completed_key(run_id: str) -> str:
+    return run_prefix(run_id) + "completed"
 
 
 def run_output_key(run_id: str, name: str) -> str:

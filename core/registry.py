@@ -271,15 +271,7 @@ class Registry(VersionMetadata):
             if "/" in name or name in _RESERVED or not name:
                 raise UsageError(f"invalid artifact name {name!r}")
         run_id = str(metadata["run_id"]) if metadata.get("run_id") else None
-        version = self._version_for_run(model, run_id) if run_id else None
-        if version is None:
-            version = self._allocate(model, run_id)
-            if run_id:  # before any artifact: a retry of this run resumes this version
-                marker = jsonio.dumps({"run_id": run_id, "version": version})
-                try:
-                    self.storage.create(layout.by_run_key(model, run_id), marker)
-                except AlreadyExists:  # the same run, racing itself: follow the first
-                    version = self._version_for_run(model, run_id) or version
+        version = self._version_of(model, run_id) if run_id else self._allocate(model, None)
         manifest_key = layout.manifest_key(model, version)
         if self.storage.stat(manifest_key) is not None:  # an earlier attempt finished it
             return self.get(model, version)
@@ -304,11 +296,51 @@ class Registry(VersionMetadata):
         self._notify("after_version_registered", version=registered)
         return registered
 
-    def _version_for_run(self, model: str, run_id: str) -> int | None:
+    def _version_of(self, model: str, run_id: str) -> int:
+        """The version run ``run_id`` registers: the one it allocated on an earlier attempt,
+        else a new one. Never two, and never a number lost to a crash.
+
+        The run's marker is created *before* the allocation (``version: null``) and
+        completed after it, so a crash between the two leaves a marker that says "this run
+        allocated, look for its claim" rather than no trace at all.
+        """
+        key = layout.by_run_key(model, run_id)
         try:
-            return int(jsonio.loads(self.storage.read(layout.by_run_key(model, run_id)))["version"])
-        except NotFound:
-            return None
+            info = self.storage.create(key, jsonio.dumps({"run_id": run_id, "version": None}))
+        except AlreadyExists:
+            raw, info = self.storage.read_with_info(key)
+            found = jsonio.loads(raw).get("version")
+            if found is not None:
+                return int(found)
+            # An earlier attempt allocated (or crashed before allocating): its claim says.
+            claimed = self._claimed_by(model, run_id)
+            if claimed is not None:
+                self._complete_marker(key, run_id, claimed, info.etag)
+                return claimed
+        version = self._allocate(model, run_id)
+        return self._complete_marker(key, run_id, version, info.etag)
+
+    def _complete_marker(self, key: str, run_id: str, version: int, etag: str) -> int:
+        doc = jsonio.dumps({"run_id": run_id, "version": version})
+        try:
+            self.storage.replace(key, doc, etag)
+        except PreconditionFailed:  # the same run, racing itself: follow the first to finish
+            found = jsonio.loads(self.storage.read(key)).get("version")
+            if found is not None:
+                return int(found)
+        return version
+
+    def _claimed_by(self, model: str, run_id: str, *, scan: int = 1000) -> int | None:
+        """The newest version whose allocation claim names ``run_id`` (recovery path only:
+        it reads claims, newest first, at most ``scan``)."""
+        for number in reversed(self._version_numbers(model, claimed=True)[-scan:]):
+            try:
+                claim = jsonio.loads(self.storage.read(layout.version_claim_key(model, number)))
+            except NotFound:
+                continue
+            if claim.get("run_id") == run_id:
+                return number
+        return None
 
     def register_estimator(
         self,

@@ -182,9 +182,11 @@ class Hookline:
         claim = self.runs.claim(run_id, event, pipeline.name)
         if not claim.acquired:
             if claim.state == "done" and claim.record is not None:
-                # The first delivery may have failed between the record and its index
-                # entry; rewriting the entry (same key, same bytes) repairs that.
+                # The first delivery may have died between the record and its index entry,
+                # or before its observers (reports...) ran: finish both, idempotently.
                 self.runs.index(claim.record)
+                if not self.runs.completed(run_id):
+                    self._complete(self._context(run_id, pipeline, event), claim.record)
                 msg = f"already processed (status {claim.record.get('status')}): nothing to do"
                 return RunResult(
                     run_id,
@@ -200,17 +202,7 @@ class Hookline:
                 "in_progress",
                 "another invocation is running it: nothing to do",
             )
-        registry = self.registry.for_run()
-        ctx = RunContext(
-            run_id=run_id,
-            pipeline=pipeline,
-            event=event,
-            storage=self.storage,
-            registry=registry,
-            config=self.config,
-            log=logging.getLogger(f"hookline.run.{run_id}"),
-        )
-        registry.attach(ctx)
+        ctx = self._context(run_id, pipeline, event)
         recorder = RunRecorder(self._new_record(ctx, claim.attempt))
         record = recorder.record
         workdir = tempfile.mkdtemp(prefix="hookline-")
@@ -229,8 +221,36 @@ class Hookline:
             # run must be retried, so release the claim before the platform redelivers.
             self.runs.release(ctx.run_id, str(exc))
             raise
-        self.pm.call_observers("after_pipeline_run", ctx=ctx, record=record)
+        self._complete(ctx, record)
         return RunResult(run_id, pipeline.name, record.status, _summary_line(record), uri, record)
+
+    def _context(self, run_id: str, pipeline: PipelineConfig, event: Event) -> RunContext:
+        registry = self.registry.for_run()
+        ctx = RunContext(
+            run_id=run_id,
+            pipeline=pipeline,
+            event=event,
+            storage=self.storage,
+            registry=registry,
+            config=self.config,
+            log=logging.getLogger(f"hookline.run.{run_id}"),
+        )
+        registry.attach(ctx)
+        return ctx
+
+    def _complete(self, ctx: RunContext, record: RunRecord) -> None:
+        """Tell the observers a run ended (its record is written), then mark it complete.
+
+        Observers are called at least once: a delivery that dies after the record and
+        before the mark leaves the next delivery to call them again (their outputs, such as
+        ``report.html``, are rewritten with the same bytes).
+        """
+        if record.status == "failed":
+            error = RecordedError((record.error or {}).get("message") or "the run failed")
+            self.pm.call_observers("on_pipeline_error", ctx=ctx, error=error, record=record)
+        else:
+            self.pm.call_observers("after_pipeline_run", ctx=ctx, record=record)
+        self.runs.mark_completed(ctx.run_id)
 
     def _new_record(self, ctx: RunContext, attempt: int) -> RunRecord:
         return RunRecord(
@@ -339,8 +359,13 @@ class Hookline:
         uri = self.runs.save(record)
         log.error("run %s failed: %s", ctx.run_id, exc)
         self.pm.call_observers("on_pipeline_error", ctx=ctx, error=exc, record=record)
+        self.runs.mark_completed(ctx.run_id)
         message = (record.error or {}).get("message", str(exc))
         return RunResult(ctx.run_id, ctx.pipeline.name, "failed", message, uri, record)
+
+
+class RecordedError(HooklineError):
+    """A failure read back from a run record (its observers are being called again)."""
 
 
 def _as_checks(group: Any) -> Sequence[CheckResult]:

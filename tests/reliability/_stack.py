@@ -21,6 +21,7 @@ from hookline.config import Config, load_config
 from hookline.events import StorageEvent
 from hookline.registry import Registry
 from hookline.runner import Hookline
+from hookline.runs import RunStore
 from hookline.storage import Storage, open_storage
 
 __all__ = [
@@ -40,6 +41,7 @@ PLUGINS = {
     "sklearn": "hookline.plugins.train",
     "gates": "hookline.plugins.gates",
     "registry": "hookline.plugins.registry",
+    "reports": "hookline.plugins.reports",
 }
 """The built-in plugins a training pipeline uses, by entry-point name."""
 
@@ -121,6 +123,10 @@ class Project:
     @property
     def registry(self) -> Registry:
         return Registry(self.storage)
+
+    @property
+    def runs(self) -> RunStore:
+        return RunStore(self.storage)
 
     def app(self, storage: Storage | None = None) -> Hookline:
         """A fresh runtime, like one function instance: its own plugin manager and, unless
