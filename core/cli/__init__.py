@@ -33,6 +33,7 @@ CORE_COMMANDS = (
     "hookline.cli._plugins",
     "hookline.cli._retrain",
     "hookline.cli._new_plugin",
+    "hookline.cli._config",
     "hookline.cli._completion",
 )
 ENTRY_POINT_GROUP = "hookline.commands"

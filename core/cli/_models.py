@@ -11,7 +11,13 @@ import argparse
 from typing import Any
 
 from hookline.cli._app import project_from
-from hookline.cli._output import add_config_flag, add_json_flag, print_json, print_table
+from hookline.cli._output import (
+    add_config_flag,
+    add_json_flag,
+    add_storage_flag,
+    print_json,
+    print_table,
+)
 from hookline.errors import NotFound, UsageError
 from hookline.registry import ModelRef, Registry, parse_model_ref
 
@@ -20,7 +26,7 @@ MODEL_HELP = "the model: NAME, NAME@ALIAS or NAME/VERSION"
 
 def _common(p: argparse.ArgumentParser, *, json: bool = True) -> None:
     add_config_flag(p)
-    p.add_argument("--storage", help="storage root URI (default: from the config)")
+    add_storage_flag(p)
     if json:
         add_json_flag(p)
 
@@ -55,7 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             help="NAME with VERSION, or NAME/VERSION, or NAME@ALIAS (the version that "
             "alias points at, e.g. churn@staging)",
         )
-        p.add_argument("version", type=int, nargs="?", metavar="VERSION")
+        p.add_argument(
+            "version", type=int, nargs="?", metavar="VERSION", help="the version (after a NAME)"
+        )
         p.add_argument("--alias", default="production", help="the alias to move")
         p.add_argument("--reason", default="", help="why, kept in the alias history")
         _common(p)

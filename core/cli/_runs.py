@@ -7,14 +7,20 @@ import itertools
 import json
 
 from hookline.cli._app import project_from
-from hookline.cli._output import add_config_flag, add_json_flag, print_json, print_table
+from hookline.cli._output import (
+    add_config_flag,
+    add_json_flag,
+    add_storage_flag,
+    print_json,
+    print_table,
+)
 from hookline.registry import parse_model_ref
 
 
 def _listing_flags(p: argparse.ArgumentParser) -> None:
     add_config_flag(p)
     add_json_flag(p)
-    p.add_argument("--storage", help="storage root URI (default: from the config)")
+    add_storage_flag(p)
     p.add_argument("--pipeline", help="only this pipeline")
     p.add_argument(
         "--status", choices=("succeeded", "rejected", "failed"), help="only runs that ended so"
@@ -34,10 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     runs_sub = runs.add_subparsers(dest="runs_command", metavar="SUBCOMMAND")
     _listing_flags(runs_sub.add_parser("list", help="list runs, newest first (the default)"))
     show = runs_sub.add_parser("show", help="print one run record")
-    show.add_argument("run_id")
+    show.add_argument("run_id", metavar="RUN_ID", help="the run's id (see `hookline runs`)")
     add_config_flag(show)
     add_json_flag(show)
-    show.add_argument("--storage", help="storage root URI (default: from the config)")
+    add_storage_flag(show)
     show.set_defaults(func=cmd_show)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -160,16 +161,18 @@ def test_plugins_show_and_names(tiny_installed: Path, capsys: pytest.CaptureFixt
     assert {"tiny", "pandas", "sklearn", "registry"} <= set(names) and names == sorted(names)
 
 
-def test_every_command_documents_its_flags() -> None:
-    """Every flag has help text (the reference page and completions show it)."""
+def test_every_command_documents_its_arguments() -> None:
+    """Every flag and argument has help text (the reference page and completions show it)."""
     from hookline.cli._parser import subcommands
 
     missing = []
 
     def walk(parser, path):
         for action in parser._actions:
-            if action.option_strings and not action.help and action.dest != "help":
-                missing.append(f"{path} {action.option_strings[0]}")
+            if isinstance(action, argparse._SubParsersAction) or action.dest == "help":
+                continue
+            if not action.help:
+                missing.append(f"{path} {(action.option_strings or [action.dest])[0]}")
         for name, child in subcommands(parser).items():
             walk(child, f"{path} {name}")
 
