@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,9 @@ class Option:
     help: str = ""
     required: bool = False
     choices: tuple[Any, ...] | None = None
+    check: Callable[[Any, str, str | None], None] | None = None
+    """Further validation of a value of the right type, called with the value, its dotted
+    key and the file it came from; raises :class:`ConfigError` naming the key."""
 
     def describe(self) -> str:
         types = self.types if isinstance(self.types, tuple) else (self.types,)
@@ -104,11 +107,16 @@ def _check_value(value: Any, opt: Option, key: str, source: str | None) -> Any:
             source=source,
         )
     if opt.choices is not None and value not in opt.choices:
+        choices = [str(c) for c in opt.choices]
+        guess = _close_matches(value, choices) if isinstance(value, str) else []
         raise ConfigError(
-            f"expected one of {', '.join(map(repr, opt.choices))}, got {_shown(value)}",
+            f"expected one of {', '.join(map(repr, opt.choices))}, got {_shown(value)}"
+            + (f" (did you mean {guess[0]!r}?)" if guess else ""),
             key=key,
             source=source,
         )
+    if opt.check is not None:
+        opt.check(value, key, source)
     return value
 
 
@@ -191,12 +199,25 @@ PIPELINE = {
     "description": Option(str, ""),
     "plugins": Option(dict, {}, "per-pipeline overrides of [plugins.*] tables"),
 }
+
+
+def _exact_type_names(value: Any, key: str, source: str | None) -> None:
+    from hookline._modelio import check_type_names
+
+    try:
+        check_type_names(value)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key=key, source=source) from None
+
+
 REGISTRY = {
     "trusted_types": Option(
         list,
         [],
-        "exact type names a model may contain beyond those the built-in trainer produces "
-        "(checked when any model is loaded: serving, gates, monitoring, CLI, dashboard)",
+        "exact type and function names a model may contain beyond skops' defaults and "
+        "those the built-in trainer produces, never prefixes (checked when any model is "
+        "loaded: serving, gates, monitoring, CLI, dashboard)",
+        check=_exact_type_names,
     ),
     "signing_key_env": Option(
         str,
@@ -204,7 +225,12 @@ REGISTRY = {
         "environment variable with the HMAC key that signs versions "
         "(or NAME_SECRET with a secret reference); unset: versions are not signed",
     ),
+    "signing_key_id": Option(
+        str, None, "the signing key's id in signatures (default: derived from the key)"
+    ),
 }
+
+
 CORE_SECTIONS: dict[str, Mapping[str, Option] | None] = {
     "project": PROJECT,
     "limits": LIMITS,

@@ -22,6 +22,7 @@ the whole layout (``docs/architecture.md`` shows it, and a test checks the two a
     │       │       ├── _claim.json          create-only: allocates version 7
     │       │       ├── <artifact>           model.skops, schema.json, ... (sha256 each)
     │       │       ├── manifest.json        written last: the version exists once it does
+    │       │       ├── signature.json       with a signing key: HMAC of manifest + digests
     │       │       └── meta.json            tags and description: moved by compare-and-swap
     │       ├── aliases/
     │       │   └── <alias>.json             {version, seq, history}: moved by compare-and-swap

@@ -3,6 +3,8 @@
 Keys are built by :mod:`hookline.layout` (``registry/<model>/versions/<000007>/...``,
 ``registry/<model>/aliases/<alias>.json``): a version is allocated by a create-only
 ``_claim.json``, its artifacts are written, then its manifest, last.
+With a signing key, ``signature.json`` beside the manifest holds the HMAC of the manifest
+and the artifact digests (see :mod:`hookline.signing`).
 
 Guarantees: two concurrent registrations never get the same version; nothing points at a
 version before all its artifacts are written; every alias move (promote, approve,
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from hookline import _modelio, jsonio, layout
 from hookline._modelref import ModelRef, parse_model_ref
+from hookline._signed import VersionCheck, VersionSigning
 from hookline._versionmeta import VersionMetadata
 from hookline.errors import (
     AlreadyExists,
@@ -29,6 +32,7 @@ from hookline.errors import (
     UsageError,
 )
 from hookline.events import utc_now_iso
+from hookline.signing import SIGNATURE, SigningKey, key_from_settings
 from hookline.storage import Storage
 from hookline.types import AliasMove, ModelVersion
 
@@ -36,14 +40,21 @@ if TYPE_CHECKING:
     from hookline.types import RunContext
 
 __all__ = [
+    "BUILTIN_TRUSTED_TYPES",
     "AliasState",
     "ModelRef",
     "ModelVersion",
     "Observer",
     "Registry",
+    "VersionCheck",
     "actor",
+    "check_type_names",
+    "open_registry",
     "parse_model_ref",
 ]
+
+BUILTIN_TRUSTED_TYPES = _modelio.BUILTIN_TRUSTED_TYPES
+check_type_names = _modelio.check_type_names
 
 log = logging.getLogger("hookline.registry")
 
@@ -52,7 +63,7 @@ Observer = Callable[..., None]
 passes them to the plugins' ``after_version_registered`` / ``after_alias_moved``."""
 
 _MAX_CAS_ATTEMPTS = 200
-_RESERVED = (layout.MANIFEST, layout.VERSION_CLAIM, layout.VERSION_META)
+_RESERVED = (layout.MANIFEST, layout.VERSION_CLAIM, layout.VERSION_META, SIGNATURE)
 """File names of a version that no artifact may take."""
 
 
@@ -90,9 +101,32 @@ class AliasState:
         }
 
 
-class Registry(VersionMetadata):
-    """The registry in one storage root (tags, descriptions and references:
-    :class:`~hookline._versionmeta.VersionMetadata`)."""
+def open_registry(
+    storage: Storage,
+    settings: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    secret_reader: Any = None,
+    observer: Observer | None = None,
+) -> Registry:
+    """A registry configured by its settings table (``trusted_types``, ``signing_key_env``,
+    ``signing_key_id``): the signing key is read from the environment, or through
+    ``secret_reader(reference)`` from a cloud secret.
+
+    :raises ConfigError: the signing key cannot be read or is too short.
+    :raises UsageError: a trusted name that is not exact.
+    """
+    return Registry(
+        storage,
+        trusted_types=settings.get("trusted_types") or (),
+        signing_key=key_from_settings(settings, environ=environ, secret_reader=secret_reader),
+        observer=observer,
+    )
+
+
+class Registry(VersionSigning, VersionMetadata):
+    """The registry in one storage root (signatures: :class:`~hookline._signed.VersionSigning`;
+    tags, descriptions and references: :class:`~hookline._versionmeta.VersionMetadata`)."""
 
     _CACHED_MODELS = 4
 
@@ -101,10 +135,24 @@ class Registry(VersionMetadata):
         storage: Storage,
         *,
         trusted_types: Iterable[str] = (),
+        signing_key: SigningKey | None = None,
         observer: Observer | None = None,
     ) -> None:
+        """:param trusted_types: exact type and function names a model may contain beyond
+            skops' defaults and :data:`BUILTIN_TRUSTED_TYPES` (never prefixes).
+        :param signing_key: sign every version written, and refuse unsigned or
+            mis-signed versions for loading and for alias moves (off when ``None``).
+        :param observer: receives the registry's events (see :data:`Observer`).
+        :raises UsageError: a name that is not an exact ``module.Name``."""
         self.storage = storage
-        self.trusted_types = tuple(trusted_types)
+        self.signing_key = signing_key
+        self._signed_ok: set[tuple[str, int, str]] = set()
+        try:
+            self.trusted_types = _modelio.check_type_names(trusted_types)
+        except ValueError as exc:
+            raise UsageError(
+                f"trusted_types: {exc}", hint=f"fix {_modelio.TRUSTED_TYPES_KEY}"
+            ) from None
         self._observer = observer
         self._ctx: RunContext | None = None
         # Verified estimators by (model, version, sha256): a warm function scoring batch
@@ -204,8 +252,10 @@ class Registry(VersionMetadata):
         return self.get(model, state.version)
 
     def read_artifact(self, model: str, version: int, name: str) -> bytes:
-        """Read one artifact and check its sha256 against the manifest."""
+        """Read one artifact and check its sha256 against the manifest (and, with a
+        signing key, the manifest against its signature)."""
         mv = self.get(model, version)
+        self.require_signed(mv, "reading")
         meta = mv.artifacts.get(name)
         key = layout.version_key(model, version, name)
         if meta is None:
@@ -234,6 +284,7 @@ class Registry(VersionMetadata):
                 )
         else:
             mv = self.get(model, version)
+        self.require_signed(mv, "loading")
         name = mv.manifest.get("model_artifact", "model.skops")
         meta = mv.artifacts.get(name) or {}
         cache_key = (model, mv.version, str(meta.get("sha256", "missing")))
@@ -244,7 +295,7 @@ class Registry(VersionMetadata):
         estimator = _modelio.loads(
             data,
             expected_sha256=meta.get("sha256", "missing"),
-            where=self.storage.url(key),
+            where=f"model {model!r} version {mv.version} ({self.storage.url(key)})",
             trusted=self.trusted_types,
         )
         if len(self._models) >= self._CACHED_MODELS:
@@ -274,7 +325,7 @@ class Registry(VersionMetadata):
         version = self._version_of(model, run_id) if run_id else self._allocate(model, None)
         manifest_key = layout.manifest_key(model, version)
         if self.storage.stat(manifest_key) is not None:  # an earlier attempt finished it
-            return self.get(model, version)
+            return self._finish_signature(self.get(model, version), run_id)
         recorded: dict[str, Any] = {}
         for name, data in sorted(artifacts.items()):
             self.storage.write(layout.version_key(model, version, name), data)
@@ -291,8 +342,10 @@ class Registry(VersionMetadata):
         try:
             self.storage.create(manifest_key, jsonio.dumps(manifest))
         except AlreadyExists:
-            return self.get(model, version)
-        registered = ModelVersion(model, version, manifest)
+            return self._finish_signature(self.get(model, version), run_id)
+        registered = self.get(model, version)  # as stored: what is signed is what is read
+        if self.signing_key is not None:
+            self._write_signature(registered)
         self._notify("after_version_registered", version=registered)
         return registered
 
@@ -377,15 +430,22 @@ class Registry(VersionMetadata):
         reason: str = "",
         run_id: str | None = None,
         expected: int | str | None = "any",
+        evidence: Mapping[str, Any] | None = None,
     ) -> AliasState:
         """Point ``alias`` at ``version`` by compare-and-swap and append the move to its
         history. The version must be complete (its manifest written).
 
         :param expected: when given, move only if the alias currently points at this
             version (``None``: only if unset); else raise :class:`PreconditionFailed`.
+            The check and the move are one conditional write: a promotion judged against
+            version P can only replace P.
+        :param evidence: what the move rests on (the comparison with the version it
+            replaces, the evaluation data's digest), kept in the history entry.
         """
         if version is not None:
-            self.get(model, version)  # raises NotFound for incomplete or missing versions
+            # NotFound for incomplete or missing versions; with a key, a version whose
+            # signature is missing or wrong is never promoted (nor rolled back to)
+            self.require_signed(self.get(model, version), f"{action} to alias {alias!r}")
         key = layout.alias_key(model, alias)
         for _ in range(_MAX_CAS_ATTEMPTS):
             state = self.alias(model, alias)
@@ -414,6 +474,8 @@ class Registry(VersionMetadata):
                 "reason": reason,
                 "run_id": run_id,
             }
+            if evidence:
+                entry["evidence"] = dict(evidence)
             history = [*(state.history if state else ()), entry]
             doc = {
                 "model": model,

@@ -281,6 +281,7 @@ class Hookline:
         dataset = model = None
         result: Any = None
         checks: list[CheckResult] = []
+        refused: list[str] = []
         for stage in ctx.pipeline.stages:
             if stage == "deploy" and any(c.blocking and not c.passed for c in checks):
                 recorder.skip_stage(stage, "a blocking check failed")
@@ -313,6 +314,7 @@ class Hookline:
             elif stage == "deploy":
                 result = self.pm.call_collecting("deploy", ctx=ctx, model=model, checks=checks)
                 record.deployments = [asdict(d) for d in result]
+                refused = [f"deploy:{d.target}" for d in result if d.status == "rejected"]
             else:  # monitor
                 result = self.pm.call_collecting("monitor", ctx=ctx, dataset=dataset)
                 record.reports = [asdict(r) for r in result]
@@ -320,7 +322,7 @@ class Hookline:
             self.pm.call_observers(
                 "after_stage_run", ctx=ctx, stage=stage, result=result, seconds=seconds
             )
-        failed = [c.name for c in checks if c.blocking and not c.passed]
+        failed = [c.name for c in checks if c.blocking and not c.passed] + refused
         if failed:
             record.rejected_by = failed
             return "rejected"
@@ -374,6 +376,18 @@ def _as_checks(group: Any) -> Sequence[CheckResult]:
     return list(group)
 
 
+def monitor_verdict(report: Mapping[str, Any]) -> str:
+    """``DRIFT``, ``DECAY: <what changed>`` (performance on labelled rows got worse), both,
+    or ``no drift or decay``: a monitor's finding in a few words, from its report."""
+    decay = (report.get("details") or {}).get("decay") or {}
+    found = ["DRIFT"] if report.get("drifted") else []
+    if decay.get("decayed"):
+        found.append(f"DECAY: {decay['change']}" if decay.get("change") else "DECAY")
+    if not found:
+        return "no drift or decay" if decay else "no drift"
+    return " + ".join(found)
+
+
 def _summary_line(record: Mapping[str, Any]) -> str:
     status = record["status"]
     if status == "rejected":
@@ -386,7 +400,7 @@ def _summary_line(record: Mapping[str, Any]) -> str:
                 + (f" to {dep['alias']}" if dep.get("alias") else "")
             )
     for rep in record.get("reports", []):
-        parts.append(f"{rep['name']}: {'DRIFT' if rep.get('drifted') else 'no drift'}")
+        parts.append(f"{rep['name']}: {monitor_verdict(rep)}")
     if record.get("metrics"):
         parts.append(
             ", ".join(

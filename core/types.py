@@ -122,6 +122,9 @@ class CheckResult:
     :param blocking: a failed blocking check rejects the run: nothing is promoted.
     :param kind: ``data`` or ``model``.
     :param message: a sentence a person can act on, for failures especially.
+    :param details: what the verdict rests on, JSON-serialisable (e.g. the production
+        version and the evaluation data a comparison used), for the run record and for a
+        ``deploy`` that must act on exactly that evidence.
     """
 
     name: str
@@ -131,6 +134,7 @@ class CheckResult:
     blocking: bool = True
     kind: Literal["data", "model"] = "data"
     message: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +145,10 @@ class Deployment:
     :param model: the model name.
     :param version: the registered version, when there is one.
     :param alias: the alias it moved (``production``, ``staging``), if any.
-    :param status: ``promoted``, ``staged`` (waiting for approval), ``registered`` or
-        ``skipped``.
+    :param status: ``promoted``, ``staged`` (waiting for approval), ``registered``,
+        ``skipped``, or ``rejected``: the deploy found, at the moment of acting, that the
+        evidence the gates judged on no longer holds (production moved to a better
+        version); the run is then recorded as rejected, with ``details["reason"]``.
     :param uri: where the deployed artifact lives.
     """
 
@@ -150,7 +156,7 @@ class Deployment:
     model: str
     version: int | None
     alias: str | None
-    status: Literal["promoted", "staged", "registered", "skipped"]
+    status: Literal["promoted", "staged", "registered", "skipped", "rejected"]
     uri: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
 

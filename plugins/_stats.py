@@ -1,5 +1,6 @@
 """Numbers shared by the trainer, the gates and the drift monitor: task metrics, the
 reference profile of the training features, and the drift statistics computed against it.
+Which way each metric is better is :mod:`hookline.plugins.metrics`' table, nowhere else.
 
 numpy, pandas and scikit-learn are imported inside the functions; the drift statistics
 themselves (:mod:`hookline.stats`) need numpy alone.
@@ -15,7 +16,6 @@ from typing import Any
 from hookline.stats import ks_2samp, psi
 
 __all__ = [
-    "LOWER_IS_BETTER",
     "compare_metric",
     "feature_drift",
     "metrics_for",
@@ -23,7 +23,6 @@ __all__ = [
     "reference_profile",
 ]
 
-LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss"})
 NULL = "__null__"
 OTHER = "__other__"
 

@@ -25,6 +25,7 @@ from hookline.types import CheckResult, Deployment, RunContext, TrainedModel
 
 NAME = "registry"
 
+
 CONFIG = {
     "require_approval": Option(
         bool,

@@ -20,7 +20,7 @@ from hookline.adapters.dashboard._auth import COOKIE, SESSION_SECONDS, Auth, Ses
 from hookline.config import Config
 from hookline.errors import HooklineError, NotFound, PreconditionFailed, UsageError
 from hookline.jsonio import jsonable
-from hookline.registry import Registry
+from hookline.registry import open_registry
 from hookline.runs import FINAL, RunStore
 from hookline.storage import Storage, open_storage
 from jinja2 import Environment, PackageLoader
@@ -92,8 +92,9 @@ def create_app(
     if auth is None:
         env_name = config.section("serving").get("api_keys_env") if config else None
         auth = Auth(load_keys(env_name or "HOOKLINE_API_KEYS"))
-    trusted = config.registry["trusted_types"] if config else ()
-    registry = Registry(store_root, trusted_types=trusted)
+    # the same trust list and signing key as the pipeline: promotions from here are
+    # refused for versions that do not verify
+    registry = open_registry(store_root, config.registry if config else {})
     runs = RunStore(store_root)
     size = page_size or (int(config.section("ui").get("page_size") or 50) if config else 50)
     jinja = _templates()

@@ -259,7 +259,16 @@ def model_detail(registry: Registry, store: RunStore, model: str) -> dict[str, A
     }
 
 
-_LOWER_IS_BETTER = ("rmse", "mae", "mse", "loss", "error", "log_loss", "latency")
+_LOWER_IS_BETTER = ("rmse", "mae", "mse", "loss", "error", "latency")
+
+
+def _lower_is_better(metric: str) -> bool:
+    """The plugins' table of metric directions; for a name it lacks, the name's look."""
+    from hookline.plugins.metrics import DIRECTIONS
+
+    if metric in DIRECTIONS:
+        return DIRECTIONS[metric] == "lower"
+    return any(tag in metric.lower() for tag in _LOWER_IS_BETTER)
 
 
 def _best(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, Any]:
@@ -269,7 +278,7 @@ def _best(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, 
             r["metrics"][name] for r in rows if isinstance(r["metrics"].get(name), int | float)
         ]
         if values:
-            lower = any(tag in name.lower() for tag in _LOWER_IS_BETTER)
+            lower = _lower_is_better(name)
             best[name] = min(values) if lower else max(values)
     return best
 
@@ -421,7 +430,7 @@ def _performance(
 ) -> dict[str, Any]:
     """One metric over time, against the value measured at training time (the reference)
     and the alert threshold when the report states one."""
-    lower = any(tag in metric.lower() for tag in _LOWER_IS_BETTER)
+    lower = _lower_is_better(metric)
     reference = threshold = None
     trained: dict[int, Any] = {}
     points = []

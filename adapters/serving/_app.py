@@ -33,9 +33,10 @@ from hookline.adapters.serving._http import (
 from hookline.adapters.serving._loader import ModelBundle, ModelHolder, ModelUnavailable
 from hookline.adapters.serving._openapi import install_openapi
 from hookline.adapters.serving._predlog import PredictionLog
+from hookline.adapters.serving._secrets import read_secret_text
 from hookline.adapters.serving._settings import ServingSettings
 from hookline.config import Config, load_config
-from hookline.registry import Registry
+from hookline.registry import open_registry
 from hookline.storage import Storage, open_storage
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -79,7 +80,12 @@ def create_app(
     settings = ServingSettings.from_config(cfg)
     storage = storage if storage is not None else open_storage(cfg.storage)
     if holder is None:
-        registry = Registry(storage, trusted_types=settings.trusted_types)
+        registry = open_registry(
+            storage,
+            {**cfg.registry, "trusted_types": settings.trusted_types},
+            environ=environ,
+            secret_reader=read_secret_text,
+        )
         holder = ModelHolder(registry, settings.model, settings.alias, settings.reload_seconds)
     keys = api_keys if api_keys is not None else keys_from_env(settings.api_keys_env, environ)
     predlog: PredictionLog | None = None

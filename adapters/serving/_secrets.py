@@ -6,7 +6,7 @@ from __future__ import annotations
 from hookline.adapters.serving._auth import SecretRef
 from hookline.errors import ConfigError
 
-__all__ = ["fetch_secret"]
+__all__ = ["fetch_secret", "read_secret_text"]
 
 _PACKAGES = {
     "aws-sm": "boto3",
@@ -50,3 +50,10 @@ def _azure(ref: SecretRef) -> str:
     from hookline.adapters.azure.secrets import read_secret
 
     return read_secret(ref.vault or "", ref.name)
+
+
+def read_secret_text(reference: str) -> str:
+    """The text of the secret a reference (as in ``$..._SECRET`` variables) points at."""
+    from hookline.adapters.serving._auth import parse_secret_ref
+
+    return fetch_secret(parse_secret_ref(reference, env="HOOKLINE_SIGNING_KEY_SECRET"))

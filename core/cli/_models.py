@@ -1,5 +1,5 @@
-"""``hookline models``: list, show, promote, approve, roll back, tag and describe registered
-models.
+"""``hookline models``: list, show, verify, sign, promote, approve, roll back, tag and
+describe registered models.
 
 Wherever a command names a model it takes a reference (:func:`hookline.registry.parse_model_ref`):
 ``NAME``, ``NAME@ALIAS`` (the version the alias points at) or ``NAME/VERSION``.
@@ -49,6 +49,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("name", metavar="MODEL", help=MODEL_HELP)
     _common(show)
     show.set_defaults(func=cmd_show)
+
+    verify = msub.add_parser(
+        "verify",
+        help="check every artifact's sha256 and, with a signing key, each version's "
+        "signature; one line per version, exit 1 on any failure",
+    )
+    verify.add_argument("name", metavar="MODEL", help=MODEL_HELP)
+    verify.add_argument(
+        "version", type=int, nargs="?", metavar="VERSION", help="default: every version"
+    )
+    _common(verify)
+    verify.set_defaults(func=cmd_verify)
+
+    sign = msub.add_parser(
+        "sign",
+        help="sign versions written before signing was on (after checking their bytes)",
+    )
+    sign.add_argument("name", metavar="MODEL", help=MODEL_HELP)
+    sign.add_argument(
+        "version", type=int, nargs="?", metavar="VERSION", help="default: every unsigned version"
+    )
+    sign.add_argument(
+        "--replace",
+        action="store_true",
+        help="also replace signatures that do not verify (after a key rotation; check first)",
+    )
+    _common(sign)
+    sign.set_defaults(func=cmd_sign)
 
     for verb, help_text in (
         ("promote", "point an alias at a version"),
@@ -103,9 +131,10 @@ def _v(version: int | None) -> str:
 
 def _describe(registry: Registry, name: str) -> dict[str, Any]:
     aliases = registry.aliases(name)
-    return {
-        "name": name,
-        "versions": [
+    versions = []
+    for v in registry.versions(name):
+        check = registry.verify(name, v.version)
+        versions.append(
             {
                 "version": v.version,
                 "created_at": v.manifest.get("created_at"),
@@ -113,9 +142,14 @@ def _describe(registry: Registry, name: str) -> dict[str, Any]:
                 "metrics": dict(v.metrics),
                 "lineage": v.manifest.get("lineage"),
                 "aliases": [a for a, s in aliases.items() if s.version == v.version],
+                "verified": check.ok,
+                "signature": check.signature,
+                "problems": list(check.problems),
             }
-            for v in registry.versions(name)
-        ],
+        )
+    return {
+        "name": name,
+        "versions": versions,
         "aliases": {a: s.to_dict() for a, s in aliases.items()},
     }
 
@@ -197,13 +231,17 @@ def cmd_show(args: argparse.Namespace) -> int:
             "version": v["version"],
             "created_at": v["created_at"],
             "aliases": ",".join(v["aliases"]),
+            "verified": "ok" if v["verified"] else "FAILED",
             "tags": " ".join(f"{k}={val}" for k, val in v["tags"].items()),
             **{k: val for k, val in list(v["metrics"].items())[:4]},
         }
         for v in info["versions"]
     ]
     metric_names = sorted({k for v in info["versions"] for k in list(v["metrics"])[:4]})
-    print_table(rows, ["version", "created_at", "aliases", *metric_names, "tags"])
+    print_table(rows, ["version", "created_at", "aliases", "verified", *metric_names, "tags"])
+    for v in info["versions"]:
+        if not v["verified"]:
+            print(f"v{v['version']} does not verify: {'; '.join(v['problems'])}")
     for alias, state in info["aliases"].items():
         print(f"\n{alias} -> v{state['version']}")
         for h in state["history"]:
@@ -262,6 +300,66 @@ def _move_target(registry: Registry, args: argparse.Namespace) -> tuple[str, int
             hint=f"hookline models {args.action} {ref.name} {args.version}",
         )
     return ref.name, registry.lookup(ref).version
+
+
+def _targets(registry: Registry, args: argparse.Namespace) -> tuple[str, list[int], bool]:
+    """The model and the versions a verify/sign command names, and whether it named them
+    (``NAME VERSION``, ``NAME/VERSION``, ``NAME@ALIAS``) rather than all of them."""
+    ref = parse_model_ref(args.name)
+    if not ref.bare:
+        if args.version is not None:
+            raise UsageError(f"{args.name!r} already names a version: drop {args.version}")
+        return ref.name, [registry.lookup(ref).version], True
+    if args.version is not None:
+        registry.get(ref.name, args.version)  # NotFound names the version
+        return ref.name, [args.version], True
+    versions = [v.version for v in registry.versions(ref.name)]
+    if not versions:
+        raise UsageError(f"model {ref.name!r} has no versions", hint="hookline models")
+    return ref.name, versions, False
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    registry = project_from(args, require_config=False).registry
+    name, versions, _ = _targets(registry, args)
+    checks = [registry.verify(name, v) for v in versions]
+    if args.json:
+        print_json(
+            [
+                {
+                    "model": c.model,
+                    "version": c.version,
+                    "ok": c.ok,
+                    "artifacts": c.artifacts,
+                    "signature": c.signature,
+                    "problems": list(c.problems),
+                }
+                for c in checks
+            ]
+        )
+    else:
+        for check in checks:
+            print(check.line())
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    registry = project_from(args, require_config=False).registry
+    name, targets, named = _targets(registry, args)
+    if not named:  # every version that is unsigned (or, with --replace, invalid)
+        wanted = {"unsigned", "invalid"} if args.replace else {"unsigned"}
+        targets = [v for v in targets if registry.verify(name, v).signature in wanted]
+    signed = []
+    for version in targets:
+        doc = registry.sign(name, version, replace=args.replace)
+        signed.append({"version": version, "key_id": doc["key_id"]})
+        if not args.json:
+            print(f"{name} v{version} signed with key {doc['key_id']}")
+    if args.json:
+        print_json(signed)
+    elif not signed:
+        print(f"{name}: no unsigned version (see `hookline models verify {name}`)")
+    return 0
 
 
 def cmd_move(args: argparse.Namespace) -> int:

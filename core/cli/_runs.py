@@ -97,10 +97,13 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"deployed   {dep['model']} v{dep.get('version')} {dep['status']} "
             f"{dep.get('alias') or ''}"
         )
+    from hookline.runner import monitor_verdict
+
     for rep in record.get("reports", []):
+        decayed = ((rep.get("details") or {}).get("decay") or {}).get("decayed")
         print(
-            f"monitor    {rep['name']}: drifted={rep.get('drifted')} "
-            f"retrain_requested={rep.get('retrain_requested')}"
+            f"monitor    {rep['name']}: {monitor_verdict(rep)}  drifted={rep.get('drifted')} "
+            f"decayed={bool(decayed)} retrain_requested={rep.get('retrain_requested')}"
         )
     if record.get("error"):
         err = record["error"]
