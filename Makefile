@@ -31,9 +31,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(PIP) install -e '.[all]'
 	@touch $@
 
+# Every extra, and the test tools from the `test` dependency group (pip >= 25.1 reads
+# [dependency-groups]; the venv's pip is upgraded above).
 dev: $(VENV)/.installed-test
 $(VENV)/.installed-test: $(STAMP) pyproject.toml
-	$(PIP) install -e '.[test]'
+	$(PIP) install 'pip>=25.1'
+	$(PIP) install -e '.[all,mlflow,openlineage]' --group test
 	@touch $@
 
 test-deps: dev
@@ -42,6 +45,7 @@ test-deps: dev
 	bash tests/terraform/setup_provider.sh
 	bash tests/dashboard/install_browser.sh
 	bash tests/packaging/install_image_tools.sh
+	bash tests/core/install_shells.sh
 
 demo: venv
 	$(PY) examples/quickstart/demo.py

@@ -45,7 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Print the payload a cloud delivers when the object at URI is created. "
         + "; ".join(f"--kind for {c}: {', '.join(k)}" for c, k in KINDS.items()),
     )
-    sample.add_argument("--cloud", required=True, choices=CLOUDS)
+    sample.add_argument(
+        "--cloud", required=True, choices=CLOUDS, help="the cloud whose payload to write"
+    )
     what = sample.add_mutually_exclusive_group(required=True)
     what.add_argument("--uri", help="the object: s3://BUCKET/KEY, gs://BUCKET/NAME, az://C/KEY")
     what.add_argument("--schedule", metavar="PIPELINE", help="a scheduled firing of PIPELINE")
@@ -64,7 +66,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="print the events hookline sees in a payload, as JSON",
         description="Parse a payload as the cloud's function would and print the events.",
     )
-    parse.add_argument("--cloud", required=True, choices=CLOUDS)
+    parse.add_argument(
+        "--cloud", required=True, choices=CLOUDS, help="the cloud the payload came from"
+    )
     parse.add_argument("file", metavar="FILE", help="a JSON payload ('-': standard input)")
     parse.set_defaults(func=cmd_parse)
 

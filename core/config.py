@@ -34,6 +34,7 @@ __all__ = [
     "PipelineConfig",
     "Trigger",
     "find_config",
+    "json_schema",
     "load_config",
     "parse_config",
     "section_schemas",
@@ -89,11 +90,9 @@ def _shown(value: Any, limit: int = 80) -> str:
 
 
 def _close_matches(word: str, candidates: Any, n: int = 1) -> list[str]:
-    import difflib  # only on the error path
+    from hookline._suggest import close_matches  # only on the error path
 
-    if not isinstance(word, str) or len(word) > 200:  # no guess for a huge word (and no cost)
-        return []
-    return difflib.get_close_matches(word, list(candidates), n=n)
+    return close_matches(word, list(candidates), n=n)
 
 
 def _check_value(value: Any, opt: Option, key: str, source: str | None) -> Any:
@@ -614,3 +613,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             hint="check quotes, brackets and '=' on the line named",
         ) from exc
     return parse_config(data, source=location, base_dir=base_dir)
+
+
+def json_schema(plugins: Mapping[str, Mapping[str, Option] | None] | None = None) -> dict[str, Any]:
+    """A JSON Schema (draft-07) of ``hookline.toml`` for editors, from the same options
+    that validate it here: every section, pipelines, and a table per plugin in
+    ``plugins`` (name to its ``CONFIG``). ``hookline config schema`` prints it for the
+    installed plugins; ``docs/hookline.schema.json`` is the built-ins' copy."""
+    from hookline._configschema import build
+
+    return build(plugins)

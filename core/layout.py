@@ -22,7 +22,8 @@ the whole layout (``docs/architecture.md`` shows it, and a test checks the two a
     │       │       ├── _claim.json          create-only: allocates version 7
     │       │       ├── <artifact>           model.skops, schema.json, ... (sha256 each)
     │       │       ├── manifest.json        written last: the version exists once it does
-    │       │       └── signature.json       with a signing key: HMAC of manifest + digests
+    │       │       ├── signature.json       with a signing key: HMAC of manifest + digests
+    │       │       └── meta.json            tags and description: moved by compare-and-swap
     │       ├── aliases/
     │       │   └── <alias>.json             {version, seq, history}: moved by compare-and-swap
     │       ├── by-run/
@@ -76,6 +77,7 @@ __all__ = [
     "run_record_key",
     "version_claim_key",
     "version_key",
+    "version_meta_key",
     "version_number",
     "version_prefix",
     "versions_prefix",
@@ -90,6 +92,8 @@ OUTPUT_PREFIXES = (RUNS, REGISTRY, MONITORING)
 
 MANIFEST = "manifest.json"
 VERSION_CLAIM = "_claim.json"
+VERSION_META = "meta.json"
+"""A version's mutable notes (tags, description): outside the immutable, signed manifest."""
 INVERT = 10**13
 """Index keys hold ``INVERT - start time in ms``, so listing order is newest first."""
 
@@ -187,6 +191,12 @@ def version_claim_key(model: str, version: int) -> str:
 
 def manifest_key(model: str, version: int) -> str:
     return version_key(model, version, MANIFEST)
+
+
+def version_meta_key(model: str, version: int) -> str:
+    """The version's tags and description (:data:`VERSION_META`), the one mutable file of
+    a version."""
+    return version_key(model, version, VERSION_META)
 
 
 def version_number(model: str, key: str) -> tuple[int, str] | None:

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hookline import jsonio, layout, modelio
+from hookline._modelref import ModelRef, parse_model_ref
 from hookline._signed import VersionCheck, VersionSigning
+from hookline._versionmeta import VersionMetadata
 from hookline.errors import (
     AlreadyExists,
     HooklineError,
@@ -30,7 +32,7 @@ from hookline.errors import (
     UsageError,
 )
 from hookline.events import utc_now_iso
-from hookline.signing import SigningKey, key_from_settings
+from hookline.signing import SIGNATURE, SigningKey, key_from_settings
 from hookline.storage import Storage
 from hookline.types import AliasMove, ModelVersion
 
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BUILTIN_TRUSTED_TYPES",
     "AliasState",
+    "ModelRef",
     "ModelVersion",
     "Observer",
     "Registry",
@@ -47,6 +50,7 @@ __all__ = [
     "actor",
     "check_type_names",
     "open_registry",
+    "parse_model_ref",
 ]
 
 BUILTIN_TRUSTED_TYPES = modelio.BUILTIN_TRUSTED_TYPES
@@ -59,6 +63,8 @@ Observer = Callable[..., None]
 passes them to the plugins' ``after_version_registered`` / ``after_alias_moved``."""
 
 _MAX_CAS_ATTEMPTS = 200
+_RESERVED = (layout.MANIFEST, layout.VERSION_CLAIM, layout.VERSION_META, SIGNATURE)
+"""File names of a version that no artifact may take."""
 
 
 def actor() -> str:
@@ -140,8 +146,9 @@ def open_registry(
     )
 
 
-class Registry(VersionSigning):
-    """The registry in one storage root."""
+class Registry(VersionSigning, VersionMetadata):
+    """The registry in one storage root (signatures: :class:`~hookline._signed.VersionSigning`;
+    tags, descriptions and references: :class:`~hookline._versionmeta.VersionMetadata`)."""
 
     _CACHED_MODELS = 4
 
@@ -334,7 +341,7 @@ class Registry(VersionSigning):
         :param metadata: metrics, params, lineage, features... merged into the manifest.
         """
         for name in artifacts:
-            if "/" in name or name in (layout.MANIFEST, layout.VERSION_CLAIM) or not name:
+            if "/" in name or name in _RESERVED or not name:
                 raise UsageError(f"invalid artifact name {name!r}")
         run_id = str(metadata["run_id"]) if metadata.get("run_id") else None
         version = self._version_of(model, run_id) if run_id else self._allocate(model, None)

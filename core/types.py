@@ -31,6 +31,7 @@ __all__ = [
     "Source",
     "Task",
     "TrainedModel",
+    "VersionMeta",
 ]
 
 Task = Literal["classification", "regression"]
@@ -229,6 +230,43 @@ class AliasMove:
     reason: str = ""
     run_id: str | None = None
     seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class VersionMeta:
+    """A version's tags and description: the only part of a version that changes after
+    it is registered (kept beside the immutable manifest, never signed or trusted).
+
+    :param model: the model name.
+    :param version: the version number.
+    :param tags: ``key -> value`` strings, as set by ``hookline models tag``.
+    :param description: free text, as set by ``hookline models describe``.
+    :param seq: the number of changes made so far (0: never changed).
+    :param by: who made the latest change (``None`` before any).
+    :param at: when, ISO 8601 UTC (``None`` before any).
+    :param changed: what the latest change touched: tag keys set or removed, and
+        ``"description"`` when it changed.
+    """
+
+    model: str
+    version: int
+    tags: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    seq: int = 0
+    by: str | None = None
+    at: str | None = None
+    changed: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "version": self.version,
+            "tags": dict(self.tags),
+            "description": self.description,
+            "seq": self.seq,
+            "by": self.by,
+            "at": self.at,
+        }
 
 
 @dataclass(frozen=True)

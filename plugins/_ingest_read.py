@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hookline.errors import DataError
+from hookline.errors import ConfigError, DataError
 
 __all__ = ["SUFFIX_FORMATS", "Limits", "choose_format", "read_frame", "sniff"]
 
@@ -393,9 +393,22 @@ def _read_csv(
     return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
 
 
+PARQUET_INSTALL = (
+    "pip install 'hookline[parquet]' where the pipeline runs; a deployed bundle: "
+    "`hookline package --parquet` (or name a .parquet suffix in a trigger), then redeploy"
+)
+
+
 def _read_parquet(path: str, uri: str, limits: Limits) -> Any:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise ConfigError(
+            f"{uri}: reading Parquet needs pyarrow, which is not installed here ({exc}); "
+            "the upload was not read and stays where it landed",
+            hint=PARQUET_INSTALL,
+        ) from None
 
     try:
         pf = pq.ParquetFile(path)
