@@ -67,7 +67,10 @@ def zsh_complete(path: Path, line: str) -> list[str]:
 CASES = [
     ("hookline ru", {"run", "runs"}),
     ("hookline mod", {"models"}),
-    ("hookline models ", {"list", "show", "promote", "approve", "rollback", "tag", "describe"}),
+    (
+        "hookline models ",
+        {"list", "show", "promote", "approve", "rollback", "tag", "describe", "verify", "sign"},
+    ),
     ("hookline runs --js", {"--json"}),
     ("hookline runs show x --st", {"--storage"}),
     ("hookline runs --status ", {"succeeded", "rejected", "failed"}),
