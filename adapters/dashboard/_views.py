@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from hookline.adapters.dashboard._charts import Point, line_chart
-from hookline.errors import NotFound
+from hookline.errors import HooklineError, NotFound
 from hookline.plugins.reports import SECTION_CSS, Links, run_sections
 from hookline.registry import Registry
 from hookline.runs import RunStore
@@ -32,6 +32,9 @@ __all__ = [
 MONITORING = "monitoring/"
 MAX_REPORTS = 60
 MAX_LINEAGE_READS = 20
+MAX_VERIFIED = 20
+"""Versions whose bytes (and signature) the model page checks, newest first: each check
+reads every artifact, so older versions say "not checked" (`hookline models verify`)."""
 
 
 def _when(iso: Any) -> str:
@@ -121,6 +124,16 @@ def models_overview(registry: Registry) -> list[dict[str, Any]]:
     return out
 
 
+def _verified(registry: Registry, model: str, version: int) -> dict[str, Any]:
+    """Whether a version's bytes match its manifest and, with a signing key, its signature
+    is valid: ``{"ok", "signature", "problems"}`` for the page's Verified column."""
+    try:
+        check = registry.verify(model, version)
+    except HooklineError as exc:
+        return {"ok": False, "signature": "", "problems": [exc.message]}
+    return {"ok": check.ok, "signature": check.signature, "problems": list(check.problems)}
+
+
 def model_detail(registry: Registry, store: RunStore, model: str) -> dict[str, Any]:
     """Versions newest first with metrics side by side, aliases with their history, and
     the lineage chain upload -> run -> version -> alias of each version."""
@@ -138,6 +151,7 @@ def model_detail(registry: Registry, store: RunStore, model: str) -> dict[str, A
     for i, v in enumerate(versions):
         pointing = sorted(a for a, s in aliases.items() if s.version == v.version)
         lineage = _lineage(v.manifest, store, read_run=i < MAX_LINEAGE_READS)
+        verified = _verified(registry, model, v.version) if i < MAX_VERIFIED else None
         rows.append(
             {
                 "version": v.version,
@@ -147,6 +161,7 @@ def model_detail(registry: Registry, store: RunStore, model: str) -> dict[str, A
                 "run_id": v.manifest.get("run_id"),
                 "aliases": pointing,
                 "lineage": lineage,
+                "verified": verified,
             }
         )
     history = sorted(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from hookline.adapters.dashboard import create_app
+from hookline import layout
 from hookline.adapters.dashboard._auth import Auth
 
 from .conftest import Project, build, record, run_id
@@ -271,3 +272,18 @@ def test_record_json_is_the_stored_bytes_parsed(client: TestClient, project: Pro
     rid = run_id(project, "failed")
     stored = json.loads(project.app.storage.read(f"runs/{rid}/record.json"))
     assert client.get(f"/runs/{rid}/record.json").json() == stored
+
+
+def test_the_model_page_flags_versions_that_do_not_verify(tmp_path) -> None:
+    project = build(tmp_path / "store")
+    client = client_for(project)
+    html = client.get("/models/churn").text
+    assert html.count(">verified</span>") == 3 and "does not verify" not in html
+    artifact = "model.bin"
+    assert artifact in project.app.registry.get("churn", 2).artifacts
+    key = layout.version_key("churn", 2, artifact)
+    project.app.storage.write(key, b"swapped")
+    html = client.get("/models/churn").text
+    assert 'id="unverified-2"' in html and html.count(">verified</span>") == 2
+    flagged = html[html.index('id="unverified-2"') :][:600]
+    assert f"{artifact} checksum mismatch" in flagged
