@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from hookline.adapters.dashboard import create_app
 from hookline import layout
+from hookline.adapters.dashboard import create_app
 from hookline.adapters.dashboard._auth import Auth
 
 from .conftest import Project, build, record, run_id
