@@ -6,15 +6,24 @@
 
 from hookline.storage._base import ObjectInfo, Storage, check_key, join_key
 from hookline.storage._local import LocalStorage
-from hookline.storage._uri import ParsedURI, open_storage, parse_uri, storage_schemes
+from hookline.storage._uri import (
+    URI_SAFE,
+    ParsedURI,
+    object_uri,
+    open_storage,
+    parse_uri,
+    storage_schemes,
+)
 
 __all__ = [
+    "URI_SAFE",
     "LocalStorage",
     "ObjectInfo",
     "ParsedURI",
     "Storage",
     "check_key",
     "join_key",
+    "object_uri",
     "open_storage",
     "parse_uri",
     "storage_schemes",
