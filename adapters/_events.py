@@ -12,21 +12,21 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from hookline.adapters._storage import object_uri
-from hookline.errors import HooklineError
-from hookline.events import ScheduleEvent, StorageEvent
+from hookline.errors import HooklineError, InvalidKey
+from hookline.events import ScheduleEvent
+from hookline.storage import check_key
 
 __all__ = [
+    "MAX_ENVELOPE_BYTES",
     "SCHEDULE_SOURCE",
     "EventError",
     "check_depth",
+    "checked_key",
     "decode_json",
     "get_int",
     "get_map",
     "get_str",
-    "object_uri",
     "schedule_event",
-    "skip_reason",
 ]
 
 SCHEDULE_SOURCE = "hookline.schedule"
@@ -34,16 +34,27 @@ SCHEDULE_SOURCE = "hookline.schedule"
 
 _MAX_NESTING = 4  # SQS(SNS(S3)) is 3 levels; deeper is not a cloud's doing
 
+MAX_ENVELOPE_BYTES = 1024 * 1024
+"""The longest JSON text read inside an envelope (an SQS body, an SNS message, a queue
+message): 1 MiB, the most an SQS message (or a Storage Queue message) can hold. A storage
+event is a few KB; anything longer is refused before it is parsed."""
+
 
 class EventError(HooklineError):
-    """A payload is not an event hookline can run on, or is malformed (permanent: the
-    delivery is acknowledged, not retried).
+    """A payload is not an event hookline can run on, or is malformed. Permanent: a
+    redelivery fails the same way (``retry`` is false); the command line exits with 2, as
+    for any other bad input.
 
     :param message: what is wrong.
     :param expected: what was expected instead.
     :param where: the path into the payload, e.g. ``Records[0].s3.object.key``.
     :param cloud: ``aws``, ``gcp`` or ``azure``.
     """
+
+    http_status = 400
+    exit_code = 2
+    retry = False
+    title = "not an event"
 
     def __init__(
         self,
@@ -145,6 +156,18 @@ def decode_json(text: Any, where: str, cloud: str, *, what: str = "JSON") -> Any
             ) from None
     if not isinstance(text, str):
         raise EventError(f"{_describe(text)} is not text", where=where, cloud=cloud, expected=what)
+    if len(text) > MAX_ENVELOPE_BYTES // 4 and len(text.encode("utf-8", "replace")) > (
+        MAX_ENVELOPE_BYTES
+    ):
+        raise EventError(
+            f"{len(text.encode('utf-8', 'replace')):,} bytes of text, over the "
+            f"{MAX_ENVELOPE_BYTES:,} a message can hold",
+            where=where,
+            cloud=cloud,
+            expected=what,
+        )
+    if not text.strip():
+        raise EventError("empty text", where=where, cloud=cloud, expected=what)
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -181,16 +204,25 @@ def schedule_event(
     return ScheduleEvent(pipeline, **kwargs)
 
 
-def skip_reason(event: StorageEvent | ScheduleEvent) -> str | None:
-    """Why a runner would skip this event by default, or ``None`` to run it.
+def checked_key(key: str, where: str, cloud: str) -> str:
+    """``key`` when hookline can store and read it, else :class:`EventError` naming why.
 
-    Zero-byte objects (gcsfuse-style writers and ADLS ``CreateFile`` produce an empty
-    object before the real one) and folder placeholders (keys ending in ``/``).
+    The same rule as every storage back-end (:func:`hookline.storage.check_key`): no empty,
+    absolute or over-long (1,024 bytes) keys, no ``.``/``..``/empty segments, backslashes,
+    C0 or C1 control characters or lone surrogates. Refusing them in the parser makes a bad
+    key a clear error for that one event (or batch item), before any run is claimed.
     """
-    if not isinstance(event, StorageEvent):
-        return None
-    if event.key.endswith("/"):
-        return f"{event.uri} is a folder placeholder"
-    if event.size == 0:
-        return f"{event.uri} is empty (zero bytes)"
-    return None
+    try:
+        return check_key(key)
+    except InvalidKey as exc:
+        shown = repr(key[:120] + ("..." if len(key) > 120 else ""))
+        why = exc.message
+        if exc.uri and why.endswith(f": {exc.uri}"):
+            why = why[: -len(f": {exc.uri}")]
+        raise EventError(
+            f"object key {shown} cannot be stored: {why}",
+            where=where,
+            cloud=cloud,
+            expected="an object key of at most 1,024 bytes without control characters, "
+            "'.', '..' or empty segments",
+        ) from None

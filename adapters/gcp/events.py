@@ -28,9 +28,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from hookline.adapters._events import (
+from hookline.adapters.cloud import (
     SCHEDULE_SOURCE,
     EventError,
+    checked_key,
     decode_json,
     get_int,
     get_map,
@@ -38,10 +39,18 @@ from hookline.adapters._events import (
     object_uri,
     schedule_event,
 )
-from hookline.adapters.gcp._samples import sample_event
+from hookline.adapters.gcp._samples import MODES, sample_event, sample_schedule
 from hookline.events import Event, StorageEvent
 
-__all__ = ["EventError", "classify", "parse_event", "parse_http", "sample_event"]
+__all__ = [
+    "MODES",
+    "EventError",
+    "classify",
+    "parse_event",
+    "parse_http",
+    "sample_event",
+    "sample_schedule",
+]
 
 CLOUD = "gcp"
 FINALIZED = "google.cloud.storage.object.v1.finalized"
@@ -231,7 +240,7 @@ def _object_event(
             cloud=CLOUD,
             expected="the bucket name in data.bucket or the CloudEvent source",
         )
-    name = get_str(resource, "name", where, CLOUD)
+    name = checked_key(get_str(resource, "name", where, CLOUD), f"{where}.name", CLOUD)
     generation = resource.get("generation")
     if isinstance(generation, int) and not isinstance(generation, bool):
         generation = str(generation)

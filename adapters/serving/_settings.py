@@ -10,25 +10,7 @@ from hookline.adapters.serving._predlog import LogSettings
 from hookline.config import Config
 from hookline.errors import ConfigError
 
-__all__ = ["ServingSettings", "config_location"]
-
-CONFIG_FILE = "hookline.toml"
-
-
-def config_location(bundle_dir: str | None) -> str | None:
-    """Where a deployed function reads its configuration: ``$HOOKLINE_CONFIG`` (a path or a
-    storage URI) when set, else the ``hookline.toml`` bundled next to the entry file
-    (``bundle_dir``) if there is one, else ``None`` (``./hookline.toml``)."""
-    import os
-
-    configured = os.environ.get("HOOKLINE_CONFIG")
-    if configured:
-        return configured
-    if bundle_dir is not None:
-        bundled = os.path.join(bundle_dir, CONFIG_FILE)
-        if os.path.isfile(bundled):
-            return bundled
-    return None
+__all__ = ["ServingSettings"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ from typing import Any
 
 import azure.functions as func
 import pytest
-from hookline.adapters._events import EventError, skip_reason
 from hookline.adapters.azure.events import (
     classify,
     from_blob_client,
@@ -21,8 +20,9 @@ from hookline.adapters.azure.events import (
     validation_response,
 )
 from hookline.adapters.azure.storage import AzureBlobStorage
+from hookline.adapters.cloud import EventError
 from hookline.errors import UsageError
-from hookline.events import ScheduleEvent, StorageEvent
+from hookline.events import ScheduleEvent, StorageEvent, skip_reason
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "events" / "azure"
 BIG_KEY = "train/ventes été+2024 100%.csv"
@@ -139,7 +139,7 @@ def test_input_stream_is_not_read() -> None:
     )
     event = from_input_stream(stream)
     assert (event.bucket, event.key, event.size) == ("landing", "train/a b+c 100%.csv", 4096)
-    assert event.etag == '"0x8DC74E3C7F4A1B2"'
+    assert event.etag == event.version == "0x8DC74E3C7F4A1B2"  # normalised: no quotes
     assert event.uri == AzureBlobStorage("az://landing").url("train/a b+c 100%.csv")
     only_uri = func.blob.InputStream(data=b"", uri=stream.uri, length=None)
     assert from_input_stream(only_uri).key == "train/a b+c 100%.csv"
@@ -157,11 +157,12 @@ def test_blob_client_binding() -> None:
         etag = '"0x1"'
 
     event = from_blob_client(client, Props())
-    assert (event.bucket, event.key, event.size, event.etag) == (
+    assert (event.bucket, event.key, event.size, event.etag, event.version) == (
         "landing",
         "t/é+1.csv",
         12,
-        '"0x1"',
+        "0x1",
+        "0x1",
     )
     with pytest.raises(EventError):
         from_blob_client(object())

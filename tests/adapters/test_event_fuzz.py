@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hookline.adapters._events import EventError
 from hookline.adapters.aws import events as aws
 from hookline.adapters.azure import events as azure
+from hookline.adapters.cloud import EventError
 from hookline.adapters.gcp import events as gcp
 from hookline.events import ScheduleEvent, StorageEvent
 from hypothesis import HealthCheck, given, settings

@@ -30,8 +30,8 @@ import pytest
 from azure.functions.eventgrid import EventGridEventInConverter
 from azure.functions.meta import Datum, get_binding_registry
 from azure.functions.timer import TimerRequestConverter
-from hookline.adapters._function import PipelineRuntime
-from hookline.adapters.azure.functions import handle_event_grid
+from hookline.adapters.azure.pipeline import handle_event_grid
+from hookline.adapters.cloud import PipelineRuntime
 from hookline.errors import TransientError
 from hookline.registry import Registry
 from hookline.runner import Hookline
@@ -370,7 +370,7 @@ def test_a_transient_storage_failure_raises_for_event_grid_to_retry(
 def test_the_runtime_was_built_once_and_reused(azure: AzureDeployment, first_run: dict) -> None:
     runtime = azure.module.runtime
     assert runtime.builds == 1  # every invocation above ran on the one warm runtime
-    assert runtime.config_location() == str(azure.bundle / "hookline.toml")
+    assert runtime.get().config.source == str(azure.bundle / "hookline.toml")
 
 
 def test_event_grid_urls_name_the_container_and_key(

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hookline.adapters._function import PipelineRuntime
 from hookline.adapters.aws.events import sample_event
-from hookline.adapters.aws.handler import PipelineHandler
+from hookline.adapters.aws.pipeline import PipelineHandler
+from hookline.adapters.cloud import PipelineRuntime
 from hookline.adapters.events_cli import parse_payload
 from hookline.errors import TransientError
 

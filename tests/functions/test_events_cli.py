@@ -51,7 +51,13 @@ def test_sample_then_parse_gives_back_the_object(
     payload.write_text(out)
     code, out, _ = run(capsys, "events", "parse", "--cloud", cloud, str(payload))
     assert code == 0
-    [event] = json.loads(out)
+    parsed = json.loads(out)
+    if kind.startswith("sqs"):  # a batch: one result per message, and the handler's answer
+        [item] = parsed["items"]
+        assert item["id"] == json.loads(payload.read_text())["Records"][0]["messageId"]
+        assert parsed["answer"] == {"batchItemFailures": []}
+        parsed = item["events"]
+    [event] = parsed
     assert event["type"] == "storage" and event["source"] == cloud
     assert event["bucket"] == "acme-ml" and event["key"] == AWKWARD_KEY
     assert event["size"] == 4321 and event["event_time"].startswith("2024-05-14T09:21:37")

@@ -23,9 +23,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hookline.adapters._function import PipelineRuntime
+from hookline.adapters.cloud import PipelineRuntime
 from hookline.adapters.gcp.events import parse_event
-from hookline.adapters.gcp.functions import CloudEventPipeline
+from hookline.adapters.gcp.pipeline import CloudEventPipeline
 from hookline.errors import TransientError
 from hookline.registry import Registry
 from hookline.runner import Hookline

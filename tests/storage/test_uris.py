@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hookline.adapters.aws.storage import S3Storage
 from hookline.adapters.azure.storage import AzureBlobStorage
+from hookline.adapters.cloud import get_cloud
 from hookline.adapters.gcp.storage import GCSStorage
 from hookline.storage import LocalStorage, object_uri, parse_uri
 
@@ -34,6 +35,17 @@ def test_every_scheme_encodes_a_key_alike(key: str, tmp_path: Path) -> None:
     assert parse_uri(local.url(key)).path == f"{local.root}/{key}"
     for scheme in ("s3", "gs", "az"):
         assert parse_uri(object_uri(scheme, "b", key)) == (scheme, "b", key)
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_an_events_uri_is_its_storage_url(cloud: str) -> None:
+    c = get_cloud(cloud)
+    for key in KEYS:
+        for kind in c.kinds:
+            uri = object_uri(c.scheme, "bkt", key)  # '?', '#' and '%' arrive encoded
+            [event] = c.parse(c.sample(uri, kind=kind))
+            assert event.key == key
+            assert event.uri == uri
 
 
 def test_the_kits_sample_events_use_the_same_rule() -> None:
