@@ -186,6 +186,8 @@ def azure(
         "HOOKLINE_SCHEDULE": "0 0 3 * * *",
         "HOOKLINE_SCHEDULED_PIPELINE": "monitor",
         "HOOKLINE_BLOB_TRIGGER_PATH": f"{container}/landing/train/{{name}}",
+        # the queue the Event Grid subscription writes to, reached with the app's identity
+        "HOOKLINE_QUEUE__queueServiceUri": "https://hooklinedata.queue.core.windows.net",
     }
     module = load_function_app(bundle, settings)
     functions = index(module)
@@ -216,8 +218,16 @@ def first_run(azure: AzureDeployment) -> dict[str, Any]:
 
 
 def test_indexing_finds_each_roles_functions(azure: AzureDeployment) -> None:
-    assert set(azure.functions) == {"pipeline_event_grid", "pipeline_timer", "pipeline_blob"}
+    assert set(azure.functions) == {
+        "pipeline_queue",
+        "pipeline_event_grid",
+        "pipeline_timer",
+        "pipeline_blob",
+    }
     meta = {n: json.loads(f.get_function_json()) for n, f in azure.functions.items()}
+    [queue] = meta["pipeline_queue"]["bindings"]
+    assert queue["type"] == "queueTrigger" and queue["queueName"] == "hookline-events"
+    assert queue["connection"] == "HOOKLINE_QUEUE"  # HOOKLINE_QUEUE__queueServiceUri
     [grid] = meta["pipeline_event_grid"]["bindings"]
     assert grid["type"] == "eventGridTrigger"
     [timer] = meta["pipeline_timer"]["bindings"]

@@ -320,3 +320,28 @@ def test_one_skip_rule_for_every_trigger(tmp_path: Path, monkeypatch, skip_empty
     else:
         assert [p.name for p in pipelines] == ["train"] and reason == ""
         assert skip_reason(empty, skip_empty=False) is None
+
+
+def test_the_azure_queue_settings_are_deliberate() -> None:
+    """host.json: the encoding Event Grid writes, one run per instance at a time, retries
+    that outlast a crashed run's claim, and a function timeout within the claim timeout."""
+    from hookline.config import load_config
+
+    def seconds(span: str) -> float:
+        h, m, s = span.split(":")
+        return int(h) * 3600 + int(m) * 60 + float(s)
+
+    host = json.loads((FUNCTIONS / "azure_functions" / "host.json").read_text())
+    queues = host["extensions"]["queues"]
+    assert queues["messageEncoding"] == "base64"  # Event Grid base64-encodes queue messages
+    assert queues["batchSize"] == 1 and queues["newBatchThreshold"] == 0
+    claim_timeout = load_config(FUNCTIONS.parent / "examples/quickstart/hookline.toml").runs[
+        "claim_timeout_seconds"
+    ]
+    # a crashed instance's message reappears after the host's 10-minute receive visibility;
+    # the attempts that follow must reach past the claim timeout, when the run is taken over
+    retries = 600 + (queues["maxDequeueCount"] - 1) * seconds(queues["visibilityTimeout"])
+    assert retries >= claim_timeout
+    assert seconds(host["functionTimeout"]) <= claim_timeout  # a live run's claim never expires
+    sampled = host["logging"]["applicationInsights"]["samplingSettings"]["excludedTypes"]
+    assert "Trace" in sampled.split(";")  # run_finished traces are never sampled away
