@@ -9,24 +9,27 @@ No cloud SDK is imported here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from hookline.errors import HooklineError, InvalidKey
-from hookline.events import ScheduleEvent
-from hookline.storage import check_key
+from hookline.events import ScheduleEvent, StorageEvent
+from hookline.storage import check_key, object_uri
 
 __all__ = [
     "MAX_ENVELOPE_BYTES",
     "SCHEDULE_SOURCE",
     "EventError",
     "check_depth",
+    "checked_bucket",
     "checked_key",
     "decode_json",
     "get_int",
     "get_map",
     "get_str",
     "schedule_event",
+    "storage_event",
 ]
 
 SCHEDULE_SOURCE = "hookline.schedule"
@@ -226,3 +229,53 @@ def checked_key(key: str, where: str, cloud: str) -> str:
             expected="an object key of at most 1,024 bytes without control characters, "
             "'.', '..' or empty segments",
         ) from None
+
+
+_BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,221}")
+
+
+def checked_bucket(bucket: str, where: str, cloud: str) -> str:
+    """``bucket`` when it can be a bucket or container name, else :class:`EventError`.
+
+    Letters, digits, ``.``, ``-`` and ``_``, starting with a letter or digit, at most 222
+    characters: what S3, GCS and Azure allow between them (each is stricter). Anything else
+    (``[``, ``/``, ``@``, spaces...) would make the object's URI name another host or path.
+    """
+    if not _BUCKET.fullmatch(bucket):
+        shown = repr(bucket[:80] + ("..." if len(bucket) > 80 else ""))
+        raise EventError(
+            f"{shown} is not a bucket or container name",
+            where=where,
+            cloud=cloud,
+            expected="letters, digits, '.', '-' and '_' (at most 222)",
+        )
+    return bucket
+
+
+def storage_event(
+    cloud: str,
+    scheme: str,
+    bucket: str,
+    key: str,
+    *,
+    where: str,
+    key_where: str | None = None,
+    event_time: Any = None,
+    **fields: Any,
+) -> StorageEvent:
+    """The :class:`StorageEvent` of one created object -- what every parser returns -- with
+    its bucket and key checked (:func:`checked_bucket`, :func:`checked_key`) and its URI
+    built by the one rule (:func:`hookline.storage.object_uri`).
+
+    :param where: the path of the object in the payload, for errors.
+    :param key_where: the path of the key, when it is not ``where``.
+    :param event_time: kept when it is a non-empty string (else the event's default, now).
+    :param fields: ``size``, ``etag``, ``version``, ``event_id``.
+    """
+    checked_bucket(bucket, where, cloud)
+    checked_key(key, key_where or where, cloud)
+    if isinstance(event_time, str) and event_time:
+        fields["event_time"] = event_time
+    return StorageEvent(
+        uri=object_uri(scheme, bucket, key), bucket=bucket, key=key, source=cloud, **fields
+    )

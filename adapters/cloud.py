@@ -21,12 +21,14 @@ from hookline.adapters._events import (
     SCHEDULE_SOURCE,
     EventError,
     check_depth,
+    checked_bucket,
     checked_key,
     decode_json,
     get_int,
     get_map,
     get_str,
     schedule_event,
+    storage_event,
 )
 from hookline.adapters._function import (
     Delivery,
@@ -61,6 +63,7 @@ __all__ = [
     "Role",
     "buffered",
     "check_depth",
+    "checked_bucket",
     "checked_key",
     "clouds",
     "configure_logging",
@@ -81,4 +84,5 @@ __all__ = [
     "run_fields",
     "schedule_event",
     "split_uri",
+    "storage_event",
 ]

@@ -28,16 +28,15 @@ from hookline.adapters.cloud import (
     EventError,
     Item,
     check_depth,
-    checked_key,
     decode_json,
     get_int,
     get_map,
     get_str,
-    object_uri,
     schedule_event,
+    storage_event,
 )
 from hookline.errors import HooklineError
-from hookline.events import Event, StorageEvent
+from hookline.events import Event
 
 __all__ = [
     "KINDS",
@@ -184,19 +183,19 @@ def _s3_record(record: Any, where: str) -> list[Event]:
     obj = get_map(s3, "object", f"{where}.s3", CLOUD)
     raw_key = get_str(obj, "key", f"{where}.s3.object", CLOUD)
     key = unquote_plus(raw_key)  # exactly once: '+' is a space, '%2B' a plus
-    checked_key(key, f"{where}.s3.object.key", CLOUD)
-    event_time = record.get("eventTime")
     return [
-        StorageEvent(
-            uri=object_uri("s3", bucket, key),
-            bucket=bucket,
-            key=key,
+        storage_event(
+            CLOUD,
+            "s3",
+            bucket,
+            key,
+            where=f"{where}.s3.bucket.name",
+            key_where=f"{where}.s3.object.key",
+            event_time=record.get("eventTime"),
             size=get_int(obj, "size", f"{where}.s3.object", CLOUD),
             etag=get_str(obj, "eTag", f"{where}.s3.object", CLOUD, required=False),
             version=get_str(obj, "versionId", f"{where}.s3.object", CLOUD, required=False),
             event_id=get_str(obj, "sequencer", f"{where}.s3.object", CLOUD, required=False),
-            source=CLOUD,
-            **({"event_time": event_time} if isinstance(event_time, str) and event_time else {}),
         )
     ]
 
@@ -210,13 +209,16 @@ def _eventbridge(payload: Mapping[str, Any], where: str) -> list[Event]:
     )
     path = f"{where}detail.object"
     obj = get_map(detail, "object", f"{where}detail", CLOUD)
-    key = checked_key(get_str(obj, "key", path, CLOUD), f"{path}.key", CLOUD)  # not encoded
-    event_time = payload.get("time")
+    key = get_str(obj, "key", path, CLOUD)  # not URL-encoded in EventBridge events
     return [
-        StorageEvent(
-            uri=object_uri("s3", bucket, key),
-            bucket=bucket,
-            key=key,
+        storage_event(
+            CLOUD,
+            "s3",
+            bucket,
+            key,
+            where=f"{where}detail.bucket.name",
+            key_where=f"{path}.key",
+            event_time=payload.get("time"),
             size=get_int(obj, "size", path, CLOUD),
             etag=get_str(obj, "etag", path, CLOUD, required=False),
             version=get_str(obj, "version-id", path, CLOUD, required=False),
@@ -224,8 +226,6 @@ def _eventbridge(payload: Mapping[str, Any], where: str) -> list[Event]:
                 get_str(obj, "sequencer", path, CLOUD, required=False)
                 or get_str(payload, "id", where, CLOUD, required=False)
             ),
-            source=CLOUD,
-            **({"event_time": event_time} if isinstance(event_time, str) and event_time else {}),
         )
     ]
 

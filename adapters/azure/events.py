@@ -38,13 +38,12 @@ from hookline.adapters.azure._samples import SCHEMAS, sample_event
 from hookline.adapters.cloud import (
     SCHEDULE_SOURCE,
     EventError,
-    checked_key,
     decode_json,
     get_int,
     get_map,
     get_str,
-    object_uri,
     schedule_event,
+    storage_event,
 )
 from hookline.events import Event, ScheduleEvent, StorageEvent, utc_now_iso
 
@@ -173,11 +172,12 @@ def _blob_created(event: Any, where: str) -> StorageEvent:
     subject = event.get("subject")
     container_from_subject, key_from_subject = _split_subject(subject)
     url = get_str(data, "url", data_where, CLOUD, required=False)
+    key_where = f"{data_where}.url"
     if url is not None:
-        container, key = _split_url(url, container_from_subject, f"{data_where}.url")
+        container, key = _split_url(url, container_from_subject, key_where)
     elif container_from_subject and key_from_subject:
-        container = container_from_subject
-        key = checked_key(key_from_subject, f"{where}.subject" if where else "subject", CLOUD)
+        container, key = container_from_subject, key_from_subject
+        key_where = f"{where}.subject" if where else "subject"
     else:
         raise EventError(
             "no blob URL and no usable subject",
@@ -185,18 +185,18 @@ def _blob_created(event: Any, where: str) -> StorageEvent:
             cloud=CLOUD,
             expected=f"data.url or a subject '{_SUBJECT_PREFIX}C/blobs/K'",
         )
-    event_time = event.get("eventTime") or event.get("time")
     etag = normalize_etag(get_str(data, "eTag", data_where, CLOUD, required=False))
-    return StorageEvent(
-        uri=object_uri("az", container, key),
-        bucket=container,
-        key=key,
+    return storage_event(
+        CLOUD,
+        "az",
+        container,
+        key,
+        where=key_where,
+        event_time=event.get("eventTime") or event.get("time"),
         size=get_int(data, "contentLength", data_where, CLOUD),
         etag=etag,
         version=etag,
         event_id=event.get("id") if isinstance(event.get("id"), str) else None,
-        source=CLOUD,
-        **({"event_time": event_time} if isinstance(event_time, str) and event_time else {}),
     )
 
 
@@ -239,8 +239,6 @@ def _split_url(url: str, container_hint: str | None, where: str) -> tuple[str, s
     elif not container_hint and _path_style(parts.hostname or "") and len(segments) > 2:
         segments = segments[1:]
     container, key = segments[0], unquote("/".join(segments[1:]))  # decoded exactly once
-    if container and key:
-        checked_key(key, where, CLOUD)
     if not container or not key:
         raise EventError(
             f"URL {url!r} names no blob",
@@ -290,20 +288,20 @@ def from_input_stream(stream: Any) -> StorageEvent:
             cloud=CLOUD,
             expected="an InputStream with .name 'container/key' or .uri",
         )
-    checked_key(key, "name", CLOUD)
     length = getattr(stream, "length", None)
     props = getattr(stream, "blob_properties", None)
     etag = normalize_etag(
         props.get("ETag") or props.get("Etag") if isinstance(props, Mapping) else None
     )
-    return StorageEvent(
-        uri=object_uri("az", container, key),
-        bucket=container,
-        key=key,
+    return storage_event(
+        CLOUD,
+        "az",
+        container,
+        key,
+        where="name",
         size=length if isinstance(length, int) and not isinstance(length, bool) else None,
         etag=etag,
         version=etag,
-        source=CLOUD,
     )
 
 
@@ -319,20 +317,20 @@ def from_blob_client(client: Any, properties: Any = None) -> StorageEvent:
             cloud=CLOUD,
             expected="a BlobClient with container_name and blob_name",
         )
-    checked_key(key, "blob_name", CLOUD)
     size = getattr(properties, "size", None)
     etag = normalize_etag(getattr(properties, "etag", None))
     modified = getattr(properties, "last_modified", None)
     when = modified.isoformat().replace("+00:00", "Z") if isinstance(modified, datetime) else None
-    return StorageEvent(
-        uri=object_uri("az", container, key),
-        bucket=container,
-        key=key,
+    return storage_event(
+        CLOUD,
+        "az",
+        container,
+        key,
+        where="blob_name",
+        event_time=when,
         size=size if isinstance(size, int) and not isinstance(size, bool) else None,
         etag=etag,
         version=etag,
-        source=CLOUD,
-        **({"event_time": when} if when else {}),
     )
 
 

@@ -31,13 +31,12 @@ from urllib.parse import unquote
 from hookline.adapters.cloud import (
     SCHEDULE_SOURCE,
     EventError,
-    checked_key,
     decode_json,
     get_int,
     get_map,
     get_str,
-    object_uri,
     schedule_event,
+    storage_event,
 )
 from hookline.adapters.gcp._samples import MODES, sample_event, sample_schedule
 from hookline.events import Event, StorageEvent
@@ -240,11 +239,13 @@ def _object_event(
             cloud=CLOUD,
             expected="the bucket name in data.bucket or the CloudEvent source",
         )
-    name = checked_key(get_str(resource, "name", where, CLOUD), f"{where}.name", CLOUD)
+    name = get_str(resource, "name", where, CLOUD)
     generation = resource.get("generation")
     if isinstance(generation, int) and not isinstance(generation, bool):
         generation = str(generation)
-    if generation is not None and not (isinstance(generation, str) and generation.isdigit()):
+    if generation is not None and not (
+        isinstance(generation, str) and generation.isascii() and generation.isdigit()
+    ):
         raise EventError(
             f"generation {generation!r} is not a number",
             cloud=CLOUD,
@@ -255,16 +256,18 @@ def _object_event(
     etag = get_str(resource, "md5Hash", where, CLOUD, required=False) or get_str(
         resource, "etag", where, CLOUD, required=False
     )
-    return StorageEvent(
-        uri=object_uri("gs", bucket, name),
-        bucket=bucket,
-        key=name,
+    return storage_event(
+        CLOUD,
+        "gs",
+        bucket,
+        name,
+        where=f"{where}.bucket",
+        key_where=f"{where}.name",
+        event_time=created,
         size=get_int(resource, "size", where, CLOUD),
         etag=etag,
         version=generation,
         event_id=event_id,
-        source=CLOUD,
-        **({"event_time": created} if isinstance(created, str) and created else {}),
     )
 
 
