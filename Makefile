@@ -11,13 +11,14 @@ STAMP  := $(VENV)/.installed
 # The suite on 2 cores: two workers, loaded by file so emulators start once per worker.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: help venv dev test-deps demo test lint typecheck importlint unit bench soak docs clean
+.PHONY: help venv dev test-deps demo test lint typecheck importlint unit bench soak fuzz docs clean
 
 help:
 	@echo "make demo   create the environment and run the quickstart on a local folder"
 	@echo "make test   install test dependencies and emulators, lint, run the whole suite"
 	@echo "make bench  run the benchmarks and write bench/results.md"
 	@echo "make soak   the full reliability suite"
+	@echo "make fuzz   the event-parser fuzzing, long and at random (make test runs a fixed short pass)"
 	@echo "make docs   build the documentation site (strict)"
 
 $(BIN)/python:
@@ -63,6 +64,10 @@ bench: dev
 # The whole reliability suite: the fast subset `make test` runs, plus every case marked soak.
 soak: test-deps
 	$(BIN)/pytest tests/reliability $(PYTEST_ARGS) -p no:cacheprovider
+
+# The event parsers' property tests with many more examples, not derandomized.
+fuzz: dev
+	HOOKLINE_FUZZ=long $(BIN)/pytest tests/adapters/test_event_fuzz.py $(PYTEST_ARGS) -p no:cacheprovider
 
 docs: dev
 	$(PY) docs/_tooling/gen_reference.py --check
