@@ -2,11 +2,12 @@
 
 * every ``json`` block carries a label on the line before its fence: ``<!-- payload -->``
   (parsed as that cloud's function parses it), ``<!-- events -->`` (what the payload above
-  it must parse to; the keys shown must match), or ``<!-- response: transient=N -->`` (what
-  the AWS handler answers for an SQS batch of two messages whose message N met a transient
-  failure), or ``<!-- log: run_finished -->`` (a log line: every key shown is one the
-  function writes, and the metric directive is the one it writes for a run of that
-  status);
+  it must parse to; the keys shown must match), ``<!-- report -->`` (what ``hookline events
+  parse`` prints for the batch above it: every key shown, in every item, must match),
+  ``<!-- response: transient=N -->`` (what the AWS handler answers for an SQS batch of two
+  messages whose message N met a transient failure), or ``<!-- log: run_finished -->`` (a
+  log line: every key shown is one the function writes, and the metric directive is the
+  one it writes for a run of that status);
 * every ``$ hookline ...`` line of a ``console`` block runs, pipes included, and exits 0;
 * every relative link names a page that exists.
 """
@@ -56,7 +57,20 @@ def test_payloads_parse_to_the_events_shown(cloud: str) -> None:
             continue
         assert label, f"{PAGES[cloud].name}: a json block without a label:\n{body[:200]}"
         if label == "payload":
-            pending = parse_payload(cloud, json.loads(body))
+            raw = json.loads(body)
+            from hookline.adapters.cloud import get_cloud
+
+            batch = any(item.id is not None for item in get_cloud(cloud).items(raw))
+            pending = raw if batch else parse_payload(cloud, raw)
+        elif label == "report":
+            from hookline.adapters.events_cli import parse_report
+
+            report, status = parse_report(cloud, pending)
+            shown = json.loads(body)
+            assert _subset(shown, report), (shown, report)
+            assert status == (2 if any("error" in i for i in report["items"]) else 0)
+            pending = None
+            checked += 1
         elif label == "events":
             assert pending is not None, "an events block without a payload before it"
             shown = json.loads(body)
@@ -69,6 +83,21 @@ def test_payloads_parse_to_the_events_shown(cloud: str) -> None:
         else:
             assert label.startswith(("response:", "log:")), label
     assert checked >= 2
+
+
+def _subset(shown: Any, got: Any) -> bool:
+    """Every key shown is in ``got`` with the same value (lists item by item)."""
+    if isinstance(shown, dict):
+        return isinstance(got, dict) and all(
+            k in got and _subset(v, got[k]) for k, v in shown.items()
+        )
+    if isinstance(shown, list):
+        return (
+            isinstance(got, list)
+            and len(shown) == len(got)
+            and all(_subset(a, b) for a, b in zip(shown, got, strict=True))
+        )
+    return bool(shown == got)
 
 
 def test_the_sqs_partial_batch_response_shown() -> None:
