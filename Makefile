@@ -16,6 +16,7 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 help:
 	@echo "make demo   create the environment and run the quickstart on a local folder"
 	@echo "make test   install test dependencies and emulators, lint, run the whole suite"
+	@echo "make unit   the fast suite: no emulators, browser or slow tests (seconds, not minutes)"
 	@echo "make bench  run the benchmarks and write bench/results.md"
 	@echo "make soak   the full reliability suite"
 	@echo "make fuzz   the event-parser fuzzing, long and at random (make test runs a fixed short pass)"
@@ -38,7 +39,9 @@ $(VENV)/.installed-test: $(STAMP) pyproject.toml
 test-deps: dev
 	bash tests/emulators/install.sh
 	bash tests/terraform/setup_checkov.sh
+	bash tests/terraform/setup_provider.sh
 	bash tests/dashboard/install_browser.sh
+	bash tests/packaging/install_image_tools.sh
 
 demo: venv
 	$(PY) examples/quickstart/demo.py
@@ -52,11 +55,17 @@ lint: dev
 	rm -rf $(LINT_TREE) build hookline.egg-info
 	$(PIP) install --no-deps --no-compile --target $(LINT_TREE) .
 	rm -rf build hookline.egg-info
-	cd $(LINT_TREE) && PYTHONPATH=. ../../$(BIN)/lint-imports ../../pyproject.toml
+	mkdir -p $(LINT_TREE)/hookline_entry && touch $(LINT_TREE)/hookline_entry/__init__.py
+	for f in functions/*/*.py; do d=$${f#functions/}; cp $$f $(LINT_TREE)/hookline_entry/$${d//\//_}; done
+	cd $(LINT_TREE) && PYTHONPATH=. ../../$(BIN)/lint-imports --config ../../pyproject.toml
 	cd $(LINT_TREE) && ../../$(BIN)/mypy --config-file ../../pyproject.toml -p hookline
 
 test: test-deps lint
 	$(BIN)/pytest $(PYTEST_ARGS) -m "not soak"
+
+# The fast inner loop: everything that needs no emulator, browser, packaging or soak.
+unit: dev
+	$(BIN)/pytest $(PYTEST_ARGS) -m "not emulator and not browser and not slow and not soak" -q
 
 bench: dev
 	$(PY) -m bench

@@ -21,7 +21,16 @@ from hookline._entrypoints import EntryPoint, entry_points
 from hookline._markers import PROJECT
 from hookline.errors import HookFailed, NoProvider, PluginLoadError, PluginValidationError
 
-__all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "PluginManager", "make_plugin_manager"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "HookProblem",
+    "PluginInfo",
+    "PluginManager",
+    "hook_problems",
+    "implemented_hooks",
+    "make_plugin_manager",
+    "spec_arguments",
+]
 
 ENTRY_POINT_GROUP = "hookline"
 ENV_PINNED = "HOOKLINE_PLUGINS"
@@ -80,7 +89,7 @@ class PluginManager(pluggy.PluginManager):
                 distribution=distribution,
                 hint="give it another entry-point name",
             )
-        if inspect.isclass(plugin) and _hook_names(self, plugin):
+        if inspect.isclass(plugin) and implemented_hooks(self, plugin):
             raise PluginValidationError(
                 "a class was registered, not an instance",
                 plugin=name,
@@ -146,57 +155,128 @@ _SIGNATURE_HINT = (
 )
 
 
-def _hook_names(pm: pluggy.PluginManager, plugin: object) -> list[str]:
-    return [n for n in dir(plugin) if pm.parse_hookimpl_opts(plugin, n) is not None]
+@dataclass(frozen=True, slots=True)
+class HookProblem:
+    """One way a plugin's hook implementations break the specs (see :func:`hook_problems`).
+
+    :param rule: ``hook-names``, ``hook-arguments`` or ``no-defaults`` (the conformance
+        kit's rule ids).
+    :param hook: the implementation's name.
+    :param problem: what is wrong, in a sentence.
+    :param fix: how to fix it, with the spec's exact signature.
+    """
+
+    rule: str
+    hook: str
+    problem: str
+    fix: str
+
+
+def spec_arguments(pm: pluggy.PluginManager) -> dict[str, tuple[str, ...]]:
+    """Every hook's name and its arguments, in spec order."""
+    return {
+        name: tuple(caller.spec.argnames)
+        for name, caller in vars(pm.hook).items()
+        if not name.startswith("_") and getattr(caller, "spec", None) is not None
+    }
+
+
+def implemented_hooks(pm: pluggy.PluginManager, plugin: object) -> list[str]:
+    """Attribute names of ``plugin`` marked with ``@hookimpl`` (known hooks or not)."""
+    return sorted(n for n in dir(plugin) if pm.parse_hookimpl_opts(plugin, n) is not None)
+
+
+def _spec_signature(specs: Mapping[str, tuple[str, ...]], hook: str) -> str:
+    return f"def {hook}({', '.join(specs[hook])})"
+
+
+def _parameters(plugin: object, attr: str) -> list[inspect.Parameter]:
+    try:
+        params = list(inspect.signature(getattr(plugin, attr)).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    if inspect.isclass(plugin) and params and params[0].name == "self":
+        params = params[1:]
+    return params
+
+
+def hook_problems(pm: pluggy.PluginManager, plugin: object) -> list[HookProblem]:
+    """Everything wrong with ``plugin``'s hook implementations, before it is registered.
+
+    The one owner of these rules: the loader refuses a plugin with the first problem
+    (:class:`PluginValidationError`), and the conformance kit reports each under its rule.
+    """
+    import difflib  # only when a plugin is checked, never on a warm path
+
+    specs = spec_arguments(pm)
+    found: list[HookProblem] = []
+    for attr in implemented_hooks(pm, plugin):
+        if attr not in specs:
+            guess = difflib.get_close_matches(attr, list(specs), n=1)
+            found.append(
+                HookProblem(
+                    "hook-names",
+                    attr,
+                    f"{attr!r} is not a hookline hook"
+                    + (f" (did you mean {guess[0]!r}?)" if guess else ""),
+                    f"rename it: {_spec_signature(specs, guess[0])}"
+                    if guess
+                    else f"name it after one of: {', '.join(specs)}",
+                )
+            )
+            continue
+        spec = specs[attr]
+        for param in _parameters(plugin, attr):
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                star = "*" if param.kind == param.VAR_POSITIONAL else "**"
+                found.append(
+                    HookProblem(
+                        "hook-arguments",
+                        attr,
+                        f"takes {star}{param.name}; pluggy passes hook arguments by name "
+                        "only, so it would receive nothing",
+                        f"name the arguments you need (any subset): {_spec_signature(specs, attr)}",
+                    )
+                )
+            elif param.name not in spec and param.name != "self":
+                guess = difflib.get_close_matches(param.name, spec, n=1)
+                found.append(
+                    HookProblem(
+                        "hook-arguments",
+                        attr,
+                        f"argument {param.name!r} is not in the spec ({', '.join(spec)})"
+                        + (f"; did you mean {guess[0]!r}?" if guess else ""),
+                        "use the spec's argument names (any subset, any order): "
+                        f"{_spec_signature(specs, attr)}",
+                    )
+                )
+            elif param.default is not param.empty:
+                found.append(
+                    HookProblem(
+                        "no-defaults",
+                        attr,
+                        f"argument {param.name!r} has a default value ({param.default!r}); "
+                        "pluggy never passes an argument that has a default, so "
+                        f"{param.name!r} would always be {param.default!r}",
+                        f"remove the default: {_spec_signature(specs, attr)}",
+                    )
+                )
+    return found
 
 
 def _validate(
     pm: pluggy.PluginManager, plugin: object, name: str, distribution: str | None
 ) -> list[str]:
-    known = {n for n in dir(pm.hook) if not n.startswith("_")}
-    hooks = _hook_names(pm, plugin)
-    for hook in hooks:
-        if hook not in known:
-            import difflib  # only on the error path
-
-            guess = difflib.get_close_matches(hook, sorted(known), n=1)
-            raise PluginValidationError(
-                f"{hook!r} is not a hookline hook",
-                plugin=name,
-                distribution=distribution,
-                hint=(
-                    f"did you mean {guess[0]!r}?"
-                    if guess
-                    else f"the hooks are: {', '.join(sorted(known))}"
-                ),
-            )
-        func = getattr(plugin, hook)
-        spec_args = set(pm.hook.__dict__[hook].spec.argnames)
-        for param in inspect.signature(func).parameters.values():
-            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-                raise PluginValidationError(
-                    f"hook {hook!r} takes *{param.name}; hooks receive named arguments only",
-                    plugin=name,
-                    distribution=distribution,
-                    hint=_SIGNATURE_HINT,
-                )
-            if param.default is not param.empty:
-                raise PluginValidationError(
-                    f"argument {param.name!r} of hook {hook!r} has a default value, "
-                    "so it would never be passed",
-                    plugin=name,
-                    distribution=distribution,
-                    hint=f"remove the default: def {hook}({', '.join(sorted(spec_args))})",
-                )
-            if param.name not in spec_args and param.name != "self":
-                raise PluginValidationError(
-                    f"hook {hook!r} has argument {param.name!r}, which the spec lacks "
-                    f"(it has: {', '.join(pm.hook.__dict__[hook].spec.argnames)})",
-                    plugin=name,
-                    distribution=distribution,
-                    hint=_SIGNATURE_HINT,
-                )
-    return hooks
+    problems = hook_problems(pm, plugin)
+    if problems:
+        first = problems[0]
+        raise PluginValidationError(
+            f"hook {first.hook!r}: {first.problem}",
+            plugin=name,
+            distribution=distribution,
+            hint=first.fix,
+        )
+    return implemented_hooks(pm, plugin)
 
 
 def _attributed(

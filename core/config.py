@@ -15,16 +15,16 @@ declares ``CONFIG``: a mapping of :class:`Option` published under the entry-poin
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hookline.errors import ConfigError
+from hookline.errors import ConfigError, UsageError
 from hookline.hookspecs import STAGES
+from hookline.layout import OUTPUT_PREFIXES, check_name  # the pipeline writes only under these
 
 __all__ = [
     "OUTPUT_PREFIXES",
@@ -44,10 +44,6 @@ CONFIG_FILE = "hookline.toml"
 ENV_CONFIG = "HOOKLINE_CONFIG"
 ENV_STORAGE = "HOOKLINE_STORAGE"
 SECTIONS_ENTRY_POINT_GROUP = "hookline.config"
-
-OUTPUT_PREFIXES = ("runs/", "registry/", "monitoring/")
-"""The only prefixes the pipeline writes under, relative to the storage root. Events for
-objects under them are ignored, so a trigger on the whole bucket cannot loop."""
 
 
 # --- a small declarative schema ---------------------------------------------------------
@@ -83,9 +79,17 @@ _TYPE_NAMES = {
 }
 
 
+def _shown(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters: errors never echo a huge value whole."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text):,} characters)"
+
+
 def _close_matches(word: str, candidates: Any, n: int = 1) -> list[str]:
     import difflib  # only on the error path
 
+    if not isinstance(word, str) or len(word) > 200:  # no guess for a huge word (and no cost)
+        return []
     return difflib.get_close_matches(word, list(candidates), n=n)
 
 
@@ -96,13 +100,13 @@ def _check_value(value: Any, opt: Option, key: str, source: str | None) -> Any:
         value, ok = float(value), True
     if not ok:
         raise ConfigError(
-            f"expected {opt.describe()}, got {type(value).__name__} {value!r}",
+            f"expected {opt.describe()}, got {type(value).__name__} {_shown(value)}",
             key=key,
             source=source,
         )
     if opt.choices is not None and value not in opt.choices:
         raise ConfigError(
-            f"expected one of {', '.join(map(repr, opt.choices))}, got {value!r}",
+            f"expected one of {', '.join(map(repr, opt.choices))}, got {_shown(value)}",
             key=key,
             source=source,
         )
@@ -119,7 +123,7 @@ def check_table(
         if key not in schema:
             guess = _close_matches(key, list(schema), n=1)
             raise ConfigError(
-                f"unknown key {key!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""),
+                f"unknown key {_shown(key)}" + (f" (did you mean {guess[0]!r}?)" if guess else ""),
                 key=f"{path}.{key}" if path else key,
                 source=source,
                 hint=f"allowed keys here: {', '.join(sorted(schema))}",
@@ -234,6 +238,9 @@ def section_schemas() -> dict[str, Mapping[str, Option] | None]:
     return found
 
 
+_PIPELINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
 # --- the parsed configuration -----------------------------------------------------------
 
 
@@ -318,7 +325,7 @@ class Config:
                 if name not in known:
                     guess = _close_matches(name, list(known), n=1)
                     raise ConfigError(
-                        f"unknown plugin {name!r}"
+                        f"unknown plugin {_shown(name)}"
                         + (f" (did you mean {guess[0]!r}?)" if guess else ""),
                         key=f"{path}.{name}",
                         source=self.source,
@@ -330,13 +337,29 @@ class Config:
 
 
 def _canonical_digest(data: Mapping[str, Any]) -> str:
-    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
-    return hashlib.sha256(blob).hexdigest()
+    from hookline import jsonio
+
+    return jsonio.digest(data)
 
 
 def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig:
     path = f"pipelines.{name}"
+    if not _PIPELINE_NAME.match(name):
+        raise ConfigError(
+            f"invalid pipeline name {_shown(name)}",
+            key=path,
+            source=source,
+            hint="use letters, digits, '.', '_' and '-' (max 64 characters): it is part of "
+            "every run id and storage key of the pipeline",
+        )
     values = check_table(table, PIPELINE, path, source)
+    for name_key in ("model", "alias"):
+        try:
+            check_name(name_key, values[name_key])
+        except UsageError as exc:
+            raise ConfigError(
+                exc.message, key=f"{path}.{name_key}", source=source, hint=exc.hint
+            ) from None
     stages = values["stages"]
     if not stages or not all(isinstance(s, str) for s in stages):
         raise ConfigError(
@@ -346,14 +369,15 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
         if stage not in STAGES:
             guess = _close_matches(stage, STAGES, n=1)
             raise ConfigError(
-                f"unknown stage {stage!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""),
+                f"unknown stage {_shown(stage)}"
+                + (f" (did you mean {guess[0]!r}?)" if guess else ""),
                 key=f"{path}.stages",
                 source=source,
                 hint=f"stages are, in order: {', '.join(STAGES)}",
             )
     if len(set(stages)) != len(stages) or list(stages) != sorted(stages, key=STAGES.index):
         raise ConfigError(
-            f"stages must be unique and in lifecycle order {list(STAGES)}, got {stages}",
+            f"stages must be unique and in lifecycle order {list(STAGES)}, got {_shown(stages)}",
             key=f"{path}.stages",
             source=source,
         )
@@ -376,8 +400,8 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
         for out in OUTPUT_PREFIXES:
             if prefix.startswith(out) or (out.startswith(prefix) and t["source"] is None):
                 raise ConfigError(
-                    f"trigger prefix {prefix!r} overlaps hookline's own output prefix {out!r}: "
-                    "the pipeline would trigger itself",
+                    f"trigger prefix {_shown(prefix)} overlaps hookline's own output prefix "
+                    f"{out!r}: the pipeline would trigger itself",
                     key=f"{path}.trigger.prefix",
                     source=source,
                     hint="land uploads under a prefix such as 'landing/train/'",
@@ -386,7 +410,7 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
         suffixes = tuple([suffix] if isinstance(suffix, str) else suffix or ())
         if not all(isinstance(s, str) and s for s in suffixes):
             raise ConfigError(
-                f"expected a string or an array of non-empty strings, got {suffix!r}",
+                f"expected a string or an array of non-empty strings, got {_shown(suffix)}",
                 key=f"{path}.trigger.suffix",
                 source=source,
             )
@@ -429,7 +453,8 @@ def parse_config(
         if key not in schemas:
             guess = _close_matches(key, list(schemas), n=1)
             raise ConfigError(
-                f"unknown section [{key}]" + (f" (did you mean [{guess[0]}]?)" if guess else ""),
+                f"unknown section [{_shown(key)[1:-1]}]"
+                + (f" (did you mean [{guess[0]}]?)" if guess else ""),
                 source=source,
                 hint=f"sections: {', '.join(sorted(schemas))}",
             )

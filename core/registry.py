@@ -1,12 +1,8 @@
 """The model registry: plain objects in the user's own storage root, no server.
 
-Layout under ``registry/<model>/``::
-
-    versions/000007/_claim.json      create-only: allocates version 7
-    versions/000007/model.skops      the artifacts...
-    versions/000007/manifest.json    ...then the manifest, written last: a version is
-                                     visible only once its manifest exists
-    aliases/production.json          {version, seq, history[...]}, moved by compare-and-swap
+Keys are built by :mod:`hookline.layout` (``registry/<model>/versions/<000007>/...``,
+``registry/<model>/aliases/<alias>.json``): a version is allocated by a create-only
+``_claim.json``, its artifacts are written, then its manifest, last.
 
 Guarantees: two concurrent registrations never get the same version; nothing points at a
 version before all its artifacts are written; every alias move (promote, approve,
@@ -15,15 +11,13 @@ rollback) is appended to the alias's history in the same atomic write that moves
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hookline import _modelio
+from hookline import _modelio, jsonio, layout
 from hookline.errors import (
     AlreadyExists,
     HooklineError,
@@ -47,9 +41,6 @@ Observer = Callable[..., None]
 """Receives registry events: ``observer(hook_name, ctx=..., **arguments)``; the project
 passes them to the plugins' ``after_version_registered`` / ``after_alias_moved``."""
 
-PREFIX = "registry/"
-MANIFEST = "manifest.json"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _MAX_CAS_ATTEMPTS = 200
 
 
@@ -64,15 +55,6 @@ def actor() -> str:
         return getpass.getuser()
     except Exception:
         return "unknown"
-
-
-def _check_name(kind: str, value: str) -> str:
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise UsageError(
-            f"invalid {kind} name {value!r}",
-            hint="use letters, digits, '.', '_' and '-' (max 128 characters)",
-        )
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,46 +118,39 @@ class Registry:
         except Exception as exc:  # an observer never undoes or fails a registry change
             log.warning("registry event %s: an observer failed: %s", hook, exc)
 
-    # -- keys -----------------------------------------------------------------------------
-
-    def _model_prefix(self, model: str) -> str:
-        return f"{PREFIX}{_check_name('model', model)}/"
-
-    def _version_prefix(self, model: str, version: int) -> str:
-        return f"{self._model_prefix(model)}versions/{int(version):06d}/"
-
-    def _alias_key(self, model: str, alias: str) -> str:
-        return f"{self._model_prefix(model)}aliases/{_check_name('alias', alias)}.json"
-
     # -- reading --------------------------------------------------------------------------
 
     def models(self) -> list[str]:
         names = set()
-        for info in self.storage.list(PREFIX):
-            parts = info.key.split("/")
+        for info in self.storage.list(layout.REGISTRY):
+            found = layout.model_of(info.key)
             # a model exists once it has a version or an alias; other objects under its
             # prefix (reports, indexes) do not make one
-            if len(parts) > 3 and parts[2] in ("versions", "aliases"):
-                names.add(parts[1])
+            if found is not None and found[1] in ("versions", "aliases"):
+                names.add(found[0])
         return sorted(names)
 
     def _version_numbers(self, model: str, *, claimed: bool) -> list[int]:
         found = set()
-        prefix = f"{self._model_prefix(model)}versions/"
-        for info in self.storage.list(prefix):
-            number, _, name = info.key[len(prefix) :].partition("/")
-            if number.isdigit() and (claimed or name == MANIFEST):
-                found.add(int(number))
+        for info in self.storage.list(layout.versions_prefix(model)):
+            parsed = layout.version_number(model, info.key)
+            if parsed is not None and (claimed or parsed[1] == layout.MANIFEST):
+                found.add(parsed[0])
         return sorted(found)
+
+    def version_numbers(self, model: str) -> list[int]:
+        """The numbers of ``model``'s complete versions, oldest first, from one listing
+        (no manifest is read): what a mirror compares against to find what it lacks."""
+        return self._version_numbers(model, claimed=False)
 
     def versions(self, model: str) -> list[ModelVersion]:
         """Every complete version of ``model``, oldest first."""
         return [self.get(model, v) for v in self._version_numbers(model, claimed=False)]
 
     def get(self, model: str, version: int) -> ModelVersion:
-        key = self._version_prefix(model, version) + MANIFEST
+        key = layout.manifest_key(model, version)
         try:
-            manifest = json.loads(self.storage.read(key))
+            manifest = jsonio.loads(self.storage.read(key))
         except NotFound:
             raise NotFound(
                 f"model {model!r} has no version {version}", uri=self.storage.url(key)
@@ -183,12 +158,12 @@ class Registry:
         return ModelVersion(model, int(version), manifest)
 
     def alias(self, model: str, alias: str) -> AliasState | None:
-        key = self._alias_key(model, alias)
+        key = layout.alias_key(model, alias)
         try:
             raw, info = self.storage.read_with_info(key)
         except NotFound:
             return None
-        doc = json.loads(raw)
+        doc = jsonio.loads(raw)
         return AliasState(
             model,
             alias,
@@ -199,7 +174,7 @@ class Registry:
         )
 
     def aliases(self, model: str) -> dict[str, AliasState]:
-        prefix = f"{self._model_prefix(model)}aliases/"
+        prefix = layout.aliases_prefix(model)
         out: dict[str, AliasState] = {}
         for info in self.storage.list(prefix):
             name = info.key[len(prefix) :].removesuffix(".json")
@@ -219,7 +194,7 @@ class Registry:
         """Read one artifact and check its sha256 against the manifest."""
         mv = self.get(model, version)
         meta = mv.artifacts.get(name)
-        key = self._version_prefix(model, version) + name
+        key = layout.version_key(model, version, name)
         if meta is None:
             raise NotFound(
                 f"model {model!r} version {version} has no artifact {name!r}",
@@ -251,7 +226,7 @@ class Registry:
         cache_key = (model, mv.version, str(meta.get("sha256", "missing")))
         if cache_key in self._models:
             return self._models[cache_key], mv
-        key = self._version_prefix(model, mv.version) + name
+        key = layout.version_key(model, mv.version, name)
         data = self.storage.read(key)
         estimator = _modelio.loads(
             data,
@@ -280,25 +255,24 @@ class Registry:
         :param metadata: metrics, params, lineage, features... merged into the manifest.
         """
         for name in artifacts:
-            if "/" in name or name in (MANIFEST, "_claim.json") or not name:
+            if "/" in name or name in (layout.MANIFEST, layout.VERSION_CLAIM) or not name:
                 raise UsageError(f"invalid artifact name {name!r}")
         run_id = str(metadata["run_id"]) if metadata.get("run_id") else None
         version = self._version_for_run(model, run_id) if run_id else None
         if version is None:
             version = self._allocate(model, run_id)
             if run_id:  # before any artifact: a retry of this run resumes this version
-                marker = _dump({"run_id": run_id, "version": version})
+                marker = jsonio.dumps({"run_id": run_id, "version": version})
                 try:
-                    self.storage.create(self._run_key(model, run_id), marker)
+                    self.storage.create(layout.by_run_key(model, run_id), marker)
                 except AlreadyExists:  # the same run, racing itself: follow the first
                     version = self._version_for_run(model, run_id) or version
-        prefix = self._version_prefix(model, version)
-        manifest_key = prefix + MANIFEST
+        manifest_key = layout.manifest_key(model, version)
         if self.storage.stat(manifest_key) is not None:  # an earlier attempt finished it
             return self.get(model, version)
         recorded: dict[str, Any] = {}
         for name, data in sorted(artifacts.items()):
-            self.storage.write(prefix + name, data)
+            self.storage.write(layout.version_key(model, version, name), data)
             recorded[name] = {"sha256": _modelio.sha256(data), "size": len(data)}
         manifest = {
             **metadata,
@@ -310,7 +284,7 @@ class Registry:
             "artifacts": recorded,
         }
         try:
-            self.storage.create(manifest_key, _dump(manifest))
+            self.storage.create(manifest_key, jsonio.dumps(manifest))
         except AlreadyExists:
             return self.get(model, version)
         registered = ModelVersion(model, version, manifest)
@@ -319,26 +293,8 @@ class Registry:
 
     def _version_for_run(self, model: str, run_id: str) -> int | None:
         try:
-            return int(json.loads(self.storage.read(self._run_key(model, run_id)))["version"])
+            return int(jsonio.loads(self.storage.read(layout.by_run_key(model, run_id)))["version"])
         except NotFound:
-            return None
-
-    def _run_key(self, model: str, run_id: str) -> str:
-        import hashlib
-
-        digest = hashlib.sha256(run_id.encode()).hexdigest()[:32]
-        return f"{self._model_prefix(model)}by-run/{digest}.json"
-
-    def version_of_run(self, model: str, run_id: str) -> ModelVersion | None:
-        """The complete version ``run_id`` registered, if any. Registration is idempotent
-        per run: a retried or restarted run resumes the version it allocated and never
-        registers twice."""
-        version = self._version_for_run(model, run_id)
-        if version is None:
-            return None
-        try:
-            return self.get(model, version)
-        except NotFound:  # allocated, not finished
             return None
 
     def register_estimator(
@@ -354,10 +310,10 @@ class Registry:
     def _allocate(self, model: str, run_id: Any) -> int:
         numbers = self._version_numbers(model, claimed=True)
         candidate = (numbers[-1] + 1) if numbers else 1
-        claim = _dump({"run_id": run_id, "claimed_at": utc_now_iso(), "by": actor()})
+        claim = jsonio.dumps({"run_id": run_id, "claimed_at": utc_now_iso(), "by": actor()})
         for _ in range(_MAX_CAS_ATTEMPTS):
             try:
-                self.storage.create(self._version_prefix(model, candidate) + "_claim.json", claim)
+                self.storage.create(layout.version_claim_key(model, candidate), claim)
                 return candidate
             except AlreadyExists:
                 candidate += 1
@@ -385,7 +341,7 @@ class Registry:
         """
         if version is not None:
             self.get(model, version)  # raises NotFound for incomplete or missing versions
-        key = self._alias_key(model, alias)
+        key = layout.alias_key(model, alias)
         for _ in range(_MAX_CAS_ATTEMPTS):
             state = self.alias(model, alias)
             current = state.version if state else None
@@ -424,9 +380,9 @@ class Registry:
             }
             try:
                 if state is None:
-                    info = self.storage.create(key, _dump(doc))
+                    info = self.storage.create(key, jsonio.dumps(doc))
                 else:
-                    info = self.storage.replace(key, _dump(doc), state.etag or "")
+                    info = self.storage.replace(key, jsonio.dumps(doc), state.etag or "")
             except PreconditionFailed:
                 continue  # someone moved it first: re-read and try again
             self._notify(
@@ -481,25 +437,3 @@ class Registry:
     ) -> AliasState:
         """Promote a version waiting for approval (usually the one ``staging`` points at)."""
         return self.move_alias(model, alias, version, action="approve", by=by, reason=reason)
-
-
-def _dump(doc: Mapping[str, Any]) -> bytes:
-    return json.dumps(doc, indent=2, sort_keys=True, default=_jsonable).encode()
-
-
-def _jsonable(value: Any) -> Any:
-    """JSON fallback for numpy scalars, dataclasses, sets and the like."""
-    import dataclasses
-
-    if hasattr(value, "item") and callable(value.item):
-        try:
-            return value.item()
-        except (TypeError, ValueError):
-            pass
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)

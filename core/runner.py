@@ -7,15 +7,11 @@ on warm invocations. Every entry point -- the three clouds' functions, ``hooklin
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import platform
 import shutil
 import tempfile
-import time
-import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -23,18 +19,13 @@ from urllib.parse import unquote, urlsplit
 
 from hookline._manager import PluginManager
 from hookline.config import OUTPUT_PREFIXES, Config, PipelineConfig
-from hookline.errors import (
-    DataError,
-    HookFailed,
-    HooklineError,
-    NotFound,
-    TransientError,
-)
+from hookline.errors import HooklineError, TransientError, answer
 from hookline.events import Event, ScheduleEvent, StorageEvent, skip_reason, utc_now_iso
 from hookline.project import Project
+from hookline.record import RunRecord, RunRecorder
 from hookline.registry import Registry
 from hookline.runs import RunStore
-from hookline.storage import Storage, parse_uri
+from hookline.storage import Storage, fetch_source, parse_uri
 from hookline.types import CheckResult, RunContext, Source
 
 __all__ = ["Hookline", "RunResult"]
@@ -59,10 +50,6 @@ class RunResult:
     message: str = ""
     record_uri: str | None = None
     record: Mapping[str, Any] | None = field(default=None, repr=False)
-
-    @property
-    def completed(self) -> bool:
-        return self.status in ("succeeded", "rejected", "duplicate", "ignored", "in_progress")
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -189,9 +176,6 @@ class Hookline:
             return [RunResult(None, None, "ignored", reason)]
         return [self.run_pipeline(p, event) for p in pipelines]
 
-    def handle_all(self, events: Iterable[Event]) -> list[RunResult]:
-        return [result for event in events for result in self.handle(event)]
-
     # -- one run --------------------------------------------------------------------------
 
     def run_pipeline(self, pipeline: PipelineConfig, event: Event) -> RunResult:
@@ -228,16 +212,17 @@ class Hookline:
             log=logging.getLogger(f"hookline.run.{run_id}"),
         )
         registry.attach(ctx)
-        record = self._new_record(ctx, claim.attempt)
+        recorder = RunRecorder(self._new_record(ctx, claim.attempt))
+        record = recorder.record
         workdir = tempfile.mkdtemp(prefix="hookline-")
         try:
             self.pm.call_observers("before_pipeline_run", ctx=ctx)
-            self._run_stages(ctx, record, workdir)
+            status = self._run_stages(ctx, recorder, workdir)
         except Exception as exc:
-            return self._fail(ctx, record, exc)
+            return self._fail(ctx, recorder, exc)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        self._finish(record, ctx)
+        recorder.finish(status, ctx.notes)
         try:
             uri = self.runs.save(record)
         except TransientError as exc:
@@ -246,24 +231,20 @@ class Hookline:
             self.runs.release(ctx.run_id, str(exc))
             raise
         self.pm.call_observers("after_pipeline_run", ctx=ctx, record=record)
-        return RunResult(
-            run_id, pipeline.name, record["status"], _summary_line(record), uri, record
-        )
+        return RunResult(run_id, pipeline.name, record.status, _summary_line(record), uri, record)
 
-    def _new_record(self, ctx: RunContext, attempt: int) -> dict[str, Any]:
-        event = ctx.event
-        trigger: dict[str, Any] = event.to_dict()
-        return {
-            "run_id": ctx.run_id,
-            "pipeline": ctx.pipeline.name,
-            "model": ctx.model_name,
-            "project": self.config.name,
-            "status": "running",
-            "attempt": attempt,
-            "started_at": utc_now_iso(),
-            "trigger": trigger,
-            "config_hash": self.config.digest,
-            "plugins": [
+    def _new_record(self, ctx: RunContext, attempt: int) -> RunRecord:
+        return RunRecord(
+            run_id=ctx.run_id,
+            pipeline=ctx.pipeline.name,
+            model=ctx.model_name,
+            project=self.config.name,
+            status="running",
+            attempt=attempt,
+            started_at=utc_now_iso(),
+            trigger=ctx.event.to_dict(),
+            config_hash=self.config.digest,
+            plugins=[
                 {
                     "name": i.name,
                     "distribution": i.distribution,
@@ -272,72 +253,59 @@ class Hookline:
                 }
                 for i in self.pm.infos.values()
             ],
-            "libraries": _library_versions(),
-            "stages": {},
-            "params": {},
-            "metrics": {},
-            "checks": [],
-            "deployments": [],
-            "reports": [],
-            "data": {},
-            "error": None,
-            "_t0": time.perf_counter(),
-        }
+            libraries=_library_versions(),
+        )
 
-    def _run_stages(self, ctx: RunContext, record: dict[str, Any], workdir: str) -> None:
+    def _run_stages(self, ctx: RunContext, recorder: RunRecorder, workdir: str) -> str:
+        """Call each stage in order; return the run's status (``succeeded``/``rejected``)."""
+        record = recorder.record
         dataset = model = None
         result: Any = None
         checks: list[CheckResult] = []
         for stage in ctx.pipeline.stages:
             if stage == "deploy" and any(c.blocking and not c.passed for c in checks):
-                record["stages"][stage] = {
-                    "status": "skipped",
-                    "seconds": 0.0,
-                    "reason": "a blocking check failed",
-                }
+                recorder.skip_stage(stage, "a blocking check failed")
                 continue
             self.pm.call_observers("before_stage_run", ctx=ctx, stage=stage)
-            started = time.perf_counter()
-            record["_stage"] = stage
+            recorder.start_stage(stage)
             if stage == "ingest":
                 source = self._fetch(ctx, workdir)
                 if source is not None:
                     ctx.sources.append(source)
-                    record["trigger"].update(
+                    record.trigger.update(
                         sha256=source.sha256, size=source.size, read_version=source.version
                     )
                 result = dataset = self.pm.call_provider("ingest", ctx=ctx, source=source)
-                record["data"] = {
+                record.data = {
                     "schema": dict(dataset.schema),
                     "profile": dict(dataset.profile),
                     "target": dataset.target,
                 }
             elif stage == "train":
                 result = model = self.pm.call_provider("train", ctx=ctx, dataset=dataset)
-                record["metrics"].update(model.metrics)
-                record["params"].update(model.params)
-                record["task"] = model.task
+                record.metrics.update(model.metrics)
+                record.params.update(model.params)
+                record.task = model.task
             elif stage == "validate":
                 found = self.pm.call_collecting("validate", ctx=ctx, dataset=dataset, model=model)
                 checks = [c for group in found for c in _as_checks(group)]
-                record["checks"] = [asdict(c) for c in checks]
+                record.checks = [asdict(c) for c in checks]
                 result = checks
             elif stage == "deploy":
                 result = self.pm.call_collecting("deploy", ctx=ctx, model=model, checks=checks)
-                record["deployments"] = [asdict(d) for d in result]
+                record.deployments = [asdict(d) for d in result]
             else:  # monitor
                 result = self.pm.call_collecting("monitor", ctx=ctx, dataset=dataset)
-                record["reports"] = [asdict(r) for r in result]
-            seconds = time.perf_counter() - started
-            record["stages"][stage] = {"status": "ok", "seconds": round(seconds, 4)}
+                record.reports = [asdict(r) for r in result]
+            seconds = recorder.end_stage()
             self.pm.call_observers(
                 "after_stage_run", ctx=ctx, stage=stage, result=result, seconds=seconds
             )
-        record.pop("_stage", None)
         failed = [c.name for c in checks if c.blocking and not c.passed]
-        record["status"] = "rejected" if failed else "succeeded"
         if failed:
-            record["rejected_by"] = failed
+            record.rejected_by = failed
+            return "rejected"
+        return "succeeded"
 
     def _fetch(self, ctx: RunContext, workdir: str) -> Source | None:
         """Copy the triggering object to a local file once, hashing it on the way."""
@@ -345,42 +313,8 @@ class Hookline:
         if not isinstance(event, StorageEvent):
             return None
         storage, key = self._storage_for(event)
-        limit = int(self.config.limits["max_upload_bytes"])
-        info = storage.stat(key)
-        if info is None:
-            raise DataError(
-                "the uploaded object no longer exists",
-                uri=event.uri,
-                hint="it was deleted or overwritten before the run started",
-            )
-        if info.size > limit:
-            raise DataError(
-                f"object is {info.size:,} bytes, over the configured limit of {limit:,}",
-                uri=event.uri,
-                hint="raise [limits] max_upload_bytes, or split the file",
-            )
-        name = key.rsplit("/", 1)[-1] or "object"
-        path = os.path.join(workdir, name)
-        digest = hashlib.sha256()
-        size = 0
-        try:
-            with storage.open(key) as src, open(path, "wb") as dst:
-                while chunk := src.read(1024 * 1024):
-                    size += len(chunk)
-                    if size > limit:
-                        raise DataError(
-                            f"object grew past the limit of {limit:,} bytes", uri=event.uri
-                        )
-                    digest.update(chunk)
-                    dst.write(chunk)
-        except NotFound:
-            raise DataError("the uploaded object no longer exists", uri=event.uri) from None
-        return Source(
-            uri=event.uri,
-            path=path,
-            size=size,
-            sha256=digest.hexdigest(),
-            version=info.version or info.etag,
+        return fetch_source(
+            storage, key, workdir, limit=int(self.config.limits["max_upload_bytes"]), uri=event.uri
         )
 
     def _storage_for(self, event: StorageEvent) -> tuple[Storage, str]:
@@ -389,16 +323,12 @@ class Hookline:
             return self.storage, key
         return self.project.bucket_of(event.uri), event.key
 
-    def _fail(self, ctx: RunContext, record: dict[str, Any], exc: Exception) -> RunResult:
-        stage = record.pop("_stage", None)
+    def _fail(self, ctx: RunContext, recorder: RunRecorder, exc: Exception) -> RunResult:
+        stage = recorder.fail(exc)
+        record = recorder.record
         if stage is not None:
-            record["stages"][stage] = {"status": "failed"}
             self.pm.call_observers("on_stage_error", ctx=ctx, stage=stage, error=exc)
-        transient = isinstance(exc, TransientError) or (
-            isinstance(exc, HookFailed) and exc.transient
-        )
-        record["error"] = _describe(exc, stage)
-        if transient:
+        if answer(exc).retry:
             # Leave no final record: release the claim so the platform's retry restarts it.
             self.runs.release(ctx.run_id, str(exc))
             log.warning("run %s: transient failure, releasing for retry: %s", ctx.run_id, exc)
@@ -406,40 +336,18 @@ class Hookline:
             if isinstance(exc, TransientError):
                 raise exc
             raise TransientError(str(exc)) from exc
-        record["status"] = "failed"
-        self._finish(record, ctx)
+        recorder.finish("failed", ctx.notes)
         uri = self.runs.save(record)
         log.error("run %s failed: %s", ctx.run_id, exc)
         self.pm.call_observers("on_pipeline_error", ctx=ctx, error=exc, record=record)
-        return RunResult(
-            ctx.run_id, ctx.pipeline.name, "failed", record["error"]["message"], uri, record
-        )
-
-    def _finish(self, record: dict[str, Any], ctx: RunContext) -> None:
-        record["finished_at"] = utc_now_iso()
-        record["seconds"] = round(time.perf_counter() - record.pop("_t0"), 4)
-        if ctx.notes:
-            record["notes"] = dict(ctx.notes)
+        message = (record.error or {}).get("message", str(exc))
+        return RunResult(ctx.run_id, ctx.pipeline.name, "failed", message, uri, record)
 
 
 def _as_checks(group: Any) -> Sequence[CheckResult]:
     if isinstance(group, CheckResult):
         return [group]
     return list(group)
-
-
-def _describe(exc: BaseException, stage: str | None) -> dict[str, Any]:
-    origin = exc.original if isinstance(exc, HookFailed) else exc
-    return {
-        "message": str(exc),
-        "type": type(origin).__name__,
-        "stage": stage,
-        "plugin": getattr(exc, "plugin", None),
-        "hook": getattr(exc, "hook", None),
-        "distribution": getattr(exc, "distribution", None),
-        "hint": getattr(origin, "hint", None) or getattr(exc, "hint", None),
-        "traceback": "".join(traceback.format_exception(origin, limit=8))[-4000:],
-    }
 
 
 def _summary_line(record: Mapping[str, Any]) -> str:

@@ -1,18 +1,14 @@
 """Run records: claims, records and the run index, all plain objects in storage.
 
-Layout under ``runs/``::
-
-    runs/<run_id>/claim.json     create-only: the first delivery of an event claims the run
-    runs/<run_id>/record.json    the run record, written when the run ends
-    runs/index/<inverted-ms>-<run_id>.json
-                                 a small summary per run; key order is newest first, so the
-                                 CLI and the dashboard page through runs without reading
-                                 every record
+Keys come from :mod:`hookline.layout`: ``runs/<run_id>/claim.json`` (create-only: the
+first delivery of an event claims the run), ``runs/<run_id>/record.json`` (the
+:class:`~hookline.record.RunRecord`, written when the run ends) and
+``runs/index/<inverted-ms>-<run_id>.json`` (a small summary per run; key order is newest
+first, so the CLI and the dashboard page through runs without reading every record).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -20,17 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hookline import jsonio, layout
 from hookline.errors import AlreadyExists, NotFound, PreconditionFailed
 from hookline.events import Event, utc_now_iso
-from hookline.registry import _dump
+from hookline.record import FINAL, RunRecord
 from hookline.storage import Storage
 
-__all__ = ["Claim", "RunPage", "RunStore", "summary_of"]
+__all__ = ["FINAL", "Claim", "RunPage", "RunStore", "summary_of"]
 
-PREFIX = "runs/"
-INDEX = "runs/index/"
-FINAL = ("succeeded", "rejected", "failed")
-_INVERT = 10**13
+INDEX = layout.INDEX
+_INVERT = layout.INVERT
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +37,7 @@ class Claim:
     state: str
     """``new``, ``restarted`` (a stale or released claim was taken over), ``done``
     (the run already has a final record) or ``in_progress`` (another invocation runs it)."""
-    record: Mapping[str, Any] | None = None
+    record: RunRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,22 +65,13 @@ def _pipeline_of(run_id: str) -> str | None:
     return None
 
 
+def _typed(record: RunRecord | Mapping[str, Any]) -> RunRecord:
+    return record if isinstance(record, RunRecord) else RunRecord.from_dict(record)
+
+
 def summary_of(record: Mapping[str, Any]) -> dict[str, Any]:
-    trigger = record.get("trigger") or {}
-    deployments = record.get("deployments") or []
-    version = next((d.get("version") for d in deployments if d.get("version")), None)
-    return {
-        "run_id": record.get("run_id"),
-        "pipeline": record.get("pipeline"),
-        "model": record.get("model"),
-        "status": record.get("status"),
-        "started_at": record.get("started_at"),
-        "finished_at": record.get("finished_at"),
-        "seconds": record.get("seconds"),
-        "trigger": trigger.get("uri") or trigger.get("pipeline"),
-        "version": version,
-        "error": (record.get("error") or {}).get("message"),
-    }
+    """The index summary of a record (a :class:`RunRecord` or its stored mapping)."""
+    return _typed(record).summary()
 
 
 def _epoch_ms(iso: str | None) -> int:
@@ -105,10 +91,10 @@ class RunStore:
         self.claim_timeout = claim_timeout
 
     def _claim_key(self, run_id: str) -> str:
-        return f"{PREFIX}{run_id}/claim.json"
+        return layout.run_claim_key(run_id)
 
     def record_key(self, run_id: str) -> str:
-        return f"{PREFIX}{run_id}/record.json"
+        return layout.run_record_key(run_id)
 
     # -- claiming -------------------------------------------------------------------------
 
@@ -136,18 +122,18 @@ class RunStore:
         }
         key = self._claim_key(run_id)
         try:
-            self.storage.create(key, _dump(doc))
+            self.storage.create(key, jsonio.dumps(doc))
             return Claim(True, 1, "new")
         except AlreadyExists:
             pass
         record = self.get(run_id, missing_ok=True)
-        if record is not None and record.get("status") in FINAL:
-            return Claim(False, int(record.get("attempt", 1)), "done", record)
+        if record is not None and record.final:
+            return Claim(False, record.attempt, "done", record)
         try:
             raw, info = self.storage.read_with_info(key)
         except NotFound:  # released between our create and read: try once more
             return self.claim(run_id, event, pipeline)
-        current = json.loads(raw)
+        current = jsonio.loads(raw)
         if current.get("token") == doc["token"]:
             # Our own write landed but its answer was lost, and the SDK's retry saw it.
             return Claim(True, int(current.get("attempt", 1)), "new")
@@ -158,7 +144,7 @@ class RunStore:
         doc["attempt"] = attempt
         doc["previous"] = {k: current.get(k) for k in ("owner", "claimed_at", "last_error")}
         try:
-            self.storage.replace(key, _dump(doc), info.etag)
+            self.storage.replace(key, jsonio.dumps(doc), info.etag)
         except PreconditionFailed:
             if self._token(key) != doc["token"]:  # not our own write answered late
                 return Claim(False, attempt, "in_progress")
@@ -166,7 +152,7 @@ class RunStore:
 
     def _token(self, key: str) -> str | None:
         try:
-            return json.loads(self.storage.read(key)).get("token")
+            return jsonio.loads(self.storage.read(key)).get("token")
         except NotFound:
             return None
 
@@ -175,39 +161,40 @@ class RunStore:
         key = self._claim_key(run_id)
         try:
             raw, info = self.storage.read_with_info(key)
-            doc = json.loads(raw)
+            doc = jsonio.loads(raw)
             doc.update(released=True, last_error=error)
-            self.storage.replace(key, _dump(doc), info.etag)
+            self.storage.replace(key, jsonio.dumps(doc), info.etag)
         except (NotFound, PreconditionFailed):
             pass
 
     # -- records --------------------------------------------------------------------------
 
-    def save(self, record: Mapping[str, Any]) -> str:
+    def save(self, record: RunRecord | Mapping[str, Any]) -> str:
         """Write the final record, then its index entry; return the record's URI."""
-        run_id = str(record["run_id"])
-        key = self.record_key(run_id)
-        self.storage.write(key, _dump(record))
+        record = _typed(record)
+        key = self.record_key(record.run_id)
+        self.storage.write(key, jsonio.dumps(record.to_dict()))
         self.index(record)
         return self.storage.url(key)
 
-    def index(self, record: Mapping[str, Any]) -> None:
+    def index(self, record: RunRecord | Mapping[str, Any]) -> None:
         """Write the record's index entry (idempotent: same record, same key and bytes)."""
-        inverted = _INVERT - _epoch_ms(record.get("started_at"))
-        key = f"{INDEX}{inverted:013d}-{record['run_id']}.json"
-        self.storage.write(key, _dump(summary_of(record)))
+        record = _typed(record)
+        key = layout.index_key(_epoch_ms(record.started_at), record.run_id)
+        self.storage.write(key, jsonio.dumps(record.summary()))
 
-    def get(self, run_id: str, *, missing_ok: bool = False) -> dict[str, Any] | None:
-        if "/" in run_id or not run_id:
-            raise NotFound(f"no run {run_id!r}")
+    def get(self, run_id: str, *, missing_ok: bool = False) -> RunRecord | None:
+        """The run's record; :class:`NotFound` (or ``None`` with ``missing_ok``) when the
+        run has none yet. An id that cannot name a run is never looked up."""
+        key = self.record_key(run_id)  # NotFound for ids that cannot name a run
         try:
-            return dict(json.loads(self.storage.read(self.record_key(run_id))))
+            return RunRecord.from_dict(jsonio.loads(self.storage.read(key)))
         except NotFound:
             if missing_ok:
                 return None
             raise NotFound(
                 f"no run {run_id!r}",
-                uri=self.storage.url(self.record_key(run_id)),
+                uri=self.storage.url(key),
                 hint="list runs with `hookline runs`",
             ) from None
 
@@ -217,12 +204,12 @@ class RunStore:
         """Run summaries, newest first, filtered; reads one small index object per run."""
         seen: set[str] = set()
         for info in self.storage.list(INDEX):
-            run_id = info.key[len(INDEX) + 14 :].removesuffix(".json")
+            run_id = layout.index_run_id(info.key)
             if run_id in seen:  # a restarted run has one entry per attempt: newest wins
                 continue
             seen.add(run_id)
             try:
-                summary = json.loads(self.storage.read(info.key))
+                summary = jsonio.loads(self.storage.read(info.key))
             except NotFound:
                 continue
             if pipeline and summary.get("pipeline") != pipeline:
@@ -284,7 +271,7 @@ class RunStore:
                 continue
             reads += 1
             try:
-                summary = json.loads(self.storage.read(info.key))
+                summary = jsonio.loads(self.storage.read(info.key))
             except NotFound:
                 continue
             if (

@@ -263,7 +263,9 @@ class RunContext:
     @property
     def run_prefix(self) -> str:
         """The key prefix of this run's outputs: ``runs/<run_id>/``."""
-        return f"runs/{self.run_id}/"
+        from hookline.layout import run_prefix
+
+        return run_prefix(self.run_id)
 
     @property
     def storage_event(self) -> StorageEvent | None:
@@ -276,6 +278,8 @@ class RunContext:
 
     def write_output(self, name: str, data: bytes) -> str:
         """Write ``runs/<run_id>/<name>`` and return its URI."""
-        key = self.run_prefix + name
+        from hookline.layout import run_output_key
+
+        key = run_output_key(self.run_id, name)
         self.storage.write(key, data)
         return self.storage.url(key)

@@ -1,7 +1,8 @@
 """Numbers shared by the trainer, the gates and the drift monitor: task metrics, the
 reference profile of the training features, and the drift statistics computed against it.
 
-numpy, pandas, scikit-learn and scipy are imported inside the functions.
+numpy, pandas and scikit-learn are imported inside the functions; the drift statistics
+themselves (:mod:`hookline.stats`) need numpy alone.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import math
 import warnings
 from collections.abc import Mapping
 from typing import Any
+
+from hookline.stats import ks_2samp, psi
 
 __all__ = [
     "LOWER_IS_BETTER",
@@ -23,7 +26,6 @@ __all__ = [
 LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss"})
 NULL = "__null__"
 OTHER = "__other__"
-_EPS = 1e-4
 
 
 def compare_metric(task: str, configured: str = "auto") -> str:
@@ -172,16 +174,6 @@ def reference_profile(
 # --- drift ------------------------------------------------------------------------------
 
 
-def psi(expected: Any, actual: Any) -> float:
-    """Population stability index of two share vectors over the same bins."""
-    import numpy as np
-
-    e = np.clip(np.asarray(expected, dtype="float64"), _EPS, None)
-    a = np.clip(np.asarray(actual, dtype="float64"), _EPS, None)
-    e, a = e / e.sum(), a / a.sum()
-    return float(np.sum((a - e) * np.log(a / e)))
-
-
 def feature_drift(
     reference: Mapping[str, Any], column: Any, categories: list[str] | None = None
 ) -> dict[str, Any]:
@@ -209,8 +201,7 @@ def feature_drift(
         shares = (counts / max(len(values), 1) * (1.0 - null_share)).tolist()
         result["psi"] = psi([*reference["shares"], reference["null_bin"]], [*shares, null_share])
         if len(values) >= 2 and len(reference.get("sketch", [])) >= 2:
-            from scipy.stats import ks_2samp
-
+            # numpy only (hookline.stats): scoring runs where scipy is not installed
             test = ks_2samp(np.asarray(reference["sketch"]), values)
             result["ks_statistic"] = float(test.statistic)
             result["ks_pvalue"] = float(test.pvalue)

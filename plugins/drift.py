@@ -17,11 +17,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from hookline import hookimpl
+from hookline import hookimpl, jsonio, layout
 from hookline.config import Option
-from hookline.errors import AlreadyExists, DataError, NotFound
+from hookline.errors import DataError, NotFound
 from hookline.events import utc_now_iso
-from hookline.plugins._common import clean, settings
+from hookline.jsonio import jsonable
+from hookline.plugins._common import settings
+from hookline.retrain import RetrainRequests
 from hookline.types import Dataset, MonitorReport, RunContext
 
 NAME = "drift"
@@ -135,7 +137,7 @@ def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
             ctx, cfg, frame, predicted, proba, estimator, shadow.pop("_predicted", None)
         )
 
-    report_key = f"monitoring/{name}/reports/{ctx.run_id}.json"
+    report_key = layout.monitoring_report_key(name, ctx.run_id)
     report_uri = ctx.storage.url(report_key)
     reasons = []
     if drifted:
@@ -148,10 +150,15 @@ def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
         )
     request_uri = None
     if reasons and cfg["retrain_on_drift"]:
-        request_uri = _request_retrain(
-            ctx, mv.version, "; ".join(reasons), drifted_features, report_uri
+        request_uri = RetrainRequests(ctx.storage).open(
+            name,
+            request_id=ctx.run_id,
+            reason="; ".join(reasons),
+            version=mv.version,
+            features=drifted_features,
+            report=report_uri,
         )
-    report = clean(
+    report = jsonable(
         {
             "model": name,
             "version": mv.version,
@@ -188,7 +195,7 @@ def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
             },
         }
     )
-    ctx.storage.write(report_key, json.dumps(report, indent=2, sort_keys=True).encode())
+    ctx.storage.write(report_key, jsonio.dumps(report))
     return MonitorReport(
         name="drift",
         model=name,
@@ -328,32 +335,3 @@ def _write_predictions(
     buffer = io.StringIO()
     out.to_csv(buffer, index=False)
     return ctx.write_output("predictions.csv", buffer.getvalue().encode())
-
-
-def _request_retrain(
-    ctx: RunContext, version: int, reason: str, drifted: list[str], report_uri: str
-) -> str:
-    """Write a retrain request unless one is already open; return the open request's URI."""
-    prefix = f"monitoring/{ctx.model_name}/retrain/"
-    for info in ctx.storage.list(prefix):
-        try:
-            if json.loads(ctx.storage.read(info.key)).get("status") == "open":
-                return ctx.storage.url(info.key)
-        except (NotFound, ValueError):
-            continue
-    key = f"{prefix}{ctx.run_id}.json"
-    request = {
-        "model": ctx.model_name,
-        "requested_at": utc_now_iso(),
-        "reason": reason,
-        "run_id": ctx.run_id,
-        "status": "open",
-        "features": drifted,
-        "version": version,
-        "report": report_uri,
-    }
-    try:
-        ctx.storage.create(key, json.dumps(request, indent=2, sort_keys=True).encode())
-    except AlreadyExists:
-        pass  # a redelivery of this run already asked
-    return ctx.storage.url(key)

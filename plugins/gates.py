@@ -14,7 +14,8 @@ from typing import Any
 
 from hookline import hookimpl
 from hookline.config import Option
-from hookline.plugins._common import clean, schema_columns, settings
+from hookline.jsonio import jsonable
+from hookline.plugins._common import schema_columns, settings
 from hookline.plugins._gates_model import check as _check
 from hookline.plugins._gates_model import model_checks
 from hookline.types import CheckResult, Dataset, RunContext, TrainedModel
@@ -80,8 +81,8 @@ def validate(ctx: RunContext, dataset: Dataset, model: TrainedModel | None) -> l
             CheckResult(
                 check.name,
                 bool(check.passed),
-                clean(check.observed),
-                clean(check.threshold),
+                jsonable(check.observed),
+                jsonable(check.threshold),
                 blocking,
                 check.kind,
                 check.message,

@@ -8,9 +8,7 @@ file is a :class:`~hookline.errors.DataError` naming the file, the problem and a
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -19,7 +17,8 @@ from typing import Any
 from hookline import hookimpl
 from hookline.config import Option
 from hookline.errors import DataError
-from hookline.plugins._common import clean, schema_columns, schema_target, settings
+from hookline.jsonio import jsonable
+from hookline.plugins._common import schema_columns, schema_target, settings
 from hookline.plugins._ingest_read import (
     Limits,
     check_encoding,
@@ -37,6 +36,7 @@ from hookline.plugins._ingest_schema import (
     normalize_column,
     profile_frame,
 )
+from hookline.storage import fetch_source, open_storage
 from hookline.types import Dataset, RunContext, Source
 
 NAME = "pandas"
@@ -242,8 +242,8 @@ def read_dataset(ctx: RunContext, source: Source, cfg: Mapping[str, Any]) -> Dat
         schema[target]["target"] = True
     return Dataset(
         frame=frame,
-        schema=clean(schema),
-        profile=clean(profile),
+        schema=jsonable(schema),
+        profile=jsonable(profile),
         target=target,
         source=source,
         sources=(source,),
@@ -388,8 +388,6 @@ def _latest_upload(ctx: RunContext, workdir: str) -> Source | None:
         return None
     storage = ctx.storage
     if trigger.source:
-        from hookline.storage import open_storage
-
         storage = open_storage(trigger.source)
     candidates = [
         i for i in storage.list(trigger.prefix) if trigger.matches_key(i.key) and i.size > 0
@@ -399,16 +397,5 @@ def _latest_upload(ctx: RunContext, workdir: str) -> Source | None:
         ctx.notes["pandas"] = f"nothing uploaded under {storage.url(trigger.prefix)} yet"
         return None
     info = max(candidates, key=lambda i: (i.modified, i.key))
-    path = os.path.join(workdir, info.key.rsplit("/", 1)[-1])
-    digest = hashlib.sha256()
-    with storage.open(info.key) as src, open(path, "wb") as dst:
-        while chunk := src.read(1 << 20):
-            digest.update(chunk)
-            dst.write(chunk)
-    return Source(
-        uri=storage.url(info.key),
-        path=path,
-        size=os.path.getsize(path),
-        sha256=digest.hexdigest(),
-        version=info.version or info.etag,
-    )
+    limit = int(ctx.config.limits["max_upload_bytes"])
+    return fetch_source(storage, info.key, workdir, limit=limit)

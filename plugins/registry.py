@@ -1,6 +1,8 @@
 """The built-in ``deploy``: register the model and move its alias (entry point ``registry``).
 
 A version is written with everything needed to trust and use it later: the skops model,
+``model.onnx`` when the pipeline converts and predicts the same on the hold-out (the
+manifest's ``onnx`` entry says how to feed it, or why there is none),
 ``schema.json`` (the columns the next upload is held to), ``reference_profile.json`` (the
 drift baseline), metrics, feature schema, task, target, library versions and lineage
 back to the exact uploaded bytes. Then the pipeline's alias (``production`` by default)
@@ -10,15 +12,15 @@ promotes it with ``hookline models approve NAME VERSION``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from hookline import hookimpl
+from hookline import hookimpl, jsonio, layout
 from hookline.config import Option
-from hookline.errors import AlreadyExists, NotFound, PreconditionFailed
-from hookline.events import utc_now_iso
-from hookline.plugins._common import clean, schema_columns, settings
+from hookline.errors import ConfigError
+from hookline.jsonio import jsonable
+from hookline.plugins._common import schema_columns, settings
+from hookline.retrain import RetrainRequests
 from hookline.types import CheckResult, Deployment, RunContext, TrainedModel
 
 NAME = "registry"
@@ -33,9 +35,15 @@ CONFIG = {
     "close_retrain_requests": Option(
         bool, True, "mark open retrain requests of the model done when a new version is promoted"
     ),
+    "onnx": Option(
+        str,
+        "auto",
+        "also register `model.onnx` when the pipeline converts and predicts the same on the "
+        "hold-out: `auto` (otherwise keep the version and record why), `require` (otherwise "
+        "fail the deploy), `off`",
+        choices=("auto", "require", "off"),
+    ),
 }
-
-_RETRAIN_PREFIX = "monitoring/{model}/retrain/"
 
 
 @hookimpl(trylast=True)
@@ -47,11 +55,12 @@ def deploy(
     from hookline.plugins._artifact import model_bytes
 
     name = ctx.model_name
+    onnx_artifacts, onnx_entry = _onnx(ctx, model, cfg["onnx"])
     # Registration is idempotent per run id: a restarted run gets the version it made.
     version = ctx.registry.register(
         name,
-        {"model.skops": model_bytes(model.estimator), **_extra(model)},
-        {**_metadata(ctx, model, checks), "format": "skops"},
+        {"model.skops": model_bytes(model.estimator), **_extra(model), **onnx_artifacts},
+        {**_metadata(ctx, model, checks), "format": "skops", "onnx": onnx_entry},
     )
     alias = "staging" if cfg["require_approval"] else ctx.pipeline.alias
     passed = sum(1 for c in checks if c.passed)
@@ -66,7 +75,9 @@ def deploy(
     status: Literal["staged", "promoted"] = "staged" if cfg["require_approval"] else "promoted"
     closed: list[str] = []
     if status == "promoted" and alias == "production" and cfg["close_retrain_requests"]:
-        closed = _close_retrain_requests(ctx, version.version)
+        closed = RetrainRequests(ctx.storage).close_open(
+            name, by_run=ctx.run_id, outcome="promoted", version=version.version
+        )
     artifact = version.artifacts.get("model.skops", {})
     return Deployment(
         target="registry",
@@ -74,11 +85,16 @@ def deploy(
         version=version.version,
         alias=alias,
         status=status,
-        uri=ctx.storage.url(f"registry/{name}/versions/{version.version:06d}/model.skops"),
+        uri=ctx.storage.url(layout.version_key(name, version.version, "model.skops")),
         details={
             "sha256": artifact.get("sha256"),
             "size": artifact.get("size"),
             "closed_retrain_requests": closed,
+            "onnx": {
+                k: v
+                for k, v in (version.manifest.get("onnx") or {}).items()
+                if k in ("status", "reason")
+            },
             **(
                 {"approve_with": f"hookline models approve {name} {version.version}"}
                 if status == "staged"
@@ -86,6 +102,38 @@ def deploy(
             ),
         },
     )
+
+
+def _onnx(
+    ctx: RunContext, model: TrainedModel, mode: str
+) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """The ONNX artifact (when the pipeline converts and passes the parity check) and the
+    manifest's ``onnx`` entry, which records why there is none otherwise."""
+    if mode == "off":
+        return {}, {"status": "off", "reason": '[plugins.registry] onnx = "off"'}
+    if model.flavor != "sklearn":
+        result: dict[str, Any] = {
+            "status": "failed",
+            "reason": f"only scikit-learn models convert (this one is {model.flavor!r})",
+        }
+        artifacts: dict[str, bytes] = {}
+    else:
+        from hookline.onnx import ARTIFACT
+        from hookline.plugins._onnx import export
+
+        outcome = export(model.estimator, model.features, model.task, model.holdout)
+        result = outcome.manifest()
+        artifacts = {ARTIFACT: outcome.data} if outcome.ok and outcome.data else {}
+    if result["status"] != "ok":
+        if mode == "require":
+            raise ConfigError(
+                f"model {ctx.model_name!r} has no ONNX form: {result['reason']}",
+                key="plugins.registry.onnx",
+                hint='choose an estimator skl2onnx converts (see docs/serving.md, "ONNX"), '
+                'or set onnx = "auto" to register the version without it',
+            )
+        ctx.log.warning("model %r: no ONNX artifact: %s", ctx.model_name, result["reason"])
+    return artifacts, result
 
 
 def _extra(model: TrainedModel) -> dict[str, bytes]:
@@ -121,7 +169,7 @@ def _metadata(
         "config_hash": ctx.config.digest,
         "pipeline": ctx.pipeline.name,
     }
-    return clean(
+    return jsonable(
         {
             "run_id": ctx.run_id,
             "pipeline": ctx.pipeline.name,
@@ -152,7 +200,17 @@ def _library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"python": platform.python_version()}
-    for name in ("hookline", "scikit-learn", "skops", "numpy", "scipy", "pandas"):
+    for name in (
+        "hookline",
+        "scikit-learn",
+        "skops",
+        "numpy",
+        "scipy",
+        "pandas",
+        "skl2onnx",
+        "onnx",
+        "onnxruntime",
+    ):
         try:
             found[name] = version(name)
         except PackageNotFoundError:
@@ -160,34 +218,5 @@ def _library_versions() -> dict[str, str]:
     return found
 
 
-def _close_retrain_requests(ctx: RunContext, version: int) -> list[str]:
-    """Mark the model's open retrain requests done: this promotion answers them."""
-    closed = []
-    prefix = _RETRAIN_PREFIX.format(model=ctx.model_name)
-    for info in ctx.storage.list(prefix):
-        if not info.key.endswith(".json"):
-            continue
-        try:
-            raw, current = ctx.storage.read_with_info(info.key)
-            request = json.loads(raw)
-        except (NotFound, ValueError):
-            continue
-        if request.get("status") != "open":
-            continue
-        request.update(
-            status="done",
-            fulfilled_by=ctx.run_id,
-            fulfilled_at=utc_now_iso(),
-            outcome="promoted",
-            version=version,
-        )
-        try:
-            ctx.storage.replace(info.key, _json(request), current.etag)
-            closed.append(ctx.storage.url(info.key))
-        except (PreconditionFailed, AlreadyExists, NotFound):
-            continue  # someone else answered it first
-    return closed
-
-
 def _json(doc: Any) -> bytes:
-    return json.dumps(clean(doc), indent=2, sort_keys=True).encode()
+    return jsonio.dumps(doc)

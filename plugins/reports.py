@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hookline import RunContext, hookimpl
+from hookline import RunContext, hookimpl, layout
 from hookline.config import Option
 
 __all__ = ["CONFIG", "after_pipeline_run", "on_pipeline_error", "write_reports"]
@@ -70,7 +70,7 @@ def write_reports(ctx: RunContext, record: Mapping[str, Any]) -> list[str]:
             .page(int(settings["recent_runs"]), model=model, max_reads=_MAX_INDEX_READS)
             .runs
         )
-        key = f"registry/{model}/index.html"
+        key = layout.model_index_key(model)
         ctx.storage.write(key, model_index_html(model, versions, aliases, recent).encode())
         written.append(ctx.storage.url(key))
     return written

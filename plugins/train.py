@@ -19,7 +19,8 @@ from typing import Any
 from hookline import hookimpl
 from hookline.config import Option
 from hookline.errors import ConfigError, DataError
-from hookline.plugins._common import clean, schema_columns, settings
+from hookline.jsonio import jsonable
+from hookline.plugins._common import schema_columns, settings
 from hookline.plugins._stats import metrics_for, reference_profile
 from hookline.types import Dataset, RunContext, TrainedModel
 
@@ -62,9 +63,16 @@ CONFIG = {
         "how missing text is filled (`constant` fills `missing`)",
         choices=("most_frequent", "constant"),
     ),
-    "scale": Option(bool, True, "standardise numeric features"),
+    "scale": Option(
+        bool,
+        True,
+        "standardise numeric features (never for tree models: their splits do not move)",
+    ),
     "max_categories": Option(
-        int, 50, "one-hot columns per text feature; rarer categories share one column"
+        int,
+        50,
+        "distinct codes per text feature: beyond it, the most frequent values keep a "
+        "one-hot column and rarer ones are encoded like unseen values (all zeros); 0: no limit",
     ),
     "class_threshold": Option(
         int, 20, "an integer target with at most this many distinct values is treated as classes"
@@ -133,14 +141,14 @@ def fit(dataset: Dataset, cfg: Mapping[str, Any]) -> TrainedModel:
     )
     spec = {name: _feature_spec(X, name) for name in features}
     estimator_path, estimator = _estimator(task, cfg)
-    pipeline = _pipeline(spec, estimator, cfg)
+    pipeline = _pipeline(spec, estimator, cfg, X_train)
     pipeline.fit(X_train, y_train)
     metrics = {
         k: v for k, v in metrics_for(task, pipeline, X_test, y_test).items() if math.isfinite(v)
     }
     params = {
         "estimator": estimator_path,
-        **clean(_params(estimator)),
+        **jsonable(_params(estimator)),
         "test_size": cfg["test_size"],
         "seed": cfg["seed"],
         "stratified": stratified,
@@ -160,11 +168,11 @@ def fit(dataset: Dataset, cfg: Mapping[str, Any]) -> TrainedModel:
     return TrainedModel(
         estimator=pipeline,
         task="classification" if task == "classification" else "regression",
-        features=clean(spec),
+        features=jsonable(spec),
         target=target,
         metrics=metrics,
         params=params,
-        reference_profile=clean(profile),
+        reference_profile=jsonable(profile),
         holdout=(X_test, y_test),
         flavor="sklearn",
     )
@@ -244,7 +252,9 @@ def _estimator(task: str, cfg: Mapping[str, Any]) -> tuple[str, Any]:
     return path, estimator
 
 
-def _pipeline(spec: Mapping[str, Mapping[str, Any]], estimator: Any, cfg: Mapping[str, Any]) -> Any:
+def _pipeline(
+    spec: Mapping[str, Mapping[str, Any]], estimator: Any, cfg: Mapping[str, Any], X: Any
+) -> Any:
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
@@ -255,7 +265,7 @@ def _pipeline(spec: Mapping[str, Mapping[str, Any]], estimator: Any, cfg: Mappin
     parts = []
     if numeric:
         steps: list[tuple[str, Any]] = [("impute", SimpleImputer(strategy=cfg["numeric_impute"]))]
-        if cfg["scale"]:
+        if cfg["scale"] and not is_tree_model(estimator):
             steps.append(("scale", StandardScaler()))
         parts.append(("numeric", Pipeline(steps), numeric))
     if text:
@@ -273,8 +283,8 @@ def _pipeline(spec: Mapping[str, Mapping[str, Any]], estimator: Any, cfg: Mappin
                         (
                             "onehot",
                             OneHotEncoder(
+                                categories=_text_categories(X, text, cfg),
                                 handle_unknown="ignore",
-                                max_categories=cfg["max_categories"] or None,
                             ),
                         ),
                     ]
@@ -284,6 +294,71 @@ def _pipeline(spec: Mapping[str, Mapping[str, Any]], estimator: Any, cfg: Mappin
         )
     preprocess = ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
     return Pipeline([("preprocess", preprocess), ("model", estimator)])
+
+
+def is_tree_model(estimator: Any) -> bool:
+    """Whether ``estimator`` is a decision tree or an ensemble of them: such models split on
+    thresholds, so standardising their inputs changes nothing but the float rounding
+    (which then differs between scikit-learn's float64 and an ONNX model's float32)."""
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        ExtraTreesRegressor,
+        GradientBoostingClassifier,
+        GradientBoostingRegressor,
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
+    from sklearn.tree import BaseDecisionTree
+
+    return isinstance(
+        estimator,
+        BaseDecisionTree
+        | ExtraTreesClassifier
+        | ExtraTreesRegressor
+        | GradientBoostingClassifier
+        | GradientBoostingRegressor
+        | HistGradientBoostingClassifier
+        | HistGradientBoostingRegressor
+        | RandomForestClassifier
+        | RandomForestRegressor,
+    )
+
+
+def _text_categories(X: Any, text: list[str], cfg: Mapping[str, Any]) -> Any:
+    """The one-hot categories of the text features: ``auto`` (every value seen) unless a
+    feature has more than ``max_categories`` values once imputed; then each feature keeps
+    its ``max_categories - 1`` most frequent values (ties: the smaller value) and the rarer
+    ones are encoded as all zeros, like values never seen.
+
+    This is scikit-learn's ``max_categories`` with the pooled column left implicit: the
+    same number of distinguishable codes per feature, and a form skl2onnx converts (its
+    ``OneHotEncoder`` converter does not handle infrequent categories after an imputer).
+    """
+    limit = int(cfg["max_categories"] or 0)
+    if not limit:
+        return "auto"
+    chosen, pooled = [], False
+    for name in text:
+        column = X[name]
+        counts = {str(k): int(v) for k, v in column.dropna().astype("str").value_counts().items()}
+        missing = int(column.isna().sum())
+        if missing:
+            if cfg["categorical_impute"] == "constant":
+                fill = "missing"
+            elif counts:  # SimpleImputer's mode: the most frequent value, ties to the smallest
+                top = max(counts.values())
+                fill = min(k for k, v in counts.items() if v == top)
+            else:
+                fill = "missing"
+            counts[fill] = counts.get(fill, 0) + missing
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if len(ranked) > limit:
+            pooled = True
+            ranked = ranked[: max(limit - 1, 1)]
+        chosen.append(sorted(str(value) for value, _ in ranked))
+    return chosen if pooled else "auto"
 
 
 def _params(estimator: Any) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from hookline.adapters.dashboard import _views
 from hookline.adapters.dashboard._auth import COOKIE, SESSION_SECONDS, Auth, Session, load_keys
 from hookline.config import Config
 from hookline.errors import HooklineError, NotFound, PreconditionFailed, UsageError
-from hookline.registry import Registry, _jsonable
+from hookline.jsonio import jsonable
+from hookline.registry import Registry
 from hookline.runs import FINAL, RunStore
 from hookline.storage import Storage, open_storage
 from jinja2 import Environment, PackageLoader
@@ -273,7 +274,7 @@ def create_app(
     @app.get("/runs/{run_id}/record.json")
     def run_json(run_id: str) -> JSONResponse:
         record = runs.get(run_id)
-        return JSONResponse(_jsonable_tree(record))
+        return JSONResponse(jsonable(record))
 
     @app.get("/runs/{run_id}/report.html")
     def run_report(run_id: str) -> Response:
@@ -461,9 +462,3 @@ def _stored_html(storage: Storage, key: str) -> Response:
             uri=storage.url(key),
         ) from None
     return Response(body, media_type="text/html; charset=utf-8")
-
-
-def _jsonable_tree(value: Any) -> Any:
-    import json
-
-    return json.loads(json.dumps(value, default=_jsonable))

@@ -83,10 +83,10 @@ def _day(value: str | None, *, end: bool = False) -> str | None:
 def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
     """A run record with what its page derives from it: the stage chart, the profile
     table, checks split by kind."""
-    record = store.get(run_id)
-    assert record is not None
-    stages = _in_order(record.get("stages") or {})
-    record = {**record, "stages": stages}
+    stored = store.get(run_id)
+    assert stored is not None
+    stages = _in_order(stored.get("stages") or {})
+    record = {**stored, "stages": stages}
     bars = [
         BarRow(
             name,
@@ -300,8 +300,8 @@ def _lineage(manifest: Mapping[str, Any], store: RunStore, *, read_run: bool) ->
     obj_version = found.get("trigger_version") or found.get("read_version") or found.get("version")
     run_id = manifest.get("run_id") or found.get("run_id")
     if (not uri or not sha) and run_id and read_run:
-        record = store.get(str(run_id), missing_ok=True) or {}
-        trigger = record.get("trigger") or {}
+        found_record = store.get(str(run_id), missing_ok=True)
+        trigger = (found_record.get("trigger") if found_record else None) or {}
         uri = uri or trigger.get("uri")
         sha = sha or trigger.get("sha256")
         obj_version = obj_version or trigger.get("read_version") or trigger.get("version")

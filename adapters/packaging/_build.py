@@ -13,19 +13,30 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Mapping
-from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any
 
-from hookline.adapters.packaging import _pip, _report, _slim, _smoke, _zip
+from hookline.adapters.packaging import (
+    _image,
+    _libraries,
+    _manifest,
+    _pip,
+    _report,
+    _slim,
+    _smoke,
+    _source,
+    _zip,
+)
+from hookline.adapters.packaging._libraries import LibraryPlan
 from hookline.adapters.packaging._spec import (
+    LAMBDA_BASE,
     BuildOptions,
     BundleSpec,
     Target,
     bundle_specs,
     platform_tags,
 )
-from hookline.errors import HooklineError
+from hookline.errors import HooklineError, UsageError
 
 __all__ = ["build"]
 
@@ -131,21 +142,102 @@ def _requirements_txt(
     return ("\n".join(lines) + "\n").encode()
 
 
+def _bundle_label(spec: BundleSpec, target: Target) -> str:
+    return f"{spec.cloud} {spec.role} bundle (Python {target.python}, {target.machine})"
+
+
+def _dependencies(
+    spec: BundleSpec,
+    options: BuildOptions,
+    plan: LibraryPlan,
+    common_key: Mapping[str, Any],
+    make: Callable[[tuple[str, ...]], Callable[[Path], dict[str, Any]]],
+    folder: Callable[[tuple[str, ...]], Path],
+    log: Callable[[str], None],
+) -> tuple[Path, dict[str, Any], list[str]]:
+    """Install (or resolve) ``spec``'s requirements with the model libraries pinned to
+    ``plan``; when those versions cannot be had for the target, fall back to what the
+    resolver picks -- after :func:`._libraries.check` refused or (``--force``) warned.
+
+    :returns: the staged tree, what ``make`` returned, and notes for the report.
+    """
+    target = options.target
+    pinned = _libraries.pin_requirements(spec.requirements, plan.pins)
+
+    def attempt(reqs: tuple[str, ...]) -> tuple[Path, dict[str, Any]]:
+        return _layer(folder(reqs), {**common_key, "requirements": reqs}, options.fresh, make(reqs))
+
+    if pinned == spec.requirements:
+        return (*attempt(pinned), [])
+    failed = folder(pinned).with_name(folder(pinned).name + ".failed.json")
+    key = _digest({**common_key, "requirements": pinned})
+    try:
+        if not options.fresh and failed.is_file():
+            saved = json.loads(failed.read_text())
+            if saved.get("key") == key:
+                raise _pip.PipError(saved["error"])
+        return (*attempt(pinned), [])
+    except _pip.PipError as exc:
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        failed.write_text(json.dumps({"key": key, "error": exc.message}))
+        lines = [x.strip() for x in exc.message.splitlines() if x.strip()]
+        errors = [x for x in lines if x.startswith("ERROR:") or "error:" in x.lower()]
+        reason = (errors or lines)[-1]
+    if plan.source != "model":
+        listed = ", ".join(f"{k} {v}" for k, v in sorted(plan.pins.items()))
+        note = (
+            f"this environment's {listed} cannot be installed for {target.cloud} "
+            f"(Python {target.python}, {target.machine}): the bundle carries what the "
+            "resolver picks; a model trained here would not match it"
+        )
+        log(f"  note: {note}")
+        return (*attempt(spec.requirements), [note])
+    log("  the training versions do not install for this target; resolving what would")
+    would = _pip.resolve(spec.requirements, target)
+    warnings = _libraries.check(
+        plan.models,
+        would,
+        _bundle_label(spec, target),
+        force=options.force,
+        why=f"they cannot be installed for this target: {reason}",
+    )
+    if not warnings:  # the resolver would pick the training versions: the failure is another
+        raise _pip.PipError(reason)
+    return (*attempt(spec.requirements), warnings)
+
+
+def _image_base(options: BuildOptions) -> str:
+    if options.base:
+        return options.base
+    official = LAMBDA_BASE.format(python=options.python)
+    raise UsageError(
+        f"--format image needs its base image on disk: {official} (the official base of "
+        f"{options.runtime}) cannot be pulled from here",
+        hint=f"skopeo copy docker://{official} oci:base/lambda-python:{options.python} "
+        f"(add --override-arch arm64 for arm64), then pass "
+        f"--base oci:base/lambda-python:{options.python}; or --base with your own image",
+    )
+
+
 def _build_one(
     spec: BundleSpec,
     options: BuildOptions,
     wheel: _pip.Wheel,
     config_bytes: bytes,
+    plan: LibraryPlan,
     log: Callable[[str], None],
+    *,
+    project: str,
 ) -> _report.BundleResult:
     target = options.target
     stage = options.out / ".build"
     entry = _entry_files(spec)
-    pip_version = dist_version("pip")
+    base = _image_base(options) if options.format == "image" else None
+    tool, tool_version = _pip.installer()
     common_key = {
         "python": target.python,
         "platforms": platform_tags(target),
-        "pip": pip_version,
+        tool: tool_version,
         "rules": SLIM_RULES_VERSION,
         "prepend": spec.prepend_dir,
     }
@@ -157,29 +249,43 @@ def _build_one(
             f"  installing {spec.role} dependencies for {target.cloud} ({target.machine}, "
             f"Python {target.python})"
         )
-        deps_tree, deps_info = _layer(
+        deps_tree, deps_info, lib_notes = _dependencies(
+            spec,
+            options,
+            plan,
+            common_key,
+            lambda reqs: (
+                lambda tree: {
+                    "pins": _pip.install(reqs, tree, target),
+                    "slim": _slim_all(tree, target, spec.prepend_dir, strip=True),
+                }
+            ),
             # one folder per dependency set, so variants (with or without pandas) coexist
-            stage / f"{spec.cloud}-{spec.role}-{target.machine}-py{target.python}-deps-"
-            f"{_digest(spec.requirements)[:8]}",
-            {**common_key, "requirements": spec.requirements},
-            options.fresh,
-            lambda tree: {
-                "pins": _pip.install(spec.requirements, tree, target),
-                "slim": _slim_all(tree, target, spec.prepend_dir, strip=True),
-            },
+            lambda reqs: (
+                stage / f"{spec.cloud}-{spec.role}-{target.machine}-py{target.python}"
+                f"-deps-{_digest(reqs)[:8]}"
+            ),
+            log,
         )
-        pins = dict(deps_info["pins"])
         slim_info = deps_info["slim"]
         parts.append(list(_zip.collect_tree(deps_tree, site).items()))
     else:
         log(f"  resolving {spec.cloud} requirements (Python {target.python})")
-        _, resolved = _layer(
-            stage / f"{spec.cloud}-{target.machine}-py{target.python}-pins",
-            {**common_key, "requirements": spec.requirements},
-            options.fresh,
-            lambda tree: {"pins": _pip.resolve(spec.requirements, target)},
+        _, deps_info, lib_notes = _dependencies(
+            spec,
+            options,
+            plan,
+            common_key,
+            lambda reqs: lambda tree: {"pins": _pip.resolve(reqs, target)},
+            lambda reqs: (
+                stage / f"{spec.cloud}-{target.machine}-py{target.python}-pins-{_digest(reqs)[:8]}"
+            ),
+            log,
         )
-        pins = dict(resolved["pins"])
+    pins = dict(deps_info["pins"])
+    lib_notes += _libraries.check(
+        plan.models, pins, _bundle_label(spec, target), force=options.force
+    )
     app_tree, _ = _layer(
         stage / f"{spec.cloud}-{target.machine}-py{target.python}-hookline",
         {**common_key, "wheel": wheel.content_hash},
@@ -223,38 +329,60 @@ def _build_one(
                 else spec.prepend_dir,
             )
     final = _zip.collect_tree(root)  # before the smoke test, which must not add files anyway
-    smoke, smoke_seconds = "", None
-    if spec.site_dir is None:
-        smoke = "skipped: Cloud Build installs the dependencies on GCP"
-    elif not options.smoke:
-        smoke = "skipped (--no-smoke)"
-    elif why := _smoke.can_run(target.machine, target.python):
-        smoke = f"skipped: {why}"
-    else:
-        paths = [root] + ([root / spec.site_dir] if spec.site_dir else [])
-        env = {
-            "HOOKLINE_CONFIG": str(root / "hookline.toml"),
-            "LAMBDA_TASK_ROOT": str(root),
-            **spec.env,
-        }
-        smoke_seconds = _smoke.smoke_test(paths, spec.smoke_imports, spec.handler, env)
-        smoke = (
-            f"ok: {spec.handler[0]}.{spec.handler[1]} and "
-            f"{', '.join(spec.smoke_imports) or 'nothing else'} imported in "
-            f"{smoke_seconds:.2f} s with only the bundle on sys.path"
-        )
+    smoke, smoke_seconds = _smoke_bundle(spec, options, root)
 
-    dest = options.out / spec.name
-    log(f"  writing {dest}")
-    stats = _zip.write_zip(dest, final)
-    checks = _report.check_limits(spec.limits, zipped=stats.zipped, unzipped=stats.unzipped)
+    folder = options.out / spec.cloud
+    image: _image.ImageResult | None = None
+    if base is not None:
+        dest = folder / f"{spec.role}.oci.tar"
+        log(f"  writing the image {folder / f'{spec.role}.oci'} on {base}")
+        image = _image.build_image(
+            root,
+            base,
+            folder / f"{spec.role}.oci",
+            archive=dest,
+            cmd=[f"{spec.handler[0]}.{spec.handler[1]}"],
+            env={"LAMBDA_TASK_ROOT": spec.prepend_dir},
+            workdir=spec.prepend_dir,
+            architecture="arm64" if options.arch == "arm64" else "amd64",
+            tag=spec.role,
+            labels={"org.opencontainers.image.version": wheel.version},
+        )
+        files, measured = image.files, image.uncompressed_bytes
+    else:
+        dest = options.out / spec.name
+        log(f"  writing {dest}")
+        stats = _zip.write_zip(dest, final)
+        files, measured = stats.files, stats.unzipped
+    zipped = dest.stat().st_size
+    checks = _report.check_limits(spec.limits, zipped=zipped, unzipped=measured)
     try:
         _report.raise_if_over(spec.name, checks if options.enforce_limits else (), top, spec.notes)
     except _report.BundleTooLarge:
         dest.unlink()
         raise
-    digest = hashlib.sha256(dest.read_bytes()).hexdigest()
-    notes = list(spec.notes)
+    manifest = _manifest.bundle_manifest(
+        cloud=spec.cloud,
+        role=spec.role,
+        fmt=options.format,
+        artifact=dest,
+        python=target.python,
+        architecture=options.arch,
+        handler=spec.handler,
+        unzipped_bytes=measured,
+        pins={**pins, wheel.name: wheel.version},
+        project=project,
+        image=None
+        if image is None
+        else {
+            "digest": image.digest,
+            "oci_layout": image.layout.name,
+            "archive": dest.name,
+            "base": image.base,
+        },
+    )
+    _manifest.write_manifest(_manifest.manifest_path(options.out, spec.cloud, spec.role), manifest)
+    notes = list(spec.notes) + lib_notes
     if not options.enforce_limits and any(c.over and c.limit.hard for c in checks):
         notes.append("over a hard limit, written anyway (--ignore-limits): for a container image")
     if slim_info.get("compile_skipped"):
@@ -265,10 +393,10 @@ def _build_one(
         cloud=spec.cloud,
         role=spec.role,
         path=dest,
-        sha256=digest,
-        files=stats.files,
-        unzipped=stats.unzipped,
-        zipped=stats.zipped,
+        sha256=manifest["sha256"],
+        files=files,
+        unzipped=measured,
+        zipped=zipped,
         checks=checks,
         pins={**pins, wheel.name: wheel.version},
         top=top,
@@ -276,16 +404,42 @@ def _build_one(
         smoke=smoke,
         smoke_seconds=smoke_seconds,
         slim=slim_info,
+        manifest=manifest,
     )
+
+
+def _smoke_bundle(spec: BundleSpec, options: BuildOptions, root: Path) -> tuple[str, float | None]:
+    target = options.target
+    if spec.site_dir is None:
+        return "skipped: Cloud Build installs the dependencies on GCP", None
+    if not options.smoke:
+        return "skipped (--no-smoke)", None
+    if why := _smoke.can_run(target.machine, target.python):
+        return f"skipped: {why}", None
+    paths = [root] + ([root / spec.site_dir] if spec.site_dir else [])
+    env = {
+        "HOOKLINE_CONFIG": str(root / "hookline.toml"),
+        "LAMBDA_TASK_ROOT": str(root),
+        **spec.env,
+    }
+    seconds = _smoke.smoke_test(paths, spec.smoke_imports, spec.handler, env)
+    return (
+        f"ok: {spec.handler[0]}.{spec.handler[1]} and "
+        f"{', '.join(spec.smoke_imports) or 'nothing else'} imported in "
+        f"{seconds:.2f} s with only the bundle on sys.path"
+    ), seconds
 
 
 def build(
     options: BuildOptions, log: Callable[[str], None] = lambda _msg: None
 ) -> list[_report.BundleResult]:
-    """Build every bundle ``options`` asks for; write ``OUT/CLOUD/build-report.json``.
+    """Build every bundle ``options`` asks for, each with its manifest beside it; write
+    ``OUT/CLOUD/build-report.json``.
 
-    :returns: one :class:`~._report.BundleResult` per archive written.
+    :returns: one :class:`~._report.BundleResult` per artifact written.
     :raises ConfigError: the config file is missing or invalid.
+    :raises LibraryMismatch: a production model was trained with library versions the
+        bundle would not carry (exit code 2; ``force`` turns it into a warning).
     :raises BundleTooLarge: a bundle is over a hard platform limit.
     :raises PipError: building the wheel or installing for the target failed.
     :raises SmokeFailed: a bundle did not import in a clean interpreter.
@@ -294,21 +448,31 @@ def build(
 
     config = load_config(options.config)
     config_bytes = Path(str(config.source)).read_bytes()
-    log(f"building the hookline wheel from {options.project}")
-    wheel = _pip.build_wheel(options.project, options.out / ".build" / "wheel")
+    wheel, origin = _source.hookline_wheel(
+        options.out / ".build" / "wheel", wheel=options.hookline_wheel, project=options.project
+    )
+    log(f"hookline {wheel.version} from {origin}")
+    plan = _libraries.plan(_libraries.production_models(config, options.registry))
+    log(plan.describe())
     specs = bundle_specs(options, wheel.requires_dist, config.raw)
     results = []
     for spec in specs:
-        log(f"{spec.name}:")
-        results.append(_build_one(spec, options, wheel, config_bytes, log))
+        log(f"{spec.name}:" if options.format == "zip" else f"{spec.cloud}/{spec.role} image:")
+        results.append(
+            _build_one(spec, options, wheel, config_bytes, plan, log, project=config.name)
+        )
     report = options.out / options.cloud / "build-report.json"
     report.write_text(
         json.dumps(
             {
                 "hookline": wheel.version,
+                "hookline_from": origin,
                 "cloud": options.cloud,
                 "arch": options.arch,
                 "python": options.python,
+                "runtime": options.runtime,
+                "format": options.format,
+                "libraries_from": plan.describe(),
                 "bundles": [r.to_dict() for r in results],
             },
             indent=2,

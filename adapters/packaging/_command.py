@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from hookline.adapters.packaging._spec import DEFAULT_PYTHON, FORMATS, RUNTIMES
+
 __all__ = ["register"]
 
 
@@ -15,8 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "package",
         help="build the deployable bundles for one cloud (see docs/packaging.md)",
-        description="Build deployable bundles: dist/aws/{pipeline,serving}.zip, "
-        "dist/gcp/source.zip, dist/azure/{pipeline,serving}.zip.",
+        description="Build deployable bundles: dist/aws/{pipeline,serving}.zip (or OCI "
+        "images with --format image), dist/gcp/source.zip, dist/azure/{pipeline,serving}.zip; "
+        "each with ROLE.manifest.json beside it, which the Terraform modules read.",
     )
     p.add_argument("--cloud", required=True, choices=("aws", "gcp", "azure"))
     p.add_argument(
@@ -35,9 +38,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--python",
-        default="3.11",
+        default=DEFAULT_PYTHON,
         metavar="X.Y",
-        help="Python version of the runtime (default: 3.11)",
+        help=f"Python version of the runtime (default: {DEFAULT_PYTHON}; aws and gcp: "
+        f"{', '.join(RUNTIMES['aws'])}; azure: {', '.join(RUNTIMES['azure'])})",
+    )
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="zip",
+        help="zip archives, or OCI container images (aws; needs --base)",
+    )
+    p.add_argument(
+        "--base",
+        metavar="REF",
+        default=None,
+        help="base image for --format image, on disk: oci:DIR[:TAG] or "
+        "oci-archive:FILE[:TAG] (e.g. a copy of public.ecr.aws/lambda/python:3.12)",
+    )
+    p.add_argument(
+        "--registry",
+        metavar="URI",
+        default=None,
+        help="where the production models are, whose training library versions the "
+        "bundle carries (default: the config's storage; 'none': this environment's)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="build even when a production model was trained with library versions the "
+        "bundle would not carry (a warning instead of exit code 2)",
     )
     p.add_argument(
         "--role",
@@ -74,17 +104,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         "names Parquet inputs)",
     )
     p.add_argument(
+        "--hookline-wheel",
+        metavar="FILE",
+        default=None,
+        help="a hookline wheel to bundle (a pinned release) instead of the installed hookline",
+    )
+    p.add_argument(
         "--project",
         metavar="DIR",
         default=None,
-        help="hookline source tree to build the wheel from (default: found from "
-        "the installed package or the current folder)",
+        help="a hookline source tree to build the bundled hookline from (default: the "
+        "installed hookline)",
     )
     p.add_argument(
         "--functions",
         metavar="DIR",
         default=None,
-        help="folder with the entry files (default: PROJECT/functions)",
+        help="folder with the entry files (default: those installed with hookline)",
     )
     p.add_argument("--fresh", action="store_true", help="ignore staged installs in OUT/.build")
     p.add_argument(
@@ -100,34 +136,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_package)
 
 
-def _find_project(explicit: str | None) -> Path:
-    if explicit:
-        return Path(explicit).resolve()
-    import hookline
-
-    candidates = [Path(hookline.__file__).resolve().parent.parent, Path.cwd()]
-    for c in candidates:
-        if (c / "pyproject.toml").is_file() and (c / "core").is_dir():
-            return c
-    return Path.cwd()
-
-
 def cmd_package(args: argparse.Namespace) -> int:
     from hookline.adapters.packaging import BuildOptions, build
     from hookline.adapters.packaging._report import format_result
-    from hookline.cli._output import print_json
+    from hookline.cli import print_json
     from hookline.config import find_config
 
-    project = _find_project(args.project)
     options = BuildOptions(
         cloud=args.cloud,
         config=Path(find_config(args.config)),
         out=Path(args.out),
-        project=project,
-        functions=Path(args.functions) if args.functions else project / "functions",
+        project=Path(args.project).resolve() if args.project else None,
+        functions=Path(args.functions).resolve() if args.functions else None,
         arch=args.arch,
         python=args.python,
         roles=("pipeline", "serving") if args.role == "all" else (args.role,),
+        format=args.format,
+        base=args.base,
+        hookline_wheel=Path(args.hookline_wheel).resolve() if args.hookline_wheel else None,
+        registry=args.registry,
+        force=args.force,
         include_boto3=args.include_boto3,
         serving_with_pandas=args.serving_with_pandas,
         parquet=args.parquet,
@@ -140,6 +168,10 @@ def cmd_package(args: argparse.Namespace) -> int:
     results = build(
         options, log=(lambda m: None) if quiet else (lambda m: print(m, file=sys.stderr))
     )
+    for r in results:  # shown even when quiet: the bundle may not serve the model it should
+        for note in r.notes:
+            if note.startswith("--force:"):
+                print(f"warning: {note}", file=sys.stderr)
     if args.json:
         print_json([r.to_dict() for r in results])
     else:

@@ -1,14 +1,16 @@
-"""Running pip for a target platform: the project wheel, installs and resolutions.
+"""Running pip (or uv) for a target platform: the project wheel, installs and resolutions.
 
 Every install is for the *target* (``--platform`` manylinux tags, ``--implementation cp``,
 ``--python-version``, ``--only-binary=:all:``), never the build machine. pip's own cache
-(``PIP_CACHE_DIR``) makes repeated builds fast.
+(``PIP_CACHE_DIR``) makes repeated builds fast. An environment without pip (one made by
+``uv venv``) installs with ``uv pip`` instead, with the same target flags in uv's spelling.
 """
 
 from __future__ import annotations
 
 import email.parser
 import hashlib
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -22,11 +24,11 @@ from pathlib import Path
 from hookline.adapters.packaging._spec import Target, platform_tags
 from hookline.errors import HooklineError
 
-__all__ = ["PipError", "Wheel", "build_wheel", "install", "resolve"]
+__all__ = ["PipError", "Wheel", "build_wheel", "install", "installer", "read_wheel", "resolve"]
 
 # What a wheel build of the project needs; everything else in the tree stays out.
 _PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE", "setup.cfg")
-_PROJECT_DIRS = ("core", "plugins", "adapters")
+_PROJECT_DIRS = ("core", "plugins", "adapters", "functions")
 
 
 class PipError(HooklineError):
@@ -57,6 +59,66 @@ def _pip() -> list[str]:
     return [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
 
 
+def _uv_binary() -> str | None:
+    found = shutil.which("uv")
+    if found:
+        return found
+    try:  # the PyPI package `uv` ships the binary and says where it is
+        from uv import find_uv_bin  # type: ignore[import-not-found]
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return None
+
+
+def installer() -> tuple[str, str]:
+    """``("pip", version)`` when this environment has pip, else ``("uv", path)``.
+
+    :raises PipError: neither is there.
+    """
+    if importlib.util.find_spec("pip") is not None:
+        from importlib.metadata import version
+
+        return "pip", version("pip")
+    uv = _uv_binary()
+    if uv is None:
+        raise PipError(
+            f"neither pip nor uv is available to {sys.executable}",
+            hint="install one of them: python -m ensurepip, or pip/uv install uv",
+        )
+    proc = subprocess.run([uv, "--version"], capture_output=True, text=True, check=False)
+    return "uv", proc.stdout.strip() or uv
+
+
+def _uv() -> str:
+    uv = _uv_binary()
+    assert uv is not None
+    return uv
+
+
+def _uv_flags(target: Target) -> list[str]:
+    glibc = platform_tags(target)[-1].split("_")[2]
+    return [
+        "--python",
+        sys.executable,
+        "--python-version",
+        target.python,
+        "--python-platform",
+        f"{target.machine}-manylinux_2_{glibc}",
+        "--only-binary",
+        ":all:",
+    ]
+
+
+def _tree_pins(tree: Path) -> dict[str, str]:
+    """``{name: version}`` of every distribution installed under ``tree``."""
+    pins = {}
+    for meta in sorted(tree.glob("*.dist-info/METADATA")):
+        msg = email.parser.BytesParser().parsebytes(meta.read_bytes(), headersonly=True)
+        pins[str(msg["Name"])] = str(msg["Version"])
+    return pins
+
+
 def build_wheel(project: Path, dest: Path) -> Wheel:
     """Build hookline's wheel from the source tree ``project`` into ``dest``.
 
@@ -85,28 +147,34 @@ def build_wheel(project: Path, dest: Path) -> Wheel:
             (src / "README.md").write_text("hookline\n")
         for old in dest.glob("*.whl"):
             old.unlink()
-        cmd = [*_pip(), "wheel", "--no-deps", "--quiet", "--wheel-dir", str(dest), str(src)]
-        if _has_build_backend():
-            cmd.insert(-1, "--no-build-isolation")
+        if installer()[0] == "uv":
+            cmd = [_uv(), "build", "--wheel", "--quiet", "--out-dir", str(dest), str(src)]
+        else:
+            cmd = [*_pip(), "wheel", "--no-deps", "--quiet", "--wheel-dir", str(dest), str(src)]
+            if _has_build_backend():
+                cmd.insert(-1, "--no-build-isolation")
         _run(cmd, f"building the hookline wheel from {project}")
     wheels = sorted(dest.glob("*.whl"))
     if len(wheels) != 1:
         raise PipError(f"expected one wheel in {dest}, found {[w.name for w in wheels]}")
-    return _read_wheel(wheels[0])
+    return read_wheel(wheels[0])
 
 
 def _has_build_backend() -> bool:
-    try:
-        import setuptools  # noqa: F401
-        import wheel  # noqa: F401
-    except ImportError:
+    """Whether this environment can build the wheel without an isolated build environment
+    (found, not imported: importing setuptools here would patch distutils in-process)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    if importlib.util.find_spec("setuptools") is None or importlib.util.find_spec("wheel") is None:
         return False
-    from importlib.metadata import version
+    try:
+        return int(version("setuptools").split(".")[0]) >= 77
+    except (PackageNotFoundError, ValueError):
+        return False
 
-    return int(version("setuptools").split(".")[0]) >= 77
 
-
-def _read_wheel(path: Path) -> Wheel:
+def read_wheel(path: Path) -> Wheel:
+    """A wheel's name, version, requirements and content hash."""
     digest = hashlib.sha256()
     metadata = None
     with zipfile.ZipFile(path) as zf:
@@ -161,6 +229,16 @@ def install(
     :raises PipError: resolution or installation failed (with pip's own message).
     """
     dest.mkdir(parents=True, exist_ok=True)
+    what = (
+        f"installing for {target.cloud} ({target.machine}, Python {target.python}) "
+        f"{' '.join(map(str, requirements))}"
+    )
+    if installer()[0] == "uv":
+        cmd = [_uv(), "pip", "install", "--quiet", "--target", str(dest), *_uv_flags(target)]
+        if no_deps:
+            cmd.append("--no-deps")
+        _run([*cmd, *requirements], f"uv pip {what}", _hint(target))
+        return _tree_pins(dest)
     with tempfile.TemporaryDirectory(prefix="hookline-pip-") as tmp:
         report = Path(tmp) / "report.json"
         cmd = [
@@ -178,12 +256,7 @@ def install(
         ]
         if no_deps:
             cmd.append("--no-deps")
-        _run(
-            [*cmd, *requirements],
-            f"pip install for {target.cloud} ({target.machine}, "
-            f"Python {target.python}) of {' '.join(map(str, requirements))}",
-            _hint(target),
-        )
+        _run([*cmd, *requirements], f"pip {what}", _hint(target))
         return _pins(report)
 
 
@@ -192,6 +265,35 @@ def resolve(requirements: Sequence[str], target: Target) -> dict[str, str]:
 
     :returns: ``{distribution name: version}``.
     """
+    what = f"resolving {' '.join(requirements)} for {target.cloud}"
+    if installer()[0] == "uv":
+        proc = subprocess.run(
+            [
+                _uv(),
+                "pip",
+                "compile",
+                "-",
+                "--quiet",
+                "--no-header",
+                "--no-annotate",
+                *_uv_flags(target),
+            ],
+            input="\n".join(requirements) + "\n",
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+            raise PipError(
+                f"uv {what} failed (exit {proc.returncode}):\n{tail}", hint=_hint(target)
+            )
+        pins = {}
+        for line in proc.stdout.splitlines():
+            name, sep, version = line.strip().partition("==")
+            if sep and not name.startswith("#"):
+                pins[name.strip()] = version.split(";")[0].strip()
+        return pins
     with tempfile.TemporaryDirectory(prefix="hookline-pip-") as tmp:
         report = Path(tmp) / "report.json"
         cmd = [
@@ -207,5 +309,5 @@ def resolve(requirements: Sequence[str], target: Target) -> dict[str, str]:
             *_target_flags(target),
             *requirements,
         ]
-        _run(cmd, f"resolving {' '.join(requirements)} for {target.cloud}", _hint(target))
+        _run(cmd, what, _hint(target))
         return _pins(report)

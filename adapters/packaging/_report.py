@@ -48,6 +48,7 @@ class BundleResult:
     smoke: str = ""
     smoke_seconds: float | None = None
     slim: Mapping[str, object] = field(default_factory=dict)
+    manifest: Mapping[str, object] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -76,6 +77,7 @@ class BundleResult:
             "smoke": self.smoke,
             "smoke_seconds": self.smoke_seconds,
             "slim": dict(self.slim),
+            "manifest": dict(self.manifest),
         }
 
 
@@ -146,10 +148,24 @@ def raise_if_over(
 
 def format_result(result: BundleResult) -> str:
     """A few human lines for one bundle."""
-    lines = [
-        f"{result.path}  {result.files} files, {human(result.unzipped)} unzipped, "
-        f"{human(result.zipped)} zipped  sha256:{result.sha256[:16]}"
-    ]
+    image = result.manifest.get("image") if result.manifest else None
+    if isinstance(image, Mapping):
+        lines = [
+            f"{result.path}  {result.files} files in the bundle layers, "
+            f"{human(result.unzipped)} uncompressed image, {human(result.zipped)} archive  "
+            f"{image.get('digest')}"
+        ]
+    else:
+        lines = [
+            f"{result.path}  {result.files} files, {human(result.unzipped)} unzipped, "
+            f"{human(result.zipped)} zipped  sha256:{result.sha256[:16]}"
+        ]
+    if result.manifest:
+        lines.append(
+            f"  manifest: {result.path.parent / (result.role + '.manifest.json')} "
+            f"(runtime {result.manifest.get('runtime')}, "
+            f"{result.manifest.get('architecture')})"
+        )
     for c in result.checks:
         state = ("OVER" if c.limit.hard else "over: see note") if c.over else "ok"
         lines.append(

@@ -16,14 +16,20 @@ from hookline.errors import UsageError
 __all__ = [
     "BUNDLE_NAMES",
     "CLOUDS",
+    "DEFAULT_PYTHON",
+    "FORMATS",
+    "IMAGE_LIMITS",
     "LIMITS",
+    "MODEL_LIBRARIES",
     "ROLES",
+    "RUNTIMES",
     "BuildOptions",
     "BundleSpec",
     "Limit",
     "Target",
     "bundle_specs",
     "platform_tags",
+    "runtime_id",
     "split_requirement",
 ]
 
@@ -32,14 +38,46 @@ ROLES = ("pipeline", "serving")
 ARCHES = {"x86_64": "x86_64", "arm64": "aarch64"}
 """``--arch`` value -> the machine name in manylinux tags and in ``uname -m``."""
 
+FORMATS = ("zip", "image")
+
 BUNDLE_NAMES: Mapping[tuple[str, str], str] = {
     ("aws", "pipeline"): "aws/pipeline.zip",
     ("aws", "serving"): "aws/serving.zip",
-    ("gcp", "all"): "gcp/source.zip",
+    ("gcp", "source"): "gcp/source.zip",
     ("azure", "pipeline"): "azure/pipeline.zip",
     ("azure", "serving"): "azure/serving.zip",
 }
-"""Bundle paths under ``--out``. Fixed: the Terraform modules point at them."""
+"""Bundle paths under ``--out``. Fixed: each has ``<role>.manifest.json`` beside it, which
+the Terraform modules read (docs/packaging.md, "The bundle manifest")."""
+
+RUNTIMES: Mapping[str, tuple[str, ...]] = {
+    "aws": ("3.11", "3.12", "3.13"),
+    "gcp": ("3.11", "3.12", "3.13"),
+    "azure": ("3.11", "3.12"),
+}
+"""Python versions each platform runs that hookline packages for (``--python``)."""
+
+DEFAULT_PYTHON = "3.12"
+"""``--python`` when not given: supported on every cloud, and what the manifest then records
+(the Terraform modules read the runtime from the manifest, so they cannot disagree)."""
+
+MODEL_LIBRARIES = ("scikit-learn", "numpy", "scipy", "pandas", "skops")
+"""The libraries a saved model depends on: the bundle carries the versions that trained the
+production model (the ``libraries`` of its version manifest)."""
+
+MANIFEST_LIBRARIES = ("hookline", *MODEL_LIBRARIES, "onnxruntime")
+"""The libraries a bundle manifest lists (those the bundle carries)."""
+
+
+def runtime_id(cloud: str, python: str) -> str:
+    """The platform's own name of the runtime for Python ``X.Y``: ``python3.12`` (Lambda),
+    ``python312`` (Cloud Run functions), ``3.12`` (Azure Functions ``python_version``)."""
+    if cloud == "aws":
+        return f"python{python}"
+    if cloud == "gcp":
+        return "python" + python.replace(".", "")
+    return python
+
 
 AZURE_SITE_DIR = ".python_packages/lib/site-packages"
 
@@ -83,10 +121,10 @@ LIMITS: Mapping[str, tuple[Limit, ...]] = {
     ),
     "gcp": (
         Limit(
-            "Cloud Functions source archive, compressed",
+            "Cloud Run functions (1st gen) sources, compressed; 2nd gen has no such quota",
             "zipped",
             100 * MB,
-            True,
+            False,
             "keep data files and wheels out of the source; dependencies are installed "
             "by Cloud Build from requirements.txt",
         ),
@@ -101,12 +139,29 @@ LIMITS: Mapping[str, tuple[Limit, ...]] = {
         ),
     ),
 }
-"""Published platform limits. Sources and caveats are in docs/packaging.md."""
+"""Published platform limits of zip bundles. Sources and caveats are in docs/packaging.md
+(a test holds its table to these values)."""
+
+IMAGE_LIMITS: Mapping[str, tuple[Limit, ...]] = {
+    "aws": (
+        Limit(
+            "Lambda container image, uncompressed (all layers)",
+            "unzipped",
+            10 * 1024 * MB,
+            True,
+            "slim the dependency set",
+        ),
+    ),
+}
+"""Published limits of container images, by cloud."""
 
 # Highest glibc the target runtime ships, by cloud and Python version: wheels built for a
 # newer glibc than the runtime's would install fine and fail at import time.
 _GLIBC_AWS = {"3.11": 26}  # python3.11 runs on Amazon Linux 2 (glibc 2.26)
 _GLIBC_AWS_NEWER = 34  # python3.12 and newer run on Amazon Linux 2023 (glibc 2.34)
+# The official Lambda base image of each runtime (``--format image`` without ``--base``
+# names it; it cannot be pulled here, so it must be on disk: see docs/packaging.md).
+LAMBDA_BASE = "public.ecr.aws/lambda/python:{python}"
 _GLIBC = {"azure": 31, "gcp": 35}  # Debian 11 based workers / Ubuntu 22.04 base image
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -144,10 +199,23 @@ class BuildOptions:
     """Everything ``hookline package`` was asked for.
 
     :param config: the ``hookline.toml`` to bundle (as ``hookline.toml`` at the root).
-    :param out: output directory; bundles land at :data:`BUNDLE_NAMES` under it.
-    :param project: the hookline source tree the wheel is built from.
+    :param out: output directory; bundles land at :data:`BUNDLE_NAMES` under it (made
+        absolute here, so a relative ``--out`` means the same folder to every step).
+    :param project: a hookline source tree to build the wheel from; ``None``: the
+        installed hookline distribution (or ``hookline_wheel``).
     :param functions: the folder holding ``aws_lambda/``, ``gcp_functions/``,
-        ``azure_functions/`` entry files.
+        ``azure_functions/`` entry files; ``None``: the ones installed with hookline.
+    :param python: the runtime's Python ``X.Y`` (one of :data:`RUNTIMES` for the cloud).
+    :param format: ``zip`` (a function archive) or ``image`` (an OCI image, AWS).
+    :param base: the base image for ``format="image"``: ``oci:DIR[:TAG]`` or
+        ``oci-archive:FILE[:TAG]`` on disk (``None``: the platform's official base, which
+        must then be on disk as ``oci:`` and is named in the error otherwise).
+    :param hookline_wheel: a hookline wheel to bundle (a pinned release) instead of the
+        installed distribution.
+    :param registry: where the production models live (a storage URI); ``None``: the
+        config's storage root; ``"none"``: do not look (bundle this environment's versions).
+    :param force: build even when the production model was trained with library versions
+        the bundle would not carry (a warning instead of the refusal).
     :param serving_with_pandas: bundle pandas for serving; ``None`` decides from the config
         (yes when a pipeline trains: the built-in trainer fits a Pipeline on a DataFrame,
         so predicting needs one).
@@ -155,18 +223,22 @@ class BuildOptions:
     :param extra_requirements: more requirements for every bundle (third-party plugins).
     :param fresh: ignore the staged installs under ``out/.build`` and reinstall.
     :param smoke: run the import smoke test where the build machine matches the target.
-    :param enforce_limits: fail over a hard size limit (off: write the archive anyway, for
-        a container image built from it).
+    :param enforce_limits: fail over a hard size limit (off: write the archive anyway).
     """
 
     cloud: str
     config: Path
     out: Path
-    project: Path
-    functions: Path
+    project: Path | None = None
+    functions: Path | None = None
     arch: str = "x86_64"
-    python: str = "3.11"
+    python: str = DEFAULT_PYTHON
     roles: tuple[str, ...] = ROLES
+    format: str = "zip"
+    base: str | None = None
+    hookline_wheel: Path | None = None
+    registry: str | None = None
+    force: bool = False
     include_boto3: bool = False
     serving_with_pandas: bool | None = None
     parquet: bool | None = None
@@ -185,19 +257,40 @@ class BuildOptions:
                 "Azure Functions on Linux runs Python on x86_64 only",
                 hint="drop --arch or pass --arch x86_64",
             )
-        match = re.fullmatch(r"3\.(\d+)", self.python)
-        if not match or int(match.group(1)) < 11:
+        supported = RUNTIMES[self.cloud]
+        if self.python not in supported:
             raise UsageError(
-                f"--python {self.python!r}: expected 3.11 or newer (e.g. 3.12)",
-                hint="hookline requires Python 3.11+",
+                f"--python {self.python!r}: {self.cloud} runs Python "
+                f"{', '.join(supported)} (runtimes "
+                f"{', '.join(runtime_id(self.cloud, v) for v in supported)})",
+                hint=f"pass one of --python {' / '.join(supported)} (default {DEFAULT_PYTHON})",
+            )
+        if self.format not in FORMATS:
+            raise UsageError(f"unknown --format {self.format!r}", hint="one of zip, image")
+        if self.format == "image" and self.cloud not in IMAGE_LIMITS:
+            raise UsageError(
+                f"--format image is built for aws only (not {self.cloud})",
+                hint=f"package {self.cloud} as a zip (drop --format)",
+            )
+        if self.base is not None and self.format != "image":
+            raise UsageError("--base applies to --format image only", hint="drop --base")
+        if self.project is not None and self.hookline_wheel is not None:
+            raise UsageError(
+                "--project and --hookline-wheel both say where hookline comes from",
+                hint="pass one of them",
             )
         for role in self.roles:
             if role not in ROLES:
                 raise UsageError(f"unknown role {role!r}", hint="one of pipeline, serving, all")
+        object.__setattr__(self, "out", Path(self.out).absolute())
 
     @property
     def target(self) -> Target:
         return Target(self.cloud, self.arch, self.python)
+
+    @property
+    def runtime(self) -> str:
+        return runtime_id(self.cloud, self.python)
 
 
 @dataclass(frozen=True)
@@ -346,16 +439,18 @@ def bundle_specs(
     pipeline_deps += [*runtime["pipeline"], *options.extra_requirements]
     serving_deps += [*runtime["serving"], *options.extra_requirements]
 
-    fdir = options.functions
-    limits = LIMITS[options.cloud]
+    from hookline.adapters.packaging._source import installed_functions
+
+    fdir = options.functions or installed_functions()
+    limits = (IMAGE_LIMITS if options.format == "image" else LIMITS)[options.cloud]
     specs: list[BundleSpec] = []
     if options.cloud == "gcp":
         union = list(dict.fromkeys(pipeline_deps + serving_deps))
         specs.append(
             BundleSpec(
                 cloud="gcp",
-                role="all",
-                name=BUNDLE_NAMES["gcp", "all"],
+                role="source",
+                name=BUNDLE_NAMES["gcp", "source"],
                 entry_files={fdir / "gcp_functions" / "main.py": "main.py"},
                 site_dir=None,
                 requirements=tuple(_requirements(union, declared)),

@@ -20,9 +20,10 @@ import sys
 from collections.abc import Sequence
 
 from hookline._entrypoints import entry_points
+from hookline.cli._output import print_json
 from hookline.errors import HooklineError, answer
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "print_json"]
 
 CORE_COMMANDS = (
     "hookline.cli._run",

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from hookline.registry import _jsonable
+from hookline.jsonio import jsonable
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +26,7 @@ def add_config_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, default=_jsonable)
+    json.dump(jsonable(data), sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")
 
 

@@ -1,19 +1,17 @@
 """``hookline retrain NAME``: run the training pipeline again on its latest upload and close
 the retrain requests that monitoring opened.
 
-Retrain requests are objects at ``monitoring/<model>/retrain/<id>.json`` with
-``"status": "open"``, written by a monitor plugin when drift crosses its threshold.
+Retrain requests (:mod:`hookline.retrain`) are written by a monitor plugin when drift
+crosses its threshold.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
-from typing import Any
 
 from hookline.cli._output import add_config_flag, add_json_flag, print_json
-from hookline.errors import NotFound, PreconditionFailed, UsageError
+from hookline.errors import UsageError
 from hookline.events import StorageEvent, event_from_dict, utc_now_iso
 
 
@@ -27,20 +25,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_flag(p)
     add_json_flag(p)
     p.set_defaults(func=cmd_retrain)
-
-
-def open_requests(storage: Any, model: str) -> list[tuple[str, dict[str, Any], str]]:
-    """``(key, request, etag)`` of every open retrain request of ``model``, oldest first."""
-    found = []
-    for info in storage.list(f"monitoring/{model}/retrain/"):
-        try:
-            raw, meta = storage.read_with_info(info.key)
-        except NotFound:
-            continue
-        request = json.loads(raw)
-        if request.get("status") == "open":
-            found.append((info.key, request, meta.etag))
-    return found
 
 
 def cmd_retrain(args: argparse.Namespace) -> int:
@@ -82,20 +66,17 @@ def cmd_retrain(args: argparse.Namespace) -> int:
         {k: v for k, v in trigger.items() if k == "type" or k in StorageEvent.__dataclass_fields__}
     )
     assert isinstance(event, StorageEvent)
-    requests = open_requests(app.storage, args.name)
-    token = requests[0][0].rsplit("/", 1)[-1].removesuffix(".json") if requests else utc_now_iso()
+    store = app.project.retrain
+    requests = store.find(args.name, status="open")
+    token = requests[0].id if requests else utc_now_iso()
     run = app.run_pipeline(pipeline, replace(event, replay=f"retrain:{token}"))
-    for key, request, etag in requests:
-        request.update(
-            status="done", fulfilled_by=run.run_id, fulfilled_at=utc_now_iso(), outcome=run.status
-        )
-        try:
-            app.storage.replace(key, json.dumps(request, indent=2).encode(), etag)
-        except PreconditionFailed:
-            pass  # someone else closed it meanwhile
+    # A promotion by the run may already have closed them (the registry plugin does);
+    # either way, these are the requests this retrain answered.
+    store.close_open(args.name, by_run=str(run.run_id), outcome=run.status, requests=requests)
+    closed = [r.key for r in requests]
     if args.json:
-        print_json({"run": run.to_dict(), "closed_requests": [k for k, _, _ in requests]})
+        print_json({"run": run.to_dict(), "closed_requests": closed})
         return 1 if run.status == "failed" else 0
     code = _print_results([run], False)
-    print(f"closed {len(requests)} retrain request(s)")
+    print(f"closed {len(closed)} retrain request(s)")
     return code

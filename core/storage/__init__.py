@@ -5,6 +5,7 @@
 """
 
 from hookline.storage._base import ObjectInfo, Storage, check_key, join_key
+from hookline.storage._fetch import fetch_source
 from hookline.storage._local import LocalStorage
 from hookline.storage._uri import (
     URI_SAFE,
@@ -22,6 +23,7 @@ __all__ = [
     "ParsedURI",
     "Storage",
     "check_key",
+    "fetch_source",
     "join_key",
     "object_uri",
     "open_storage",

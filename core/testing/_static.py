@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import difflib
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from hookline._manager import PluginManager, make_plugin_manager
+from hookline._manager import (
+    PluginManager,
+    hook_problems,
+    implemented_hooks,
+    make_plugin_manager,
+    spec_arguments,
+)
 from hookline.errors import ConfigError, PluginLoadError
 from hookline.testing._rules import PluginCheckError
 
 __all__ = ["SPECS", "fresh_manager", "implemented", "static_checks"]
 
 _SPEC_PM = PluginManager()
-SPECS: dict[str, tuple[str, ...]] = {
-    name: tuple(caller.spec.argnames)
-    for name, caller in vars(_SPEC_PM.hook).items()
-    if not name.startswith("_") and getattr(caller, "spec", None) is not None
-}
+SPECS: dict[str, tuple[str, ...]] = spec_arguments(_SPEC_PM)
 """Every hook's name and its arguments, in spec order."""
 
 
@@ -28,18 +28,7 @@ def signature(hook: str) -> str:
 
 def implemented(plugin: object) -> list[str]:
     """Attribute names of ``plugin`` marked with ``@hookimpl`` (known hooks or not)."""
-    return sorted(n for n in dir(plugin) if _SPEC_PM.parse_hookimpl_opts(plugin, n) is not None)
-
-
-def _params(plugin: object, attr: str) -> list[inspect.Parameter]:
-    func = getattr(plugin, attr)
-    try:
-        params = list(inspect.signature(func).parameters.values())
-    except (TypeError, ValueError):
-        return []
-    if inspect.isclass(plugin) and params and params[0].name == "self":
-        params = params[1:]
-    return params
+    return implemented_hooks(_SPEC_PM, plugin)
 
 
 def check_implements_hooks(plugin: object, name: str) -> None:
@@ -63,69 +52,26 @@ def check_implements_hooks(plugin: object, name: str) -> None:
     )
 
 
+def _raise_first(plugin: object, name: str, rule: str) -> None:
+    """Report the loader's first problem under ``rule``: the kit and the loader share
+    one set of rules (:func:`hookline._manager.hook_problems`)."""
+    for problem in hook_problems(_SPEC_PM, plugin):
+        if problem.rule == rule:
+            raise PluginCheckError(
+                rule, plugin=name, hook=problem.hook, problem=problem.problem, fix=problem.fix
+            )
+
+
 def check_hook_names(plugin: object, name: str) -> None:
-    for attr in implemented(plugin):
-        if attr in SPECS:
-            continue
-        guess = difflib.get_close_matches(attr, list(SPECS), n=1)
-        raise PluginCheckError(
-            "hook-names",
-            plugin=name,
-            hook=attr,
-            problem=f"{attr!r} is not a hookline hook"
-            + (f" (did you mean {guess[0]!r}?)" if guess else ""),
-            fix=(
-                f"rename it: {signature(guess[0])}"
-                if guess
-                else f"name it after one of: {', '.join(SPECS)}"
-            ),
-        )
+    _raise_first(plugin, name, "hook-names")
 
 
 def check_hook_arguments(plugin: object, name: str) -> None:
-    for attr in implemented(plugin):
-        if attr not in SPECS:
-            continue
-        spec = SPECS[attr]
-        for param in _params(plugin, attr):
-            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-                star = "*" if param.kind == param.VAR_POSITIONAL else "**"
-                raise PluginCheckError(
-                    "hook-arguments",
-                    plugin=name,
-                    hook=attr,
-                    problem=f"takes {star}{param.name}; pluggy passes hook arguments by "
-                    "name only, so it would receive nothing",
-                    fix=f"name the arguments you need (any subset): {signature(attr)}",
-                )
-            if param.name not in spec and param.name != "self":
-                guess = difflib.get_close_matches(param.name, spec, n=1)
-                raise PluginCheckError(
-                    "hook-arguments",
-                    plugin=name,
-                    hook=attr,
-                    problem=f"argument {param.name!r} is not in the spec "
-                    f"({', '.join(spec)})" + (f"; did you mean {guess[0]!r}?" if guess else ""),
-                    fix=f"use the spec's argument names (any subset, any order): {signature(attr)}",
-                )
+    _raise_first(plugin, name, "hook-arguments")
 
 
 def check_no_defaults(plugin: object, name: str) -> None:
-    for attr in implemented(plugin):
-        if attr not in SPECS:
-            continue
-        for param in _params(plugin, attr):
-            if param.default is not param.empty:
-                raise PluginCheckError(
-                    "no-defaults",
-                    plugin=name,
-                    hook=attr,
-                    problem=f"argument {param.name!r} has a default value "
-                    f"({param.default!r}); pluggy never passes an argument that has "
-                    f"a default, so {param.name!r} would always be "
-                    f"{param.default!r}",
-                    fix=f"remove the default: {signature(attr)}",
-                )
+    _raise_first(plugin, name, "no-defaults")
 
 
 def fresh_manager(plugin: object, name: str) -> PluginManager:

@@ -29,7 +29,7 @@ def test_argument_the_spec_lacks_is_named() -> None:
         @hookimpl
         def train(self, ctx, dataset, gpu): ...
 
-    with pytest.raises(PluginValidationError, match="argument 'gpu', which the spec lacks"):
+    with pytest.raises(PluginValidationError, match="hook 'train': argument 'gpu' is not in"):
         make_plugin_manager(plugins={"p": P()}, entry_points_group=None)
 
 
@@ -38,7 +38,7 @@ def test_argument_with_a_default_is_refused() -> None:
         @hookimpl
         def train(self, ctx, dataset=None): ...
 
-    with pytest.raises(PluginValidationError, match="'dataset' of hook 'train' has a default"):
+    with pytest.raises(PluginValidationError, match="'train': argument 'dataset' has a default"):
         make_plugin_manager(plugins={"p": P()}, entry_points_group=None)
 
 

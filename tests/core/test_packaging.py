@@ -38,7 +38,7 @@ def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("name", ["core", "plugins", "adapters"])
+@pytest.mark.parametrize("name", ["core", "plugins", "adapters", "functions"])
 def test_source_folders_are_not_top_level_packages(name: str, tmp_path: Path) -> None:
     result = run_python(f"import {name}", cwd=tmp_path)
     assert result.returncode != 0

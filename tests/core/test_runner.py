@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hookline import hookimpl
 from hookline._manager import make_plugin_manager
 from hookline.cli._app import event_for
 from hookline.config import load_config
@@ -218,3 +219,22 @@ def test_same_bytes_uploaded_again_to_an_unversioned_bucket_is_a_new_run() -> No
     assert first.run_id("train") != again.run_id("train")
     redelivered = StorageEvent(**{k: v for k, v in first.to_dict().items() if k != "type"})
     assert first.run_id("train") == redelivered.run_id("train")
+
+
+def test_a_nan_metric_is_null_in_the_record_and_in_the_manifest(project: Path) -> None:
+    """One NaN policy for every stored document (a third-party trainer's NaN metric)."""
+    import dataclasses
+
+    class NanTrainer(TinyPlugin):
+        @hookimpl
+        def train(self, ctx, dataset):
+            model = TinyPlugin.train(self, ctx, dataset)
+            return dataclasses.replace(model, metrics={"r2": float("nan"), "mae": 1.5})
+
+    app = make_app(NanTrainer())
+    [result] = app.handle(upload(app, "landing/train/data.csv", b"x,y\n1,2\n2,4\n"))
+    record_bytes = app.storage.read(f"runs/{result.run_id}/record.json")
+    manifest_bytes = app.storage.read("registry/m/versions/000001/manifest.json")
+    for raw in (record_bytes, manifest_bytes):
+        assert b"NaN" not in raw
+        assert json.loads(raw)["metrics"] == {"r2": None, "mae": 1.5}

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from _lambda_runtime import RuntimeAPI
 from _pkg_helpers import MINIMAL_CONFIG, QUICKSTART, REPO
 
 
@@ -33,7 +36,7 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if (REPO / name).is_file():
             shutil.copy2(REPO / name, dest / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for name in ("core", "plugins", "adapters"):
+    for name in ("core", "plugins", "adapters", "functions"):
         shutil.copytree(REPO / name, dest / name, ignore=ignore)
     return dest
 
@@ -46,3 +49,20 @@ def config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("config") / "hookline.toml"
     path.write_text(MINIMAL_CONFIG)
     return path
+
+
+@pytest.fixture
+def runtime_api() -> Iterator[RuntimeAPI]:
+    servers: list[RuntimeAPI] = []
+
+    def make(event: dict[str, Any]) -> RuntimeAPI:
+        server = RuntimeAPI(event)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield make  # type: ignore[misc]
+    for server in servers:
+        server.closing.set()
+        server.shutdown()
+        server.server_close()

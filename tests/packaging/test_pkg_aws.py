@@ -16,16 +16,19 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import zipfile
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _pkg_helpers import REPO, require_entry_files
+from _lambda_runtime import (
+    assert_one_succeeded_run,
+    invoke_pipeline,
+    lambda_runtime_dir,
+    upload_and_event,
+)
+from _pkg_helpers import REPO, check_manifest, require_entry_files
 from hookline.adapters.packaging import LIMITS, BuildOptions, BundleTooLarge, Limit, _spec, build
 from hookline.adapters.packaging._spec import Target, platform_tags
 
@@ -47,6 +50,7 @@ def aws_build(
         functions=functions,
         roles=("pipeline",),
         python=PY,
+        registry="none",  # no production model: this environment's versions where they install
     )
     started = time.perf_counter()
     [result] = build(options)
@@ -90,6 +94,18 @@ def test_bundle_has_handler_config_and_packages_at_its_root(aws_build, names, co
     assert not any(n.startswith(("pyarrow/", "boto3/", "botocore/")) for n in names), (
         "pyarrow (no Parquet in the config) and boto3 (the runtime has it) stay out"
     )
+
+
+def test_the_manifest_describes_the_zip(aws_build):
+    manifest = check_manifest(aws_build["options"].out, "aws", "pipeline", PY)
+    assert manifest["handler"] == "pipeline.handler" and manifest["artifact"] == "pipeline.zip"
+    assert {"hookline", "scikit-learn", "numpy", "scipy", "pandas", "skops"} <= set(
+        manifest["libraries"]
+    )
+    assert manifest["sha256"] == aws_build["result"].sha256
+    report = json.loads((aws_build["options"].out / "aws" / "build-report.json").read_text())
+    checked = {c["measure"]: c["size_bytes"] for c in report["bundles"][0]["limits"]}
+    assert checked == {"zipped": manifest["size_bytes"], "unzipped": manifest["unzipped_bytes"]}
 
 
 def test_test_suites_build_files_and_scripts_are_gone(names):
@@ -234,173 +250,118 @@ def test_over_the_hard_limit_fails_naming_the_biggest_packages(aws_build, monkey
 
 # --- one event through the real Lambda runtime client ------------------------------------
 
-RUNTIME_MODULES = (
-    "awslambdaric",
-    "runtime_client",
-    "simplejson",
-    "snapshot_restore_py",
-    "boto3",
-    "botocore",
-    "s3transfer",
-    "jmespath",
-    "urllib3",
-    "dateutil",
-    "six",
-)
-
-
-def _lambda_runtime_dir(dest: Path) -> Path:
-    """What Lambda's own runtime puts on sys.path next to the function: the runtime client
-    and boto3 (linked from this environment)."""
-    dest.mkdir()
-    for name in RUNTIME_MODULES:
-        spec = importlib.util.find_spec(name)
-        assert spec is not None and spec.origin, f"{name} is not installed (test dependency)"
-        src = Path(spec.origin)
-        src = src.parent if src.name == "__init__.py" else src
-        (dest / src.name).symlink_to(src)
-    return dest
-
-
-FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:hookline-pipeline"
-
-
-class _RuntimeAPI(ThreadingHTTPServer):
-    """The Lambda Runtime API, enough for one invocation: hands out ``event`` once, then
-    holds further polls until closed; records responses and errors."""
-
-    daemon_threads = True
-
-    def __init__(self, event: dict[str, Any]) -> None:
-        super().__init__(("127.0.0.1", 0), _RuntimeHandler)
-        self.event = event
-        self.served = False
-        self.results: list[tuple[str, Any]] = []
-        self.done = threading.Event()
-        self.closing = threading.Event()
-
-
-class _RuntimeHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _RuntimeAPI
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None):
-        self.send_response(status)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        if self.path != "/2018-06-01/runtime/invocation/next":
-            return self._reply(404)
-        if self.server.served:
-            self.server.closing.wait(300)
-            return self._reply(500)
-        self.server.served = True
-        body = json.dumps(self.server.event).encode()
-        self._reply(
-            200,
-            body,
-            {
-                "Content-Type": "application/json",
-                "Lambda-Runtime-Aws-Request-Id": "req-0001",
-                "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 600_000),
-                "Lambda-Runtime-Invoked-Function-Arn": FUNCTION_ARN,
-                "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000;Sampled=0",
-            },
-        )
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        kind = self.path.rsplit("/", 1)[-1]  # response | error (invocation or init)
-        try:
-            payload: Any = json.loads(body) if body else None
-        except ValueError:
-            payload = body.decode(errors="replace")
-        self.server.results.append((kind, payload))
-        self._reply(202, b'{"status":"OK"}', {"Content-Type": "application/json"})
-        self.server.done.set()
-
-
-@pytest.fixture
-def runtime_api() -> Iterator[_RuntimeAPI]:
-    servers: list[_RuntimeAPI] = []
-
-    def make(event: dict[str, Any]) -> _RuntimeAPI:
-        server = _RuntimeAPI(event)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return server
-
-    yield make  # type: ignore[misc]
-    for server in servers:
-        server.closing.set()
-        server.shutdown()
-        server.server_close()
-
 
 def test_bundle_runs_one_s3_event_through_awslambdaric(
     aws_build, s3_server, s3_bucket, runtime_api, tmp_path, config_file
 ):
-    from hookline.adapters.aws._samples import sample_event
-
-    data = config_file.parent / "batch1.csv"
-    assert data.is_file(), "the quickstart's first batch is the test's upload"
-    key = "landing/train/batch 1+first.csv"  # a key that needs S3's form-style encoding
-    s3 = s3_server.s3_client()
-    put = s3.put_object(Bucket=s3_bucket, Key=key, Body=data.read_bytes())
-    event = sample_event(
-        f"s3://{s3_bucket}/{key}", size=data.stat().st_size, etag=put["ETag"].strip('"')
-    )
+    key, event = upload_and_event(s3_server, s3_bucket, config_file)
     task = tmp_path / "task"
     with zipfile.ZipFile(aws_build["zip"]) as zf:
         zf.extractall(task)
-    runtime = _lambda_runtime_dir(tmp_path / "runtime")
-    api = runtime_api(event)
-    env = {
-        "PATH": os.environ["PATH"],
-        "LANG": "C.UTF-8",
-        "LAMBDA_TASK_ROOT": str(task),
-        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.server_address[1]}",
-        "AWS_LAMBDA_FUNCTION_NAME": "hookline-pipeline",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "2048",
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{PY}",
-        "HOOKLINE_STORAGE": f"s3://{s3_bucket}",
-        **s3_server.env,
-    }
-    boot = (
-        "import runpy, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
-        "sys.argv = ['awslambdaric', 'pipeline.handler']; "
-        "runpy.run_module('awslambdaric', run_name='__main__', alter_sys=True)"
+    runtime = lambda_runtime_dir(tmp_path / "runtime")
+    kind, payload, output = invoke_pipeline(
+        task,
+        runtime,
+        runtime_api(event),
+        {"HOOKLINE_STORAGE": f"s3://{s3_bucket}", **s3_server.env},
+        sys.executable,
+        "pipeline.handler",
     )
-    # -I -S: no PYTHON* variables, no site-packages of this environment: the bundle only
-    proc = subprocess.Popen(
-        [sys.executable, "-I", "-S", "-c", boot, str(task), str(runtime)],
-        cwd=task,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        finished = api.done.wait(180)
-    finally:
-        proc.kill()
-        output = proc.communicate()[0]
-    assert finished, f"no response from the function within 180 s:\n{output[-3000:]}"
-    kind, payload = api.results[0]
     assert kind == "response", f"the function failed ({kind}): {payload}\n{output[-3000:]}"
-    listed = s3.list_objects_v2(Bucket=s3_bucket, Prefix="runs/").get("Contents", [])
-    records = [o["Key"] for o in listed if o["Key"].endswith("/record.json")]
-    assert len(records) == 1, (listed, output[-3000:])
-    record = json.loads(s3.get_object(Bucket=s3_bucket, Key=records[0])["Body"].read())
-    assert record["status"] == "succeeded", record.get("error") or record
-    assert json.dumps(record).find(key) >= 0, "the record traces back to the uploaded object"
-    registry = s3.list_objects_v2(Bucket=s3_bucket, Prefix="registry/").get("KeyCount", 0)
-    assert registry > 0, "the model was registered in the bucket"
+    assert_one_succeeded_run(s3_server.s3_client(), s3_bucket, key, output)
+
+
+# --- the same bundle as an OCI image ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def aws_images(aws_build, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The pipeline bundle built twice as an image on a synthetic base (the staged
+    installs of the zip build are reused: only the image is assembled)."""
+    from _pkg_helpers import make_base_image
+
+    base = make_base_image(tmp_path_factory.mktemp("lambda-base") / "layout", tag=PY)
+    options = dataclasses.replace(aws_build["options"], format="image", base=base, smoke=False)
+    started = time.perf_counter()
+    [first] = build(options)
+    seconds = time.perf_counter() - started
+    kept = tmp_path_factory.mktemp("first-image")
+    shutil.copytree(first.path.parent / "pipeline.oci", kept / "pipeline.oci")
+    shutil.copy2(first.path, kept / "pipeline.oci.tar")
+    manifest = json.loads((options.out / "aws" / "pipeline.manifest.json").read_text())
+    [second] = build(options)
+    return {
+        "options": options,
+        "first": first,
+        "second": second,
+        "kept": kept,
+        "manifest": manifest,
+        "seconds": seconds,
+    }
+
+
+def test_the_image_is_reproducible_and_its_manifest_names_it(aws_images, aws_build):
+    first, second, kept = aws_images["first"], aws_images["second"], aws_images["kept"]
+    manifest = aws_images["manifest"]
+    image = manifest["image"]
+    print(
+        f"image digests: {first.manifest['image']['digest']} {second.manifest['image']['digest']}"
+    )
+    assert first.manifest["image"]["digest"] == second.manifest["image"]["digest"]
+    assert (kept / "pipeline.oci.tar").read_bytes() == second.path.read_bytes()
+    assert manifest["format"] == "image" and manifest["artifact"] == "pipeline.oci.tar"
+    assert image["oci_layout"] == "pipeline.oci" and image["archive"] == "pipeline.oci.tar"
+    assert image["base"].startswith(aws_images["options"].base + "@sha256:")
+    layout = second.path.parent / "pipeline.oci"
+    [entry] = json.loads((layout / "index.json").read_text())["manifests"]
+    assert entry["digest"] == image["digest"]
+    data = second.path.read_bytes()
+    assert manifest["sha256"] == hashlib.sha256(data).hexdigest()
+    assert manifest["size_bytes"] == len(data)
+    assert manifest["runtime"] == f"python{PY}" and manifest["handler"] == "pipeline.handler"
+    # the bundle's files plus the base layer, uncompressed: what Lambda's 10 GB counts
+    assert manifest["unzipped_bytes"] > aws_build["result"].unzipped
+    limits = {c.limit.name: c for c in second.checks}
+    assert list(limits) == ["Lambda container image, uncompressed (all layers)"]
+
+
+def test_the_image_unpacks_and_its_handler_answers_an_s3_event(
+    aws_images, s3_server, s3_bucket, runtime_api, tmp_path, config_file
+):
+    from _pkg_helpers import require_tool
+
+    layout = aws_images["second"].path.parent / "pipeline.oci"
+    inspected = subprocess.run(
+        [require_tool("skopeo"), "inspect", f"oci:{layout}:pipeline"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert inspected.returncode == 0, inspected.stderr
+    assert json.loads(inspected.stdout)["Digest"] == aws_images["manifest"]["image"]["digest"]
+    unpacked = tmp_path / "unpacked"
+    proc = subprocess.run(
+        [require_tool("umoci"), "unpack", "--image", f"{layout}:pipeline", str(unpacked)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rootfs = unpacked / "rootfs"
+    process = json.loads((unpacked / "config.json").read_text())["process"]
+    assert process["args"] == ["/lambda-entrypoint.sh", "pipeline.handler"]
+    assert process["cwd"] == "/var/task"
+    image_env = dict(e.split("=", 1) for e in process["env"])
+    assert image_env["LAMBDA_TASK_ROOT"] == "/var/task"
+    key, event = upload_and_event(s3_server, s3_bucket, config_file)
+    # the image's own interpreter, task root and handler, the paths rooted at the unpacked tree
+    kind, payload, output = invoke_pipeline(
+        rootfs / "var/task",
+        lambda_runtime_dir(tmp_path / "runtime"),
+        runtime_api(event),
+        {"HOOKLINE_STORAGE": f"s3://{s3_bucket}", **s3_server.env},
+        str(rootfs / "var/lang/bin/python3"),
+        process["args"][-1],
+    )
+    assert kind == "response", f"the function failed ({kind}): {payload}\n{output[-3000:]}"
+    assert_one_succeeded_run(s3_server.s3_client(), s3_bucket, key, output)

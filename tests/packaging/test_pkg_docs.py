@@ -72,3 +72,41 @@ def test_the_page_names_the_bundles_terraform_uses():
     text = DOC.read_text()
     for name in BUNDLE_NAMES.values():
         assert f"dist/{name}" in text, name
+
+
+def _limit_rows() -> list[dict[str, str]]:
+    text = DOC.read_text()
+    section = text.split("## Size limits", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    rows = [
+        dict(zip(header, [c.strip() for c in line.strip("|").split("|")])) for line in lines[2:]
+    ]
+    return rows
+
+
+def test_the_limits_table_is_the_limits_in_the_code():
+    """Every limit hookline checks is in the page with its exact bytes, measure and
+    severity, and the page lists no check the code does not make."""
+    from hookline.adapters.packaging import IMAGE_LIMITS, LIMITS
+
+    in_code = {
+        (limit.bytes, "unzipped" if limit.measure == "unzipped" else "zipped", limit.hard)
+        for limits in (*LIMITS.values(), *IMAGE_LIMITS.values())
+        for limit in limits
+    }
+    documented = set()
+    for row in _limit_rows():
+        if row["bytes"] in ("--", ""):
+            assert row["hookline's check"] == "--", row
+            continue
+        measure = {"uncompressed image": "unzipped"}.get(row["measure"], row["measure"])
+        assert measure in ("zipped", "unzipped"), row
+        hard = row["hookline's check"] == "error"
+        assert hard or row["hookline's check"].startswith("note"), row
+        documented.add((int(row["bytes"].replace(",", "")), measure, hard))
+    assert documented == in_code
+    image = next(r for r in _limit_rows() if r["artifact"] == "container image")
+    assert image["platform"] == "AWS Lambda" and IMAGE_LIMITS["aws"][0].bytes == 10 * 1024**3
+    direct = next(r for r in _limit_rows() if r["artifact"] == "zip, uploaded directly")
+    assert direct["hookline's check"].startswith("note"), "over 50 MB a zip goes through S3"

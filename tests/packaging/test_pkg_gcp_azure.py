@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _pkg_helpers import REPO, require_entry_files
+from _pkg_helpers import REPO, check_manifest, require_entry_files
 from hookline.adapters.packaging import BuildOptions, build
 from hookline.cli import main
 
@@ -45,11 +45,13 @@ def gcp_zip(
             str(functions),
             "--python",
             PY,
+            "--registry",
+            "none",
         ]
     )
     assert code == 0
     report = json.loads((out / "gcp" / "build-report.json").read_text())
-    return {"zip": out / "gcp" / "source.zip", "report": report}
+    return {"zip": out / "gcp" / "source.zip", "report": report, "out": out}
 
 
 def test_gcp_source_archive_layout(gcp_zip, config_file):
@@ -96,9 +98,10 @@ def azure_zip(
         functions=functions,
         roles=("pipeline",),
         python=PY,
+        registry="none",
     )
     [result] = build(options)
-    return {"zip": result.path, "result": result}
+    return {"zip": result.path, "result": result, "out": out}
 
 
 def test_azure_run_from_package_layout(azure_zip, config_file):
@@ -134,3 +137,15 @@ def test_azure_run_from_package_layout(azure_zip, config_file):
     tag = sys.implementation.cache_tag
     assert f"{SITE}numpy/__pycache__/__init__.{tag}.pyc" in names
     assert azure_zip["result"].smoke.startswith("ok"), azure_zip["result"].smoke
+
+
+def test_gcp_manifest_describes_the_source_archive(gcp_zip):
+    manifest = check_manifest(gcp_zip["out"], "gcp", "source", PY)
+    assert manifest["handler"] == "main.py" and manifest["artifact"] == "source.zip"
+    assert manifest["entry_points"] == {"pipeline": "pipeline", "serving": "serving"}
+    assert {"hookline", "scikit-learn", "numpy", "pandas", "skops"} <= set(manifest["libraries"])
+
+
+def test_azure_manifest_describes_the_zip(azure_zip):
+    manifest = check_manifest(azure_zip["out"], "azure", "pipeline", PY)
+    assert manifest["handler"] == "function_app.py" and manifest["runtime"] == PY

@@ -7,10 +7,14 @@ from pathlib import Path
 import pytest
 from hookline.adapters.packaging import BUNDLE_NAMES, BuildOptions
 from hookline.adapters.packaging._spec import (
+    CLOUDS,
+    DEFAULT_PYTHON,
+    RUNTIMES,
     Target,
     bundle_specs,
     needs_parquet,
     platform_tags,
+    runtime_id,
     split_requirement,
 )
 from hookline.errors import UsageError
@@ -59,7 +63,7 @@ def test_bundle_names_are_the_ones_terraform_expects():
     assert dict(BUNDLE_NAMES) == {
         ("aws", "pipeline"): "aws/pipeline.zip",
         ("aws", "serving"): "aws/serving.zip",
-        ("gcp", "all"): "gcp/source.zip",
+        ("gcp", "source"): "gcp/source.zip",
         ("azure", "pipeline"): "azure/pipeline.zip",
         ("azure", "serving"): "azure/serving.zip",
     }
@@ -163,7 +167,11 @@ def test_platform_tags_stop_at_the_runtime_glibc():
         ({"cloud": "lambda"}, "unknown cloud"),
         ({"arch": "ppc64"}, "unknown --arch"),
         ({"cloud": "azure", "arch": "arm64"}, "x86_64 only"),
-        ({"python": "3.10"}, "3.11 or newer"),
+        ({"python": "3.10"}, "aws runs Python 3.11, 3.12, 3.13"),
+        ({"cloud": "azure", "python": "3.13"}, "runtimes 3.11, 3.12"),
+        ({"format": "tar"}, "unknown --format"),
+        ({"cloud": "gcp", "format": "image"}, "aws only"),
+        ({"base": "oci:base"}, "--format image only"),
         ({"roles": ("train",)}, "unknown role"),
     ],
 )
@@ -177,3 +185,36 @@ def test_split_requirement():
     assert split_requirement("boto3>=1.35; extra == 'aws'") == ("boto3", ">=1.35", "aws")
     assert split_requirement("Scikit_Learn>=1.4") == ("scikit-learn", ">=1.4", None)
     assert split_requirement("uvicorn[standard]>=0.29") == ("uvicorn", ">=0.29", None)
+
+
+def test_runtime_identifiers_per_cloud():
+    assert [runtime_id("aws", v) for v in RUNTIMES["aws"]] == [
+        "python3.11",
+        "python3.12",
+        "python3.13",
+    ]
+    assert [runtime_id("gcp", v) for v in RUNTIMES["gcp"]] == [
+        "python311",
+        "python312",
+        "python313",
+    ]
+    assert [runtime_id("azure", v) for v in RUNTIMES["azure"]] == ["3.11", "3.12"]
+
+
+def test_one_default_python_everywhere():
+    """The command line, the options and every cloud agree on the default runtime."""
+    import argparse
+
+    from hookline.cli import build_parser
+
+    assert all(DEFAULT_PYTHON in versions for versions in RUNTIMES.values())
+    assert BuildOptions.__dataclass_fields__["python"].default == DEFAULT_PYTHON
+    args = build_parser().parse_args(["package", "--cloud", "azure"])
+    assert isinstance(args, argparse.Namespace) and args.python == DEFAULT_PYTHON
+    for cloud in CLOUDS:
+        assert _options(cloud).runtime == runtime_id(cloud, DEFAULT_PYTHON)
+
+
+def test_a_relative_out_is_made_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert _options().out == tmp_path / "dist"

@@ -129,6 +129,27 @@ def test_a_scheduled_run_reads_the_newest_upload(storage, tmp_path):
     )
 
 
+def test_a_scheduled_run_holds_the_upload_to_the_size_limit(storage, tmp_path):
+    """The scheduled path fetches through the core's one fetcher: the limit applies."""
+    import dataclasses
+
+    from hookline.events import ScheduleEvent
+    from hookline.testing import make_context
+
+    big = write_csv(tmp_path / "big.csv", table(200, seed=3))
+    storage.write(f"landing/score/{big.name}", big.read_bytes())
+    ctx = make_context(
+        storage,
+        pipeline="monitor",
+        plugins={"pandas": {"target": "label"}},
+        event=ScheduleEvent("monitor", event_id="n2"),
+    )
+    limits = {**ctx.config.limits, "max_upload_bytes": 1000}
+    ctx = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, limits=limits))
+    with pytest.raises(DataError, match=r"big\.csv: object is [\d,]+ bytes, over .* 1,000"):
+        ingest.ingest(ctx=ctx, source=None)
+
+
 def test_a_scheduled_run_with_nothing_uploaded_passes(storage):
     from hookline.events import ScheduleEvent
     from hookline.testing import make_context

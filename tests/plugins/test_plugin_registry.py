@@ -42,7 +42,12 @@ def test_deploy_registers_everything_and_promotes(storage, tmp_path):
     ) == ("registry", "sample-model", 1, "production", "promoted")
     reg = Registry(storage)
     version = reg.get("sample-model", 1)
-    assert set(version.artifacts) == {"model.skops", "schema.json", "reference_profile.json"}
+    assert set(version.artifacts) == {
+        "model.skops",
+        "model.onnx",
+        "schema.json",
+        "reference_profile.json",
+    }
     manifest = version.manifest
     assert manifest["format"] == "skops" and manifest["task"] == "classification"
     assert manifest["target"] == "label" and manifest["features"] == model.features

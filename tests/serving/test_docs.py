@@ -52,7 +52,7 @@ def test_the_configuration_sample_validates() -> None:
 
 
 def test_the_python_sample_builds_the_app(served: Project, monkeypatch) -> None:
-    (sample,) = blocks("python")
+    (sample,) = blocks("python", TEXT.split("\n## ONNX")[0])  # the ONNX sample: test_onnx_runtime
     monkeypatch.chdir(served.root)
     monkeypatch.delenv("HOOKLINE_API_KEYS", raising=False)
     namespace: dict[str, Any] = {}
