@@ -134,16 +134,21 @@ class Item:
 
 
 class Cloud:
-    """What hookline knows about one cloud. Subclasses set the attributes and implement the
-    methods, importing the package's modules only inside them.
+    """What hookline knows about one cloud. Subclasses set the attributes; the methods'
+    defaults use the package's modules by their common names (``events.parse_event``,
+    ``events.classify``, ``events.sample_event``, ``events.sample_schedule``,
+    ``secrets.claims``, ``secrets.read_secret``), imported only when called, and a cloud
+    overrides what differs.
 
     :cvar name: ``aws``, ``gcp``, ``azure`` (the entry point's name, ``--cloud``).
     :cvar title: for people: ``AWS``, ``Google Cloud``, ``Azure``.
+    :cvar package: the cloud's package (``hookline.adapters.aws``).
     :cvar scheme: the storage URI scheme (``s3``); ``hookline.storage`` maps it to the
         back-end.
     :cvar extra: hookline's install extra with the cloud's SDKs (``pip install
         'hookline[aws]'``).
     :cvar kinds: the payload shapes :meth:`sample` prints, the default first.
+    :cvar sample_option: the keyword of ``events.sample_event`` that takes the kind.
     :cvar secret_sdk: what to ``pip install`` to read the cloud's secrets.
     :cvar secret_forms: the secret reference forms :meth:`claims_secret` recognises.
     :cvar packaging: what ``hookline package`` needs to know.
@@ -151,9 +156,11 @@ class Cloud:
 
     name: str
     title: str
+    package: str
     scheme: str
     extra: str
     kinds: tuple[str, ...]
+    sample_option: str = "kind"
     secret_sdk: str
     secret_forms: tuple[str, ...]
     packaging: Packaging
@@ -161,20 +168,26 @@ class Cloud:
     def __repr__(self) -> str:
         return f"<cloud {self.name}>"
 
+    def module(self, name: str) -> Any:
+        """The package's module ``name`` (``events``, ``secrets``...), imported now."""
+        import importlib
+
+        return importlib.import_module(f"{self.package}.{name}")
+
     # -- events --------------------------------------------------------------------------
 
     def infer(self, payload: Any) -> bool:
         """Whether ``payload`` has the shape of one of this cloud's deliveries (never
         raises; a payload two clouds could send, such as a bare schedule, may be claimed by
-        both)."""
-        raise NotImplementedError
+        both). Default: ``events.classify`` says anything but ``unknown``."""
+        return bool(self.module("events").classify(payload) != "unknown")
 
     def parse(self, payload: Any) -> list[Event]:
         """The events in one delivery, as the pipeline function reads it.
 
         :raises EventError: the payload is not an event hookline runs on.
         """
-        raise NotImplementedError
+        return list(self.module("events").parse_event(payload))
 
     def items(self, payload: Any) -> list[Item]:
         """The delivery item by item, as the pipeline function answers it; by default one
@@ -206,11 +219,12 @@ class Cloud:
         :param kind: one of :attr:`kinds` (default: the first).
         :raises UsageError: a URI of another scheme, an unknown kind.
         """
-        raise NotImplementedError
+        options[self.sample_option] = kind or self.kinds[0]
+        return self.module("events").sample_event(uri, size=size, event_time=event_time, **options)
 
     def sample_schedule(self, pipeline: str, *, event_time: str | None = None) -> Any:
         """A realistic payload of a scheduled firing of ``pipeline``."""
-        raise NotImplementedError
+        return self.module("events").sample_schedule(pipeline, event_time=event_time)
 
     # -- the function host ----------------------------------------------------------------
 
@@ -226,7 +240,7 @@ class Cloud:
 
     def claims_secret(self, ref: str) -> bool:
         """Whether ``ref`` is one of this cloud's secret references (no SDK is imported)."""
-        raise NotImplementedError
+        return bool(self.module("secrets").claims(ref))
 
     def read_secret(self, ref: str) -> str:
         """The text of the secret ``ref`` names.
@@ -234,7 +248,7 @@ class Cloud:
         :raises ImportError: the SDK is not installed.
         :raises ConfigError: the reference is malformed.
         """
-        raise NotImplementedError
+        return str(self.module("secrets").read_secret(ref))
 
 
 def clouds() -> dict[str, Cloud]:

@@ -26,6 +26,7 @@ __all__ = ["AWS", "CLOUD"]
 class AWS(Cloud):
     name = "aws"
     title = "AWS"
+    package = "hookline.adapters.aws"
     scheme = "s3"
     extra = "aws"
     kinds = KINDS
@@ -51,11 +52,6 @@ class AWS(Cloud):
 
         return classify(payload) not in ("unknown", "http")
 
-    def parse(self, payload: Any) -> list[Any]:
-        from hookline.adapters.aws.events import parse_event
-
-        return parse_event(payload)
-
     def items(self, payload: Any) -> list[Item]:
         from hookline.adapters.aws.events import classify, sqs_messages
 
@@ -71,26 +67,6 @@ class AWS(Cloud):
             return None
         return partial_batch_response(payload, failed)
 
-    def sample(
-        self,
-        uri: str,
-        *,
-        kind: str | None = None,
-        size: int = 1024,
-        event_time: str | None = None,
-        **options: Any,
-    ) -> Any:
-        from hookline.adapters.aws.events import sample_event
-
-        return sample_event(
-            uri, kind=kind or self.kinds[0], size=size, event_time=event_time, **options
-        )
-
-    def sample_schedule(self, pipeline: str, *, event_time: str | None = None) -> Any:
-        from hookline.adapters.aws.events import sample_schedule
-
-        return sample_schedule(pipeline, event_time=event_time)
-
     def configure_logging(self) -> bool:
         """On Lambda: the runtime's own JSON lines when ``logging_config`` sets
         ``log_format = "JSON"`` (the Terraform module does), else hookline's; INFO is kept
@@ -100,16 +76,6 @@ class AWS(Cloud):
             keep_platform_format=os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON",
             platform_level=os.environ.get("AWS_LAMBDA_LOG_LEVEL") or None,
         )
-
-    def claims_secret(self, ref: str) -> bool:
-        from hookline.adapters.aws.secrets import claims
-
-        return claims(ref)
-
-    def read_secret(self, ref: str) -> str:
-        from hookline.adapters.aws.secrets import read_secret
-
-        return read_secret(ref)
 
 
 CLOUD = AWS()

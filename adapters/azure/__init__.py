@@ -16,7 +16,6 @@ Importing this package imports no Azure SDK.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from hookline.adapters.azure._samples import SCHEMAS
 from hookline.adapters.cloud import Cloud, Packaging, Role, configure_logging
@@ -29,9 +28,11 @@ _SITE = ".python_packages/lib/site-packages"
 class AZURE(Cloud):
     name = "azure"
     title = "Azure"
+    package = "hookline.adapters.azure"
     scheme = "az"
     extra = "azure"
     kinds = SCHEMAS
+    sample_option = "schema"
     secret_sdk = "azure-keyvault-secrets azure-identity"
     secret_forms = ("https://VAULT.vault.azure.net/secrets/NAME[/VERSION]", "azure-kv://VAULT/NAME")
     packaging = Packaging(
@@ -55,50 +56,10 @@ class AZURE(Cloud):
         glibc={"*": 31},  # Debian 11 based workers
     )
 
-    def infer(self, payload: Any) -> bool:
-        from hookline.adapters.azure.events import classify
-
-        return classify(payload) != "unknown"
-
-    def parse(self, payload: Any) -> list[Any]:
-        from hookline.adapters.azure.events import parse_event
-
-        return parse_event(payload)
-
-    def sample(
-        self,
-        uri: str,
-        *,
-        kind: str | None = None,
-        size: int = 1024,
-        event_time: str | None = None,
-        **options: Any,
-    ) -> Any:
-        from hookline.adapters.azure.events import sample_event
-
-        return sample_event(
-            uri, schema=kind or self.kinds[0], size=size, event_time=event_time, **options
-        )
-
-    def sample_schedule(self, pipeline: str, *, event_time: str | None = None) -> Any:
-        from hookline.adapters.azure._samples import sample_schedule
-
-        return sample_schedule(pipeline, event_time=event_time)
-
     def configure_logging(self) -> bool:
         """In the Functions Python worker (``FUNCTIONS_WORKER_RUNTIME`` is set): each line the
         worker sends to the host (Application Insights ``traces``) is the JSON object."""
         return configure_logging(on_platform=bool(os.environ.get("FUNCTIONS_WORKER_RUNTIME")))
-
-    def claims_secret(self, ref: str) -> bool:
-        from hookline.adapters.azure.secrets import claims
-
-        return claims(ref)
-
-    def read_secret(self, ref: str) -> str:
-        from hookline.adapters.azure.secrets import read_secret
-
-        return read_secret(ref)
 
 
 CLOUD = AZURE()

@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from hookline.adapters.azure._samples import SCHEMAS, sample_event
+from hookline.adapters.azure._samples import SCHEMAS, sample_event, sample_schedule
 from hookline.adapters.cloud import (
     SCHEDULE_SOURCE,
     EventError,
@@ -60,6 +60,7 @@ __all__ = [
     "parse_event",
     "parse_queue_body",
     "sample_event",
+    "sample_schedule",
     "validation_response",
 ]
 

@@ -28,9 +28,11 @@ __all__ = ["CLOUD", "GCP"]
 class GCP(Cloud):
     name = "gcp"
     title = "Google Cloud"
+    package = "hookline.adapters.gcp"
     scheme = "gs"
     extra = "gcp"
     kinds = MODES
+    sample_option = "mode"
     secret_sdk = "google-cloud-secret-manager"
     secret_forms = ("projects/PROJECT/secrets/SECRET[/versions/VERSION]", "gcp-sm://...")
     packaging = Packaging(
@@ -70,26 +72,6 @@ class GCP(Cloud):
             return parse_event(payload["data"], payload["headers"])
         return parse_event(payload)
 
-    def sample(
-        self,
-        uri: str,
-        *,
-        kind: str | None = None,
-        size: int = 1024,
-        event_time: str | None = None,
-        **options: Any,
-    ) -> Any:
-        from hookline.adapters.gcp.events import sample_event
-
-        return sample_event(
-            uri, mode=kind or self.kinds[0], size=size, event_time=event_time, **options
-        )
-
-    def sample_schedule(self, pipeline: str, *, event_time: str | None = None) -> Any:
-        from hookline.adapters.gcp.events import sample_schedule
-
-        return sample_schedule(pipeline, event_time=event_time)
-
     def configure_logging(self) -> bool:
         """On Cloud Run functions (``K_SERVICE`` is set): JSON lines on standard output with
         ``severity``, which Cloud Logging reads as the entry's severity."""
@@ -97,16 +79,6 @@ class GCP(Cloud):
             on_platform=bool(os.environ.get("K_SERVICE") or os.environ.get("FUNCTION_TARGET")),
             severity=True,
         )
-
-    def claims_secret(self, ref: str) -> bool:
-        from hookline.adapters.gcp.secrets import claims
-
-        return claims(ref)
-
-    def read_secret(self, ref: str) -> str:
-        from hookline.adapters.gcp.secrets import read_secret
-
-        return read_secret(ref)
 
 
 CLOUD = GCP()

@@ -68,6 +68,76 @@ def test_the_entry_files_packaging_names_exist(name: str) -> None:
             assert (folder / entry).is_file(), f"{name} {role.name}: {entry}"
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_the_descriptor_names_its_own_package(name: str) -> None:
+    cloud = get_cloud(name)
+    assert cloud.package == f"hookline.adapters.{name}" == type(cloud).__module__
+
+
+PLAIN_EVENTS = """
+from hookline.events import StorageEvent
+
+def classify(payload, headers=None):
+    return "drop" if isinstance(payload, dict) and "tub" in payload else "unknown"
+
+def parse_event(payload):
+    return (StorageEvent(uri=f"pl://{payload['tub']}/{payload['object']}",
+                         bucket=payload["tub"], key=payload["object"], source="plain"),)
+
+def sample_event(uri, *, flavour, size, event_time=None, region="here"):
+    tub, _, key = uri.removeprefix("pl://").partition("/")
+    return {"tub": tub, "object": key, "flavour": flavour, "size": size, "region": region}
+
+def sample_schedule(pipeline, *, event_time=None):
+    return {"schedule": pipeline, "at": event_time}
+"""
+
+PLAIN_SECRETS = """
+def claims(ref):
+    return ref.startswith("plain://")
+
+def read_secret(ref):
+    return ref.upper()
+"""
+
+
+def test_a_descriptor_that_overrides_nothing_uses_its_package_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The defaults of :class:`Cloud`: ``events`` and ``secrets`` of :attr:`Cloud.package`
+    by their common names, the sample kind passed as :attr:`Cloud.sample_option`."""
+    package = tmp_path / "plain_cloud"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "events.py").write_text(textwrap.dedent(PLAIN_EVENTS))
+    (package / "secrets.py").write_text(textwrap.dedent(PLAIN_SECRETS))
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    class Plain(Cloud):
+        name = "plain"
+        package = "plain_cloud"
+        kinds = ("bare", "wrapped")
+        sample_option = "flavour"
+
+    cloud = Plain()
+    payload = cloud.sample("pl://tub/a b.csv", size=3, region="there")
+    assert payload == {
+        "tub": "tub",
+        "object": "a b.csv",
+        "flavour": "bare",
+        "size": 3,
+        "region": "there",
+    }
+    assert cloud.sample("pl://tub/k", kind="wrapped")["flavour"] == "wrapped"
+    assert cloud.infer(payload) and not cloud.infer({"other": 1})
+    [event] = cloud.parse(payload)
+    assert (event.bucket, event.key) == ("tub", "a b.csv")
+    assert [item.events for item in cloud.items(payload)] == [(event,)]
+    assert cloud.sample_schedule("train", event_time="T") == {"schedule": "train", "at": "T"}
+    assert cloud.claims_secret("plain://k") and not cloud.claims_secret("other://k")
+    assert cloud.read_secret("plain://k") == "PLAIN://K"
+
+
 def test_runtime_names_follow_each_platform() -> None:
     assert get_cloud("aws").packaging.runtime_id("3.12") == "python3.12"
     assert get_cloud("gcp").packaging.runtime_id("3.12") == "python312"

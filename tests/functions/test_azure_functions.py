@@ -46,6 +46,7 @@ from ._e2e import (
     MODEL,
     assert_history_consistent,
     assert_promoted,
+    blob_created,
     make_bundle,
     only_record,
     records_for,
@@ -54,11 +55,6 @@ from ._e2e import (
 from ._proxy import Fault, faulty_proxy
 
 pytestmark = pytest.mark.emulator
-
-TOPIC = (
-    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hookline/providers/"
-    "Microsoft.Storage/storageAccounts/devstoreaccount1"
-)
 
 
 def load_function_app(bundle: Path, env: dict[str, str]) -> ModuleType:
@@ -123,44 +119,9 @@ class AzureDeployment:
         return blob
 
     def blob_created(self, key: str, *, schema: str = "eventgrid") -> dict[str, Any]:
-        """The Event Grid event a storage account sends for ``key``, from its real
-        properties in Azurite (Azurite emits no events itself)."""
+        """The Event Grid event a storage account sends for ``key``."""
         blob = self.server.blob_service().get_blob_client(self.container, key)
-        props = blob.get_blob_properties()
-        data = {
-            "api": "PutBlob",
-            "clientRequestId": str(uuid.uuid4()),
-            "requestId": str(uuid.uuid4()),
-            "eTag": props.etag.strip('"'),
-            "contentType": props.content_settings.content_type or "application/octet-stream",
-            "contentLength": props.size,
-            "blobType": "BlockBlob",
-            "url": blob.url,
-            "sequencer": uuid.uuid4().hex.upper(),
-            "storageDiagnostics": {"batchId": str(uuid.uuid4())},
-        }
-        common = {
-            "subject": f"/blobServices/default/containers/{self.container}/blobs/{key}",
-            "id": str(uuid.uuid4()),
-            "data": data,
-        }
-        when = props.last_modified.isoformat().replace("+00:00", "Z")
-        if schema == "cloudevents":
-            return {
-                "source": TOPIC,
-                "type": "Microsoft.Storage.BlobCreated",
-                "time": when,
-                "specversion": "1.0",
-                **common,
-            }
-        return {
-            "topic": TOPIC,
-            "eventType": "Microsoft.Storage.BlobCreated",
-            "eventTime": when,
-            **common,
-            "dataVersion": "",
-            "metadataVersion": "1",
-        }
+        return blob_created(blob, self.container, key, schema=schema)
 
     def deliver(self, event: dict[str, Any]) -> None:
         """Event Grid -> the host -> the worker's converter -> pipeline_event_grid."""

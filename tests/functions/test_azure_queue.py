@@ -21,7 +21,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,18 +32,22 @@ from emulators._servers import AZURITE_ACCOUNT, AZURITE_KEY, ensure_azurite
 from hookline.registry import Registry
 from hookline.storage import Storage, open_storage
 
-from ._e2e import BATCH1, BATCH2, MODEL, assert_promoted, make_bundle, only_record, records_for
+from ._e2e import (
+    BATCH1,
+    BATCH2,
+    MODEL,
+    assert_promoted,
+    blob_created,
+    make_bundle,
+    only_record,
+    records_for,
+)
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
 SCALE = 0.03  # the host's 600 s receive visibility -> 18 s; visibilityTimeout 300 s -> 9 s
 QUEUE = "hookline-events"
 HOST = Path(__file__).with_name("_azure_host.py")
-TOPIC = (
-    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hookline/providers/"
-    "Microsoft.Storage/storageAccounts/devstoreaccount1"
-)
-
 SLOWPOKE = '''
 """A plugin that makes the train stage of objects named *slow* take SLOWPOKE_SECONDS."""
 import os
@@ -111,39 +114,7 @@ class QueueDeployment:
     def blob_created(self, key: str, *, schema: str = "eventgrid", quoted: bool = False) -> dict:
         """The ``BlobCreated`` event the account's Event Grid topic sends for ``key``."""
         blob = self.server.blob_service().get_blob_client(self.container, key)
-        props = blob.get_blob_properties()
-        etag = props.etag if quoted else props.etag.strip('"')
-        data = {
-            "api": "PutBlob",
-            "eTag": etag,
-            "contentType": "text/csv",
-            "contentLength": props.size,
-            "blobType": "BlockBlob",
-            "url": blob.url,
-            "sequencer": uuid.uuid4().hex.upper(),
-        }
-        common = {
-            "subject": f"/blobServices/default/containers/{self.container}/blobs/{key}",
-            "id": str(uuid.uuid4()),
-            "data": data,
-        }
-        when = props.last_modified.isoformat().replace("+00:00", "Z")
-        if schema == "cloudevents":
-            return {
-                "source": TOPIC,
-                "type": "Microsoft.Storage.BlobCreated",
-                "time": when,
-                "specversion": "1.0",
-                **common,
-            }
-        return {
-            "topic": TOPIC,
-            "eventType": "Microsoft.Storage.BlobCreated",
-            "eventTime": when,
-            **common,
-            "dataVersion": "",
-            "metadataVersion": "1",
-        }
+        return blob_created(blob, self.container, key, schema=schema, quoted=quoted)
 
     def publish(self, event: Any) -> str:
         """Event Grid's storage-queue delivery: one event per message, base64 text."""
