@@ -128,14 +128,11 @@ class Project:
         plugins however the change is made; the plugin manager is built for the first
         event, not before.
         """
-        from hookline.registry import Registry
+        from hookline.registry import open_registry
 
-        section = self.config.registry
-        return Registry(
-            self.storage,
-            trusted_types=section["trusted_types"],
-            observer=self._observe,
-        )
+        # the trust list and, when its variable is set, the signing key (a secret
+        # reference in <name>_SECRET needs a reader: see hookline.signing)
+        return open_registry(self.storage, self.config.registry, observer=self._observe)
 
     @cached_property
     def runs(self) -> RunStore:
@@ -184,7 +181,7 @@ class Project:
         except Exception as exc:  # plugins that cannot load must not undo a registry move
             log.warning("%s not delivered: plugins could not be loaded: %s", hook, exc)
             return
-        pm.call_observers(hook, **kwargs)
+        pm.call_observers(hook, project=self, **kwargs)
 
     @property
     def observer(self) -> Callable[..., None]:

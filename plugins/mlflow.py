@@ -24,14 +24,16 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookline import hookimpl
 from hookline.config import Option, check_table
 from hookline.errors import ConfigError
 from hookline.plugins._notes import set_note
-from hookline.registry import Registry
 from hookline.types import AliasMove, ModelVersion, RunContext
+
+if TYPE_CHECKING:
+    from hookline.project import Project
 
 __all__ = [
     "CONFIG",
@@ -141,18 +143,20 @@ def _finish(ctx: RunContext, record: Mapping[str, Any]) -> None:
 
 
 @hookimpl
-def after_version_registered(ctx: RunContext | None, version: ModelVersion) -> None:
+def after_version_registered(
+    ctx: RunContext | None, project: Project, version: ModelVersion
+) -> None:
     """Mirror the new version (and anything else MLflow lacks) of its model."""
-    _registry_event(ctx, version.model, f"{version.model} v{version.version} registered")
+    _registry_event(ctx, project, version.model, f"{version.model} v{version.version} registered")
 
 
 @hookimpl
-def after_alias_moved(ctx: RunContext | None, move: AliasMove) -> None:
+def after_alias_moved(ctx: RunContext | None, project: Project, move: AliasMove) -> None:
     """Point MLflow's alias where hookline's now points (catching up earlier moves)."""
-    _registry_event(ctx, move.model, f"{move.model}@{move.alias} -> v{move.version}")
+    _registry_event(ctx, project, move.model, f"{move.model}@{move.alias} -> v{move.version}")
 
 
-def _registry_event(ctx: RunContext | None, model: str, event: str) -> None:
+def _registry_event(ctx: RunContext | None, project: Project, model: str, event: str) -> None:
     from hookline.plugins import _mlflow_sync
 
     if ctx is not None:
@@ -160,27 +164,7 @@ def _registry_event(ctx: RunContext | None, model: str, event: str) -> None:
         if cfg is not None and cfg["registry"]:
             _mlflow_sync.sync(ctx, cfg, ctx.registry, model, ctx.config.name)
         return
-    found = _standalone()
-    if found is None:
-        return
-    cfg, registry, project = found
-    if cfg["registry"]:
-        _mlflow_sync.sync(None, cfg, registry, model, project, event=event)
-
-
-def _standalone() -> tuple[dict[str, Any], Registry, str] | None:
-    """Settings and registry for an event a person caused (``ctx`` is ``None``): from the
-    project configuration found the usual way (``$HOOKLINE_CONFIG``, ``./hookline.toml``)."""
-    from hookline.config import load_config
-    from hookline.storage import open_storage
-
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        if os.environ.get("MLFLOW_TRACKING_URI"):
-            log.warning("mlflow: registry event not mirrored (no project to read: %s)", exc)
-        return None
-    cfg = settings_for(config.plugin_config(NAME))
-    if cfg is None:
-        return None
-    return cfg, Registry(open_storage(config.storage)), config.name
+    # A person's change (CLI, dashboard): the project it was made in says where to mirror.
+    cfg = settings_for(project.config.plugin_config(NAME))
+    if cfg is not None and cfg["registry"]:
+        _mlflow_sync.sync(None, cfg, project.registry, model, project.config.name, event=event)

@@ -139,9 +139,8 @@ class LambdaHandler:
                     app = self._app
                     if app is None:
                         from hookline.adapters.serving import create_app
-                        from hookline.config import find_config
 
-                        app = create_app(find_config(bundle_dir=self._bundle_dir))
+                        app = create_app(bundle_dir=self._bundle_dir)
                     self._mangum = Mangum(_with_root_path(app), lifespan="off")
         return self._mangum
 

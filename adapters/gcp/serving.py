@@ -48,9 +48,8 @@ def forward(app: Callable[..., Any] | None = None, *, bundle_dir: str | None = N
         with _lock:
             if _app is None:
                 from hookline.adapters.serving import create_app
-                from hookline.config import find_config
 
-                _app = create_app(find_config(bundle_dir=bundle_dir))
+                _app = create_app(bundle_dir=bundle_dir)
     return AsgiForward(_app)
 
 

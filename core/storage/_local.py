@@ -155,7 +155,13 @@ class LocalStorage:
 
     # -- writes -------------------------------------------------------------------------
 
-    def _temp_file(self, path: Path, data: bytes | BinaryIO) -> str:
+    def _temp_file(self, path: Path, data: bytes | BinaryIO) -> tuple[str, os.stat_result]:
+        """Write ``data`` to a new temporary file beside ``path``.
+
+        :returns: the temporary file's path and its final ``stat``. Renaming or linking it
+            into place keeps its inode, size and mtime, so this *is* the published object's
+            identity, whatever other writers do to the name afterwards.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
         try:
@@ -166,11 +172,12 @@ class LocalStorage:
                     shutil.copyfileobj(data, fh, 1024 * 1024)
                 fh.flush()
                 os.fsync(fh.fileno())
+                st = os.fstat(fh.fileno())
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        return tmp
+        return tmp, st
 
     def write(self, key: str, data: bytes) -> ObjectInfo:
         return self._publish(key, data)
@@ -182,13 +189,15 @@ class LocalStorage:
         path = self._path(key)
         if path.is_dir():
             raise StorageError("a folder is in the way of the object", uri=self.url(key))
-        tmp = self._temp_file(path, data)
+        tmp, st = self._temp_file(path, data)
         os.replace(tmp, path)
-        return _info(key, path.stat())
+        # Not ``path.stat()``: another writer may already have replaced the name, and its
+        # info is not this write's (two uploads would then share one etag, one run id).
+        return _info(key, st)
 
     def create(self, key: str, data: bytes) -> ObjectInfo:
         path = self._path(key)
-        tmp = self._temp_file(path, data)
+        tmp, st = self._temp_file(path, data)
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -200,15 +209,15 @@ class LocalStorage:
                 if path.exists():
                     raise AlreadyExists("object already exists", uri=self.url(key)) from None
                 os.replace(tmp, path)
-                return _info(key, path.stat())
+                return _info(key, st)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-        return _info(key, path.stat())
+        return _info(key, st)
 
     def replace(self, key: str, data: bytes, etag: str) -> ObjectInfo:
         path = self._path(key)
-        tmp = self._temp_file(path, data)
+        tmp, st = self._temp_file(path, data)
         try:
             with self._locked(key):
                 current = self.stat(key)
@@ -220,7 +229,7 @@ class LocalStorage:
                         uri=self.url(key),
                     )
                 os.replace(tmp, path)
-                return _info(key, path.stat())
+                return _info(key, st)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)

@@ -1,9 +1,10 @@
-"""Hypothesis settings for the event-parser fuzzing: a fixed number of examples,
-derandomized, for every run of the suite (CI included); a much longer random run with
-``make fuzz`` (``HOOKLINE_FUZZ=long``; ``HOOKLINE_FUZZ_EXAMPLES``, default 3,000 per test).
+"""Hypothesis settings for the event-parser fuzzing, following the suite's fuzz convention
+(tests/conftest.py, tests/serving/_fuzzing.py): a fixed number of examples (200 per test,
+scaled by ``$HOOKLINE_FUZZ_SCALE``), derandomized on every run of the suite; ``make fuzz``
+(``HYPOTHESIS_PROFILE=fuzz``, scale 20) explores new ones each run.
 
-The profiles are settings objects the tests are decorated with, not loaded globally, so
-other suites keep their own settings."""
+The settings are an object the tests are decorated with, not a global profile, so other
+suites keep their own settings."""
 
 from __future__ import annotations
 
@@ -11,20 +12,13 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-_COMMON = {
-    "deadline": None,
-    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much],
-    "database": None,
-}
-settings.register_profile("hookline-events-ci", max_examples=200, derandomize=True, **_COMMON)
-settings.register_profile(
-    "hookline-events-long",
-    max_examples=int(os.environ.get("HOOKLINE_FUZZ_EXAMPLES", "3000")),
-    **_COMMON,
-)
+SCALE = max(1, int(os.environ.get("HOOKLINE_FUZZ_SCALE", "1")))
 
-PROFILE = (
-    "hookline-events-long" if os.environ.get("HOOKLINE_FUZZ") == "long" else ("hookline-events-ci")
+FUZZ = settings(
+    max_examples=200 * SCALE,
+    derandomize=os.environ.get("HYPOTHESIS_PROFILE") != "fuzz",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    database=None,
 )
-FUZZ = settings.get_profile(PROFILE)
-"""Decorate a ``@given`` test with this: the profile of this run."""
+"""Decorate a ``@given`` test with this: the settings of this run."""

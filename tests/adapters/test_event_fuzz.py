@@ -10,7 +10,7 @@ and form-encoded forms of them), SQS batches of such messages as ``hookline even
 and the handler read them, and -- deterministically -- every single-node mutation of every
 fixture, envelopes (JSON text inside SQS bodies and SNS messages) included.
 
-The number of examples is fixed and the runs derandomized (``_fuzz.FUZZ``);
+The number of examples is fixed and the runs derandomized (``_fuzz.FUZZ``, marker ``fuzz``);
 ``make fuzz`` runs many more, at random.
 """
 
@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hookline.adapters.aws import events as aws
 from hookline.adapters.azure import events as azure
 from hookline.adapters.cloud import EventError, get_cloud
@@ -31,6 +32,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ._fuzz import FUZZ
+
+pytestmark = pytest.mark.fuzz
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "events"
 KEYS = [

@@ -57,6 +57,7 @@ def test_every_key_the_layout_builds_is_in_the_drawing():
     built = [
         layout.run_claim_key("RUN1"),
         layout.run_record_key("RUN1"),
+        layout.run_completed_key("RUN1"),
         layout.run_output_key("RUN1", "report.html"),
         layout.run_output_key("RUN1", "out.csv"),
         layout.index_key(1_700_000_000_000, "RUN1"),

@@ -16,6 +16,7 @@ from _integrations import PLUGINS, Quickstart
 from _mlflow_server import mlflow_server, record_figure, slow_proxy
 from emulators._process import free_port
 from hookline.plugins import mlflow as plugin
+from hookline.project import Project
 from hookline.registry import Registry
 from hookline.storage import LocalStorage
 from hookline.testing import make_context, parametrize_plugin_checks, sample_dataset, sample_model
@@ -176,16 +177,16 @@ def test_server_down_then_caught_up_without_duplicates(
     registry = Registry(LocalStorage(quickstart.storage))
     registry.move_alias("penguins", "staging", 1, action="promote", by="alice")
     move = AliasMove("penguins", "staging", 1, None, "promote", "alice", "now", seq=1)
-    monkeypatch.setenv("HOOKLINE_CONFIG", str(quickstart.config))
+    project = Project.open(str(quickstart.config))
     with caplog.at_level(logging.WARNING, logger="hookline.plugins.mlflow"):
-        plugin.after_alias_moved(ctx=None, move=move)
+        plugin.after_alias_moved(ctx=None, project=project, move=move)
     assert "not mirrored now (caught up on the next event)" in caplog.text
     assert mlflow.get_experiment_by_name("down") is None
 
     # MLflow is back: the next event catches up everything, once
     quickstart.configure(table(server.url, "down"))
     for _ in range(2):
-        plugin.after_alias_moved(ctx=None, move=move)
+        plugin.after_alias_moved(ctx=None, project=Project.open(str(quickstart.config)), move=move)
     ours = versions_of(mlflow, "down-penguins")
     assert list(ours) == [1] and len(ours[1]) == 1
     aliases = mlflow.get_registered_model("down-penguins").aliases
@@ -227,7 +228,8 @@ def test_registry_events_with_the_run_context(server, mlflow, tmp_path):
     version = ctx.registry.register_estimator(
         ctx.model_name, model.estimator, {"run_id": ctx.run_id, "metrics": dict(model.metrics)}
     )
-    plugin.after_version_registered(ctx=ctx, version=version)
+    project = Project(ctx.config, storage=storage)
+    plugin.after_version_registered(ctx=ctx, project=project, version=version)
     (mv,) = versions_of(mlflow, "events-sample-model")[1]
     assert mv.run_id == ctx.notes["mlflow"]["run_id"]
     assert mv.tags["hookline.metric.accuracy"] == repr(model.metrics["accuracy"])
@@ -235,7 +237,7 @@ def test_registry_events_with_the_run_context(server, mlflow, tmp_path):
     move = AliasMove(
         ctx.model_name, "production", 1, None, "promote", "run", "now", "", ctx.run_id, state.seq
     )
-    plugin.after_alias_moved(ctx=ctx, move=move)
+    plugin.after_alias_moved(ctx=ctx, project=project, move=move)
     assert mlflow.get_registered_model("events-sample-model").aliases == {"production": mv.version}
     assert "alias sample-model@production -> v1" in ctx.notes["mlflow"]["mirrored"]
 
@@ -339,11 +341,6 @@ def test_a_cli_promotion_and_rollback_reach_mlflow_at_once(quickstart, server, m
     assert [len(v) for v in versions_of(mlflow, "cli-penguins").values()] == [1, 1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dashboard builds its Registry without the project's observer, so its moves "
-    "fire no registry event yet (adapters/dashboard/_app.py create_app)",
-)
 def test_a_dashboard_promotion_reaches_mlflow_at_once(quickstart, server, mlflow, monkeypatch):
     import re
 
@@ -357,7 +354,9 @@ def test_a_dashboard_promotion_reaches_mlflow_at_once(quickstart, server, mlflow
     monkeypatch.setenv("HOOKLINE_CONFIG", str(quickstart.config))
     config = load_config(quickstart.config)
     client = TestClient(
-        create_app(str(quickstart.storage), config=config, auth=Auth(["k-0123456789abcdef"])),
+        create_app(
+            str(quickstart.storage), config=config, auth=Auth(admin_keys=["k-0123456789abcdef"])
+        ),
         follow_redirects=False,
     )
     page = client.get("/login")

@@ -4,10 +4,14 @@ at a complete, verified version while it moves, and its history has no gap."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import random
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from hookline.errors import NotFound, PreconditionFailed, UsageError
@@ -16,7 +20,7 @@ from hookline.storage import open_storage
 
 from ._audit import AliasReader, audit, run_records
 from ._counters import record
-from ._stack import MODEL, TRAIN_PREFIX, Project, training_csv
+from ._stack import MODEL, TRAIN_PREFIX, Project, make_project, training_csv
 from ._workers import train_concurrently
 from .conftest import Scale, backend_params
 
@@ -106,3 +110,42 @@ def test_concurrent_trainings_and_promotions(scale: Scale, project: Project) -> 
     assert found.versions == list(range(1, trainings + 1)), "no version lost or doubled"
     assert found.alias is not None
     assert len(found.alias.history) == trainings + moves, "every move is in the history"
+
+
+def test_concurrent_cli_runs_of_one_file_name_all_run(tmp_path: Path) -> None:
+    """8 ``hookline run`` processes land a different ``batch.csv`` each under the same key
+    at once: every upload is its own object (its own etag, so its own run id) and runs.
+    Local storage used to stat the name after the rename and could report another
+    writer's file, so two uploads shared a run id and one never ran."""
+    project = make_project(tmp_path / "project", str(tmp_path / "root"))
+    hookline = Path(sys.executable).with_name("hookline")
+    procs = []
+    for i in range(8):
+        folder = tmp_path / f"client{i}"
+        folder.mkdir()
+        (folder / "batch.csv").write_bytes(training_csv(100 + i))
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(hookline),
+                    "run",
+                    "--json",
+                    "--config",
+                    str(project.config_path),
+                    str(folder / "batch.csv"),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-2000:]
+        results.extend(json.loads(out))
+    assert len(results) == 8
+    assert sorted({r["status"] for r in results}) in (["succeeded"], ["rejected", "succeeded"])
+    assert len({r["run_id"] for r in results}) == 8, results
+    assert len(run_records(project.storage)) == 8
+    record("events_delivered", 8)

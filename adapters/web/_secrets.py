@@ -4,9 +4,9 @@ is imported only then)."""
 
 from __future__ import annotations
 
-from hookline.adapters.serving._auth import SecretRef
+from hookline.adapters.web.keys import SecretRef
 
-__all__ = ["fetch_secret"]
+__all__ = ["fetch_secret", "read_secret_text"]
 
 
 def fetch_secret(ref: SecretRef) -> str:
@@ -18,3 +18,11 @@ def fetch_secret(ref: SecretRef) -> str:
     from hookline.secrets import read_secret
 
     return read_secret(ref.raw)
+
+
+def read_secret_text(reference: str) -> str:
+    """The text of the secret a reference (as in ``$..._SECRET`` variables) points at: the
+    registry's signing key reader (``hookline.registry.open_registry(secret_reader=...)``)."""
+    from hookline.adapters.web.keys import parse_secret_ref
+
+    return fetch_secret(parse_secret_ref(reference, env="HOOKLINE_SIGNING_KEY_SECRET"))
