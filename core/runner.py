@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 from hookline._manager import PluginManager
 from hookline.config import OUTPUT_PREFIXES, Config, PipelineConfig
 from hookline.errors import HooklineError, TransientError, answer
-from hookline.events import Event, ScheduleEvent, StorageEvent, utc_now_iso
+from hookline.events import Event, ScheduleEvent, StorageEvent, skip_reason, utc_now_iso
 from hookline.project import Project
 from hookline.record import RunRecord, RunRecorder
 from hookline.registry import Registry
@@ -149,8 +149,9 @@ class Hookline:
         own = _relative_key(self.storage.uri, event)
         if own is not None and own.startswith(OUTPUT_PREFIXES):
             return [], f"{event.uri} is one of hookline's own outputs (loop safety)"
-        if event.size == 0 and self.config.limits["skip_empty_objects"]:
-            return [], f"{event.uri} is empty (zero bytes): skipped"
+        skipped = skip_reason(event, skip_empty=self.config.limits["skip_empty_objects"])
+        if skipped:
+            return [], skipped
         matched = []
         for pipeline in self.config.pipelines.values():
             trigger = pipeline.trigger

@@ -121,6 +121,9 @@ class LambdaHandler:
         base_path: str | None = None,
         bundle_dir: str | None = None,
     ) -> None:
+        from hookline.adapters.aws import CLOUD
+
+        CLOUD.configure_logging()
         self._app = app
         self._base_path = base_path
         self._bundle_dir = bundle_dir

@@ -39,6 +39,9 @@ def forward(app: Callable[..., Any] | None = None, *, bundle_dir: str | None = N
     ``$HOOKLINE_CONFIG``, else the ``hookline.toml`` in ``bundle_dir``, else
     ``./hookline.toml``)."""
     global _app
+    from hookline.adapters.gcp import CLOUD
+
+    CLOUD.configure_logging()
     if app is not None:
         return AsgiForward(app)
     if _app is None:

@@ -20,10 +20,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from hookline.errors import AlreadyExists, InvalidKey, NotFound, PreconditionFailed, StorageError
 from hookline.storage._base import ObjectInfo, check_key
+from hookline.storage._uri import object_uri
 
 __all__ = ["LocalStorage"]
 
@@ -61,7 +62,7 @@ class LocalStorage:
             raise InvalidKey("NUL in storage root path", uri=repr(root))
         self.root = Path(path).expanduser().resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        self.uri = "file://" + quote(str(self.root))
+        self.uri = object_uri("file", "", str(self.root))
 
     def __repr__(self) -> str:
         return f"LocalStorage({self.uri!r})"
@@ -69,7 +70,8 @@ class LocalStorage:
     # -- paths --------------------------------------------------------------------------
 
     def url(self, key: str) -> str:
-        return f"{self.uri}/{quote(check_key(key, root=self.uri))}"
+        base = self.root.as_posix().rstrip("/")
+        return object_uri("file", "", f"{base}/{check_key(key, root=self.uri)}")
 
     def _path(self, key: str) -> Path:
         check_key(key, root=self.uri)
