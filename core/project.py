@@ -129,10 +129,13 @@ class Project:
         event, not before.
         """
         from hookline.registry import open_registry
+        from hookline.secrets import read_secret
 
-        # the trust list and, when its variable is set, the signing key (a secret
-        # reference in <name>_SECRET needs a reader: see hookline.signing)
-        return open_registry(self.storage, self.config.registry, observer=self._observe)
+        # the trust list and, when its variable is set, the signing key (or a secret
+        # reference in <name>_SECRET, read by the installed cloud that recognises it)
+        return open_registry(
+            self.storage, self.config.registry, observer=self._observe, secret_reader=read_secret
+        )
 
     @cached_property
     def runs(self) -> RunStore:
