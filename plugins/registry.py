@@ -20,7 +20,6 @@ from hookline.config import Option
 from hookline.errors import ConfigError
 from hookline.jsonio import jsonable
 from hookline.plugins._common import schema_columns, settings
-from hookline.plugins._compare import HOLDOUT_ARTIFACT, holdout_artifact
 from hookline.retrain import RetrainRequests
 from hookline.types import CheckResult, Deployment, RunContext, TrainedModel
 
@@ -61,6 +60,7 @@ def deploy(
     """Register ``model`` as a new version and move the alias."""
     cfg = settings(ctx, NAME, CONFIG)
     from hookline.plugins._artifact import model_bytes
+    from hookline.plugins._compare import HOLDOUT_ARTIFACT, holdout_artifact
 
     name = ctx.model_name
     onnx_artifacts, onnx_entry = _onnx(ctx, model, cfg["onnx"])
