@@ -97,6 +97,11 @@ class TrainedModel:
     :param holdout: the hold-out split ``(X, y)`` so gates can compare models on the same
         rows; never serialised.
     :param flavor: how the estimator is serialised (``sklearn`` means skops).
+    :param card: the model card, plain JSON: how the model was evaluated (hold-out and
+        cross-validation metrics with their spread, per-class metrics, confusion matrix or
+        residuals, permutation importance), the data and training window it learnt from,
+        the columns left out and why, and the intended use. Registered in the version's
+        manifest and shown by ``hookline models show``, the run report and the dashboard.
     """
 
     estimator: Any
@@ -108,6 +113,7 @@ class TrainedModel:
     reference_profile: Mapping[str, Any]
     holdout: Any = None
     flavor: str = "sklearn"
+    card: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ __all__ = [
     "compare_metric",
     "feature_drift",
     "metrics_for",
+    "positive_class",
     "psi",
     "reference_profile",
 ]
@@ -45,14 +46,18 @@ def metrics_for(
     predicted: Any = None,
     proba: Any = None,
     probabilities: bool = True,
+    pos_label: Any = None,
 ) -> dict[str, float]:
-    """Hold-out metrics. Classification: accuracy, f1 (binary F1 of the second class, macro
-    for multiclass), roc_auc when defined; regression: rmse, mae, r2.
+    """Hold-out metrics. Classification: accuracy, f1 (binary: F1 of the positive class,
+    ``pos_label`` or else the second class in sorted order; macro for multiclass), roc_auc
+    when defined; regression: rmse, mae, r2.
 
     :param predicted: the estimator's predictions for ``X`` when already computed.
     :param proba: its class probabilities for ``X`` when already computed.
     :param probabilities: compute class probabilities when not given (for roc_auc); without
         them roc_auc is left out, which spares a second pass over ``X``.
+    :param pos_label: the positive class of a binary target, matched by its text (``"1"``
+        names the integer class ``1``); ``None``: the second class in sorted order.
     """
     import numpy as np
     from sklearn import metrics as m
@@ -72,12 +77,13 @@ def metrics_for(
     fitted = getattr(estimator, "classes_", None)
     classes = list(fitted) if fitted is not None else sorted(present | set(predicted))
     binary = len(classes) == 2
+    positive = positive_class(classes, pos_label) if binary else None
     out = {"accuracy": float(m.accuracy_score(y, predicted))}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if binary:
             out["f1"] = float(
-                m.f1_score(y, predicted, pos_label=classes[1], average="binary", zero_division=0)
+                m.f1_score(y, predicted, pos_label=positive, average="binary", zero_division=0)
             )
         else:
             out["f1"] = float(m.f1_score(y, predicted, average="macro", zero_division=0))
@@ -87,7 +93,10 @@ def metrics_for(
                 if proba is None:
                     proba = estimator.predict_proba(X)
                 if binary:
-                    out["roc_auc"] = float(m.roc_auc_score(y, proba[:, 1]))
+                    column = classes.index(positive)
+                    out["roc_auc"] = float(
+                        m.roc_auc_score(y == positive, np.asarray(proba)[:, column])
+                    )
                 elif len(present) == len(classes):
                     out["roc_auc"] = float(
                         m.roc_auc_score(y, proba, multi_class="ovr", labels=classes)
@@ -95,6 +104,23 @@ def metrics_for(
             except ValueError:
                 pass
     return out
+
+
+def positive_class(classes: Any, pos_label: Any = None) -> Any:
+    """The positive class of a binary target: the one whose text is ``pos_label``, else the
+    second of ``classes`` (sorted order, as scikit-learn's ``classes_``).
+
+    :raises ValueError: ``pos_label`` names none of the classes.
+    """
+    classes = list(classes)
+    if pos_label is None:
+        return classes[-1]
+    for cls in classes:
+        if str(cls) == str(pos_label):
+            return cls
+    raise ValueError(
+        f"pos_label {pos_label!r} is not one of the classes {', '.join(map(repr, classes))}"
+    )
 
 
 # --- reference profile --------------------------------------------------------------------

@@ -179,6 +179,7 @@ def _metadata(
             "metrics": dict(model.metrics),
             "params": dict(model.params),
             "features": dict(model.features),
+            "card": dict(model.card),
             "lineage": lineage,
             "libraries": _library_versions(),
             "checks": [
