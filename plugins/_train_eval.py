@@ -307,15 +307,14 @@ def importance(
         random_state=cfg["seed"],
         n_jobs=1,
     )
-    ranked = sorted(
-        (
-            {"feature": str(name), "mean": float(mean), "std": float(std)}
-            for name, mean, std in zip(
-                X.columns, result.importances_mean, result.importances_std, strict=True
-            )
-        ),
-        key=lambda row: -row["mean"],
+    triples = sorted(
+        zip(X.columns, result.importances_mean, result.importances_std, strict=True),
+        key=lambda t: -float(t[1]),
     )
+    ranked = [
+        {"feature": str(name), "mean": float(mean), "std": float(std)}
+        for name, mean, std in triples
+    ]
     return {
         "metric": metric if metric in scorers(task, classes, positive) else str(scoring),
         "rows": rows,

@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _plugin_helpers import BUILTINS
 from hookline._manager import make_plugin_manager
 from hookline.cli._app import event_for
 from hookline.runner import Hookline
-
-from _plugin_helpers import BUILTINS
 
 CONFIG = """
 [project]
@@ -85,7 +84,9 @@ def project(root: Path, drift: str = "") -> Hookline:
     root.mkdir(parents=True, exist_ok=True)
     (root / "hookline.toml").write_text(CONFIG.format(drift=drift))
     os.environ["HOOKLINE_LOG_LEVEL"] = "CRITICAL"
-    return Hookline.from_config(str(root / "hookline.toml"), pm=make_plugin_manager(pinned=BUILTINS))
+    return Hookline.from_config(
+        str(root / "hookline.toml"), pm=make_plugin_manager(pinned=BUILTINS)
+    )
 
 
 def upload(app: Hookline, key: str, frame: pd.DataFrame):
