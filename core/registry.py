@@ -286,6 +286,25 @@ class Registry:
         self._notify("after_version_registered", version=registered)
         return registered
 
+    def mark_trained_on(self, model: str, version: int, digest: str) -> None:
+        """Name ``version`` as trained on exactly the data ``digest`` names
+        (:func:`hookline.window.data_digest`); the runner calls it after a run registered a
+        version. The first version trained on some data keeps the name (create-only)."""
+        doc = jsonio.dumps({"version": version, "data_digest": digest, "at": utc_now_iso()})
+        try:
+            self.storage.create(layout.by_data_key(model, str(digest)), doc)
+        except AlreadyExists:
+            pass
+
+    def trained_on(self, model: str, digest: str) -> ModelVersion | None:
+        """The complete version of ``model`` trained on exactly the data ``digest`` names
+        (:func:`hookline.window.data_digest`), or ``None``."""
+        try:
+            marker = jsonio.loads(self.storage.read(layout.by_data_key(model, digest)))
+            return self.get(model, int(marker["version"]))
+        except (NotFound, KeyError, ValueError, TypeError):
+            return None
+
     def _version_for_run(self, model: str, run_id: str) -> int | None:
         try:
             return int(jsonio.loads(self.storage.read(layout.by_run_key(model, run_id)))["version"])

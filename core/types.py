@@ -244,7 +244,12 @@ class RunContext:
     :param log: a logger named after the run.
     :param notes: free-form, JSON-serialisable values a plugin wants in the run record.
     :param sources: the objects this run read, filled in by the core when it fetches the
-        trigger (lineage for ``deploy``: URI, version and sha256 of the exact bytes).
+        trigger (lineage for ``deploy``: URI, version and sha256 of the exact bytes): the
+        trigger first, then the training window's earlier uploads.
+    :param window: the earlier uploads a training window adds to the trigger, oldest first,
+        fetched and checked by the core (empty without ``[pipelines.NAME] window``). The
+        built-in ``ingest`` learns from their rows as well as the trigger's; an ``ingest``
+        that reads only ``source`` learns from the trigger alone.
     """
 
     run_id: str
@@ -256,6 +261,7 @@ class RunContext:
     log: logging.Logger
     notes: dict[str, Any] = field(default_factory=dict)
     sources: list[Source] = field(default_factory=list)
+    window: list[Source] = field(default_factory=list)
 
     @property
     def source(self) -> Source | None:

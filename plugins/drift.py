@@ -179,6 +179,7 @@ def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
             version=mv.version,
             features=drifted_features,
             report=report_uri,
+            batch=_batch(ctx, labelled),
         )
     report = jsonable(
         {
@@ -242,6 +243,24 @@ def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
             "reasons": reasons,
         },
     )
+
+
+def _batch(ctx: RunContext, labelled: Any) -> dict[str, Any] | None:
+    """The scored batch as the run read it (a labelled one is new data to retrain on)."""
+    source, event = ctx.source, ctx.storage_event
+    if source is None or event is None:
+        return None
+    return {
+        "uri": source.uri,
+        "bucket": event.bucket,
+        "key": event.key,
+        "version": source.version,
+        "sha256": source.sha256,
+        "size": source.size,
+        "event_time": event.event_time,
+        "run_id": ctx.run_id,
+        "labelled": bool(labelled is not None and labelled.any()),
+    }
 
 
 def _reference(ctx: RunContext, name: str, version: int) -> dict[str, Any]:

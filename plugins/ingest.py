@@ -110,11 +110,12 @@ _DECLARED_KEYS = {"dtype", "nullable", "min", "max", "categories", "required"}
 
 @hookimpl(trylast=True)
 def ingest(ctx: RunContext, source: Source | None) -> Dataset | None:
-    """Read ``source`` (or, for a scheduled run, the newest object under the pipeline's
-    trigger prefix) into a checked, profiled :class:`~hookline.types.Dataset`."""
+    """Read ``source`` -- with the earlier uploads of the training window the core fetched
+    (``ctx.window``) -- into a checked, profiled :class:`~hookline.types.Dataset`. A
+    scheduled run without a window reads the newest object under the trigger prefix."""
     cfg = settings(ctx, NAME, CONFIG)
     if source is not None:
-        return read_dataset(ctx, source, cfg)
+        return read_dataset(ctx, source, cfg, window=ctx.window)
     tmp = tempfile.mkdtemp(prefix="hookline-ingest-")
     try:
         latest = _latest_upload(ctx, tmp)
