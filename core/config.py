@@ -25,6 +25,7 @@ from typing import Any
 from hookline.errors import ConfigError, UsageError
 from hookline.hookspecs import STAGES
 from hookline.layout import OUTPUT_PREFIXES, check_name  # the pipeline writes only under these
+from hookline.window import Window, parse_window
 
 __all__ = [
     "OUTPUT_PREFIXES",
@@ -196,6 +197,12 @@ PIPELINE = {
         "the cloud modules turn it into their scheduler",
     ),
     "alias": Option(str, "production", "the alias a successful run moves"),
+    "window": Option(
+        (str, dict),
+        None,
+        "a training pipeline learns from more than the upload: { uploads = N } (this one and "
+        'the N-1 before it), { days = N }, or "all"; unset: the upload alone',
+    ),
     "description": Option(str, ""),
     "plugins": Option(dict, {}, "per-pipeline overrides of [plugins.*] tables"),
 }
@@ -292,6 +299,8 @@ class PipelineConfig:
     alias: str = "production"
     description: str = ""
     plugins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    window: Window | None = None
+    """The training window (:mod:`hookline.window`); ``None``: the upload alone."""
 
     @property
     def trains(self) -> bool:
@@ -451,6 +460,14 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
     for plugin, ptable in plugins.items():
         if not isinstance(ptable, dict):
             raise ConfigError("expected a table", key=f"{path}.plugins.{plugin}", source=source)
+    window = parse_window(values["window"], key=f"{path}.window", source=source)
+    if window is not None and "train" not in stages:
+        raise ConfigError(
+            "a window is what a training run learns from: this pipeline does not train",
+            key=f"{path}.window",
+            source=source,
+            hint="remove window, or add 'train' to stages",
+        )
     return PipelineConfig(
         name=name,
         model=values["model"],
@@ -460,6 +477,7 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
         alias=values["alias"],
         description=values["description"],
         plugins=plugins,
+        window=window,
     )
 
 

@@ -28,6 +28,8 @@ the whole layout (``docs/architecture.md`` shows it, and a test checks the two a
     │       │   └── <alias>.json             {version, seq, history}: moved by compare-and-swap
     │       ├── by-run/
     │       │   └── <run-digest>.json        the version a run allocated (idempotent retries)
+    │       ├── by-data/
+    │       │   └── <data-digest>.json       the version trained on exactly this data
     │       └── index.html                   the model's page (reports plugin)
     └── monitoring/
         └── <model>/
@@ -57,6 +59,7 @@ __all__ = [
     "RUNS",
     "alias_key",
     "aliases_prefix",
+    "by_data_key",
     "by_run_key",
     "check_name",
     "check_run_id",
@@ -221,13 +224,21 @@ def by_run_key(model: str, run_id: str) -> str:
     return f"{model_prefix(model)}by-run/{digest}.json"
 
 
+def by_data_key(model: str, digest: str) -> str:
+    """The marker naming the version trained on exactly the data ``digest`` names
+    (:func:`hookline.window.data_digest`)."""
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise UsageError(f"invalid data digest {digest!r}", hint="a sha256 in hex")
+    return f"{model_prefix(model)}by-data/{digest}.json"
+
+
 def model_index_key(model: str) -> str:
     return model_prefix(model) + "index.html"
 
 
 def model_of(key: str) -> tuple[str, str] | None:
     """``(model, what)`` for a key under ``registry/``: ``what`` is ``versions``,
-    ``aliases``, ``by-run`` or the file name; ``None`` for other keys."""
+    ``aliases``, ``by-run``, ``by-data`` or the file name; ``None`` for other keys."""
     if not key.startswith(REGISTRY):
         return None
     parts = key[len(REGISTRY) :].split("/")

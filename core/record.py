@@ -26,7 +26,16 @@ __all__ = ["FINAL", "RunRecord", "RunRecorder", "describe_error"]
 FINAL = ("succeeded", "rejected", "failed")
 """The statuses a finished run ends in."""
 
-_OPTIONAL = ("task", "rejected_by", "finished_at", "seconds", "notes")
+_OPTIONAL = (
+    "task",
+    "rejected_by",
+    "finished_at",
+    "seconds",
+    "notes",
+    "sources",
+    "unchanged",
+    "card",
+)
 """Keys written only once they have a value (older records lack them too)."""
 
 
@@ -44,6 +53,15 @@ class RunRecord(Mapping[str, Any]):
     :param data: the dataset's ``schema``, ``profile`` and ``target``.
     :param error: ``None``, or what failed: message, type, stage, plugin, hook, hint,
         traceback.
+    :param sources: every object the run read, in the order ingest read them: ``uri``,
+        ``bucket``, ``key``, ``version`` (the object version read), ``sha256``, ``size``,
+        ``event_time``, and ``role``: ``trigger`` (the run's own upload), ``window`` (an
+        earlier upload of its training window, with the ``run_id`` that first read it) or
+        ``added`` (new data a retrain brought); plus ``left_out`` entries with the reason
+        for window uploads that could not be read as recorded.
+    :param unchanged: set when a training run found a version already trained on exactly
+        its data: ``{"version", "run_id", "data_digest"}``; nothing was trained.
+    :param card: the model card of the trained model (see :class:`~hookline.types.TrainedModel`).
     :param extra: keys a newer or third-party writer added, kept as they were.
     """
 
@@ -71,6 +89,9 @@ class RunRecord(Mapping[str, Any]):
     finished_at: str | None = None
     seconds: float | None = None
     notes: dict[str, Any] | None = None
+    sources: list[dict[str, Any]] | None = None
+    unchanged: dict[str, Any] | None = None
+    card: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- reading ----------------------------------------------------------------------------
@@ -84,8 +105,49 @@ class RunRecord(Mapping[str, Any]):
         """The model version the run registered, if it registered one."""
         return next((d.get("version") for d in self.deployments if d.get("version")), None)
 
+    @property
+    def data_ok(self) -> bool:
+        """Whether the run's data was accepted: it succeeded, or only a model gate
+        rejected it (training windows learn from such uploads)."""
+        if self.status == "succeeded":
+            return True
+        if self.status != "rejected":
+            return False
+        return not any(
+            c.get("blocking", True) and not c.get("passed") and c.get("kind") != "model"
+            for c in self.checks
+        )
+
+    @property
+    def inputs(self) -> list[dict[str, Any]]:
+        """The uploads this run brought (its trigger, and data a retrain added), as later
+        training windows read them back."""
+        if self.sources is not None:
+            keep = ("uri", "bucket", "key", "version", "sha256", "size", "event_time")
+            return [
+                {k: s.get(k) for k in keep} | {"run_id": self.run_id}
+                for s in self.sources
+                if s.get("role") in ("trigger", "added") and s.get("sha256")
+            ]
+        t = self.trigger
+        if t.get("type", "storage") != "storage" or not t.get("sha256"):
+            return []
+        return [
+            {
+                "uri": t.get("uri"),
+                "bucket": t.get("bucket", ""),
+                "key": t.get("key"),
+                "version": t.get("read_version") or t.get("version"),
+                "sha256": t.get("sha256"),
+                "size": t.get("size"),
+                "event_time": t.get("event_time"),
+                "run_id": self.run_id,
+            }
+        ]
+
     def summary(self) -> dict[str, Any]:
-        """The small summary the run index keeps (what ``hookline runs`` lists)."""
+        """The small summary the run index keeps (what ``hookline runs`` lists, and what
+        training windows read: the uploads the run brought and whether its data counts)."""
         return {
             "run_id": self.run_id,
             "pipeline": self.pipeline,
@@ -97,6 +159,9 @@ class RunRecord(Mapping[str, Any]):
             "trigger": self.trigger.get("uri") or self.trigger.get("pipeline"),
             "version": self.version,
             "error": (self.error or {}).get("message"),
+            "unchanged": self.unchanged is not None,
+            "data_ok": self.data_ok,
+            "inputs": self.inputs,
         }
 
     # -- the mapping view, with the stored JSON's keys ---------------------------------------

@@ -371,6 +371,25 @@ class Registry(VersionSigning, VersionMetadata):
         self._notify("after_version_registered", version=registered)
         return registered
 
+    def mark_trained_on(self, model: str, version: int, digest: str) -> None:
+        """Name ``version`` as trained on exactly the data ``digest`` names
+        (:func:`hookline.window.data_digest`); the runner calls it after a run registered a
+        version. The first version trained on some data keeps the name (create-only)."""
+        doc = jsonio.dumps({"version": version, "data_digest": digest, "at": utc_now_iso()})
+        try:
+            self.storage.create(layout.by_data_key(model, str(digest)), doc)
+        except AlreadyExists:
+            pass
+
+    def trained_on(self, model: str, digest: str) -> ModelVersion | None:
+        """The complete version of ``model`` trained on exactly the data ``digest`` names
+        (:func:`hookline.window.data_digest`), or ``None``."""
+        try:
+            marker = jsonio.loads(self.storage.read(layout.by_data_key(model, digest)))
+            return self.get(model, int(marker["version"]))
+        except (NotFound, KeyError, ValueError, TypeError):
+            return None
+
     def _version_of(self, model: str, run_id: str) -> int:
         """The version run ``run_id`` registers: the one it allocated on an earlier attempt,
         else a new one. Never two, and never a number lost to a crash.

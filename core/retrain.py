@@ -77,14 +77,21 @@ class RetrainRequests:
         version: int | None,
         features: Sequence[str] = (),
         report: str | None = None,
+        batch: Mapping[str, Any] | None = None,
     ) -> str:
         """Ask for a retrain, unless a request of ``model`` is already open.
 
         :param request_id: the asking run's id (a redelivery of that run asks no twice).
+        :param batch: the batch that drifted, as the run read it (``uri``, ``bucket``,
+            ``key``, ``version``, ``sha256``, ``size``, ``event_time``, and ``labelled``:
+            whether it carries the label). Labelled batches are new data a retrain learns
+            from; the open request collects every one of them (``batches``).
         :returns: the URI of the open request (the new one, or the one already open).
         """
         already = self.find(model, status="open")
         if already:
+            if batch is not None and batch.get("labelled"):
+                self._add_batch(already[0], batch)
             return self.storage.url(already[0].key)
         key = layout.retrain_key(model, request_id)
         doc = {
@@ -96,12 +103,36 @@ class RetrainRequests:
             "features": list(features),
             "version": version,
             "report": report,
+            "batches": [dict(batch)] if batch is not None else [],
         }
         try:
             self.storage.create(key, jsonio.dumps(doc))
         except AlreadyExists:
             pass  # a redelivery of this run already asked
         return self.storage.url(key)
+
+    def _add_batch(self, request: RetrainRequest, batch: Mapping[str, Any]) -> None:
+        """Add a labelled batch to an open request (compare-and-swap; a request closed
+        meanwhile is left alone)."""
+        for _ in range(5):
+            batches = list(request.doc.get("batches") or [])
+            if any(b.get("sha256") == batch.get("sha256") for b in batches):
+                return
+            doc = {**request.doc, "batches": [*batches, dict(batch)]}
+            try:
+                self.storage.replace(request.key, jsonio.dumps(doc), request.etag)
+                return
+            except PreconditionFailed:
+                pass
+            except NotFound:
+                return
+            try:
+                raw, info = self.storage.read_with_info(request.key)
+            except NotFound:
+                return
+            request = RetrainRequest(request.key, jsonio.loads(raw), info.etag)
+            if request.status != "open":
+                return
 
     def close(
         self, request: RetrainRequest, *, by_run: str, outcome: str, version: int | None = None

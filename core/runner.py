@@ -27,6 +27,7 @@ from hookline.registry import Registry
 from hookline.runs import RunStore
 from hookline.storage import Storage, fetch_source, parse_uri
 from hookline.types import CheckResult, RunContext, Source
+from hookline.window import WindowEntry, gather, mark_trained_on, trained_on
 
 __all__ = ["Hookline", "RunResult"]
 
@@ -164,21 +165,36 @@ class Hookline:
             return [], f"{event.uri} matches no pipeline trigger"
         return matched, ""
 
-    def handle(self, event: Event) -> list[RunResult]:
+    def handle(self, event: Event, *, force: bool = False) -> list[RunResult]:
         """Run every pipeline ``event`` triggers.
 
         Permanent failures are recorded and returned; a transient failure raises
         :class:`~hookline.errors.TransientError` so the platform retries the delivery.
+
+        :param force: train even when a version was already trained on exactly this data.
         """
         pipelines, reason = self.route(event)
         if not pipelines:
             log.info("ignored: %s", reason)
             return [RunResult(None, None, "ignored", reason)]
-        return [self.run_pipeline(p, event) for p in pipelines]
+        return [self.run_pipeline(p, event, force=force) for p in pipelines]
 
     # -- one run --------------------------------------------------------------------------
 
-    def run_pipeline(self, pipeline: PipelineConfig, event: Event) -> RunResult:
+    def run_pipeline(
+        self,
+        pipeline: PipelineConfig,
+        event: Event,
+        *,
+        force: bool = False,
+        added: Sequence[WindowEntry] = (),
+    ) -> RunResult:
+        """Claim and run ``pipeline`` on ``event``.
+
+        :param force: train even when a version was already trained on exactly this data.
+        :param added: more uploads to learn from, read by their recorded versions (a
+            retrain's labelled batches): new data, which later windows include too.
+        """
         run_id = event.run_id(pipeline.name)
         claim = self.runs.claim(run_id, event, pipeline.name)
         if not claim.acquired:
@@ -209,9 +225,12 @@ class Hookline:
         workdir = tempfile.mkdtemp(prefix="hookline-")
         try:
             self.pm.call_observers("before_pipeline_run", ctx=ctx)
-            status = self._run_stages(ctx, recorder, workdir)
+            status = self._run_stages(ctx, recorder, workdir, force=force, added=added)
         except Exception as exc:
             return self._fail(ctx, recorder, exc)
+        except KeyboardInterrupt as exc:
+            self._interrupted(ctx, recorder, exc)
+            raise
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         recorder.finish(status, ctx.notes)
@@ -276,7 +295,15 @@ class Hookline:
             libraries=_library_versions(),
         )
 
-    def _run_stages(self, ctx: RunContext, recorder: RunRecorder, workdir: str) -> str:
+    def _run_stages(
+        self,
+        ctx: RunContext,
+        recorder: RunRecorder,
+        workdir: str,
+        *,
+        force: bool = False,
+        added: Sequence[WindowEntry] = (),
+    ) -> str:
         """Call each stage in order; return the run's status (``succeeded``/``rejected``)."""
         record = recorder.record
         dataset = model = None
@@ -289,6 +316,7 @@ class Hookline:
                 continue
             self.pm.call_observers("before_stage_run", ctx=ctx, stage=stage)
             recorder.start_stage(stage)
+            ctx.log.info("%s: started", stage)
             if stage == "ingest":
                 source = self._fetch(ctx, workdir)
                 if source is not None:
@@ -296,6 +324,19 @@ class Hookline:
                     record.trigger.update(
                         sha256=source.sha256, size=source.size, read_version=source.version
                     )
+                self._gather(ctx, record, workdir, added)
+                if source is None and ctx.window:
+                    # no upload triggered the run (a schedule, a retrain): the window's
+                    # newest upload is the one ingest reads, the rest its window
+                    source = ctx.window.pop()
+                    ctx.sources.remove(source)
+                    ctx.sources.insert(0, source)
+                already = None if force or not ctx.pipeline.trains else self._trained_on(ctx)
+                if already is not None:
+                    record.unchanged = already
+                    for rest in ctx.pipeline.stages:
+                        recorder.skip_stage(rest, f"unchanged: {_unchanged_text(already)}")
+                    return "succeeded"
                 result = dataset = self.pm.call_provider("ingest", ctx=ctx, source=source)
                 record.data = {
                     "schema": dict(dataset.schema),
@@ -307,6 +348,7 @@ class Hookline:
                 record.metrics.update(model.metrics)
                 record.params.update(model.params)
                 record.task = model.task
+                record.card = dict(model.card) or None
             elif stage == "validate":
                 found = self.pm.call_collecting("validate", ctx=ctx, dataset=dataset, model=model)
                 checks = [c for group in found for c in _as_checks(group)]
@@ -316,10 +358,13 @@ class Hookline:
                 result = self.pm.call_collecting("deploy", ctx=ctx, model=model, checks=checks)
                 record.deployments = [asdict(d) for d in result]
                 refused = [f"deploy:{d.target}" for d in result if d.status == "rejected"]
+                if not refused:  # a version a deploy refused may be tried again on this data
+                    mark_trained_on(ctx, record.version, self.config.digest)
             else:  # monitor
                 result = self.pm.call_collecting("monitor", ctx=ctx, dataset=dataset)
                 record.reports = [asdict(r) for r in result]
             seconds = recorder.end_stage()
+            ctx.log.info("%s: done in %.2f s", stage, seconds)
             self.pm.call_observers(
                 "after_stage_run", ctx=ctx, stage=stage, result=result, seconds=seconds
             )
@@ -338,6 +383,30 @@ class Hookline:
         return fetch_source(
             storage, key, workdir, limit=int(self.config.limits["max_upload_bytes"]), uri=event.uri
         )
+
+    def _gather(
+        self, ctx: RunContext, record: RunRecord, workdir: str, added: Sequence[WindowEntry]
+    ) -> None:
+        limit = int(self.config.limits["max_upload_bytes"])
+        gather(ctx, record, self.runs, self._locate, workdir, limit=limit, added=added)
+
+    def _locate(self, entry: WindowEntry) -> tuple[Storage, str]:
+        return self._storage_for(StorageEvent(uri=entry.uri, bucket=entry.bucket, key=entry.key))
+
+    def _trained_on(self, ctx: RunContext) -> dict[str, Any] | None:
+        return trained_on(ctx, self.config.digest)
+
+    def _interrupted(self, ctx: RunContext, recorder: RunRecorder, exc: BaseException) -> None:
+        """Ctrl-C (or a stop) in the middle of a run: record it as ``interrupted``, which is
+        not final, and release the claim, so the next delivery or ``hookline watch`` runs
+        it again at once instead of waiting for the claim to go stale."""
+        try:
+            recorder.fail(exc)
+            recorder.finish("interrupted", ctx.notes)
+            self.runs.save(recorder.record)
+        finally:
+            self.runs.release(ctx.run_id, "interrupted")
+            log.warning("run %s interrupted: its claim is released", ctx.run_id)
 
     def _storage_for(self, event: StorageEvent) -> tuple[Storage, str]:
         key = _relative_key(self.storage.uri, event)
@@ -389,8 +458,23 @@ def monitor_verdict(report: Mapping[str, Any]) -> str:
     return " + ".join(found)
 
 
+def _unchanged_text(unchanged: Mapping[str, Any]) -> str:
+    aliases = unchanged.get("aliases") or []
+    return (
+        f"{unchanged['model']} v{unchanged['version']}"
+        + (f" ({', '.join(aliases)})" if aliases else "")
+        + " was trained on exactly this data under this configuration"
+        + (f" (run {unchanged['run_id']})" if unchanged.get("run_id") else "")
+    )
+
+
 def _summary_line(record: Mapping[str, Any]) -> str:
     status = record["status"]
+    if record.get("unchanged"):
+        return (
+            f"unchanged: {_unchanged_text(record['unchanged'])}; nothing to do "
+            "(--force trains again)"
+        )
     if status == "rejected":
         return f"rejected by {', '.join(record.get('rejected_by', []))}"
     parts = []

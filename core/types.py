@@ -98,6 +98,11 @@ class TrainedModel:
     :param holdout: the hold-out split ``(X, y)`` so gates can compare models on the same
         rows; never serialised.
     :param flavor: how the estimator is serialised (``sklearn`` means skops).
+    :param card: the model card, plain JSON: how the model was evaluated (hold-out and
+        cross-validation metrics with their spread, per-class metrics, confusion matrix or
+        residuals, permutation importance), the data and training window it learnt from,
+        the columns left out and why, and the intended use. Registered in the version's
+        manifest and shown by ``hookline models show``, the run report and the dashboard.
     """
 
     estimator: Any
@@ -109,6 +114,7 @@ class TrainedModel:
     reference_profile: Mapping[str, Any]
     holdout: Any = None
     flavor: str = "sklearn"
+    card: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +288,12 @@ class RunContext:
     :param log: a logger named after the run.
     :param notes: free-form, JSON-serialisable values a plugin wants in the run record.
     :param sources: the objects this run read, filled in by the core when it fetches the
-        trigger (lineage for ``deploy``: URI, version and sha256 of the exact bytes).
+        trigger (lineage for ``deploy``: URI, version and sha256 of the exact bytes): the
+        trigger first, then the training window's earlier uploads.
+    :param window: the earlier uploads a training window adds to the trigger, oldest first,
+        fetched and checked by the core (empty without ``[pipelines.NAME] window``). The
+        built-in ``ingest`` learns from their rows as well as the trigger's; an ``ingest``
+        that reads only ``source`` learns from the trigger alone.
     """
 
     run_id: str
@@ -294,6 +305,7 @@ class RunContext:
     log: logging.Logger
     notes: dict[str, Any] = field(default_factory=dict)
     sources: list[Source] = field(default_factory=list)
+    window: list[Source] = field(default_factory=list)
 
     @property
     def source(self) -> Source | None:

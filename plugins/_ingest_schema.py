@@ -1,7 +1,10 @@
 """Column types, schema reconciliation, formula-cell detection and the dataset profile.
 
 A column's type is one of four JSON-friendly kinds, the same vocabulary the trainer's
-feature schema and the serving app use: ``number``, ``integer``, ``string``, ``boolean``.
+feature schema and the serving app use: ``number``, ``integer``, ``string``, ``boolean``;
+and ``datetime`` for dates and times (Parquet-native, or ISO 8601 text), which are never a
+model input themselves: ingest adds their calendar features (``<name>_year``,
+``<name>_month``...), integer columns the model can learn from.
 """
 
 from __future__ import annotations
@@ -13,15 +16,25 @@ from typing import Any
 from hookline.errors import DataError
 
 __all__ = [
+    "CALENDAR_PARTS",
     "KINDS",
+    "add_calendar_features",
     "coerce_column",
     "find_formula_cells",
     "kind_of",
+    "looks_like_dates",
     "normalize_column",
     "profile_frame",
+    "to_datetime",
 ]
 
-KINDS = ("number", "integer", "string", "boolean")
+KINDS = ("number", "integer", "string", "boolean", "datetime")
+CALENDAR_PARTS = ("year", "month", "day", "dayofweek", "hour")
+"""The calendar features of a datetime column; ``hour`` only when some value has a time."""
+_ISO_DATE = (
+    r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+    r"(?:Z|[+-]\d{2}:?\d{2})?"
+)
 _NUMERIC = ("number", "integer")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -36,6 +49,8 @@ def kind_of(series: Any) -> str:
 
     if t.is_bool_dtype(series.dtype):
         return "boolean"
+    if t.is_datetime64_any_dtype(series.dtype):
+        return "datetime"
     if t.is_integer_dtype(series.dtype):
         return "integer"
     if t.is_numeric_dtype(series.dtype):
@@ -49,7 +64,71 @@ def kind_of(series: Any) -> str:
         return "integer"
     if inferred in ("floating", "mixed-integer-float", "decimal", "empty"):
         return "number"
+    if inferred in ("datetime64", "datetime", "date"):
+        return "datetime"
     return "string"
+
+
+def looks_like_dates(series: Any) -> bool:
+    """Whether every value of a text column is an ISO 8601 date or timestamp
+    (``2024-03-01``, ``2024-03-01 12:30``, ``2024-03-01T12:30:00Z``). Other spellings
+    (``03/01/2024``: March or January?) stay text: guessing a day-month order is how
+    dates get silently wrong."""
+    values = series.dropna()
+    if not len(values):
+        return False
+    sample = values.iloc[:: max(1, len(values) // 2000)].astype("str")
+    if not bool(sample.str.fullmatch(_ISO_DATE).all()):
+        return False
+    return bool(values.astype("str").str.fullmatch(_ISO_DATE).all())
+
+
+def to_datetime(series: Any) -> Any:
+    """Dates as ``datetime64`` without a time zone (aware values converted to UTC first).
+
+    :raises ValueError: a value that is not a date.
+    """
+    import pandas as pd
+    from pandas.api import types as t
+
+    if t.is_datetime64_any_dtype(series.dtype):
+        out = series
+    else:
+        out = pd.to_datetime(series, format="ISO8601", utc=True)
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out
+
+
+def add_calendar_features(frame: Any, name: str, parts: Any = None) -> dict[str, dict[str, Any]]:
+    """Add the calendar features of datetime column ``name`` to ``frame``, in place.
+
+    :param parts: the parts to add (the production schema's, when scoring); default: every
+        part of :data:`CALENDAR_PARTS`, ``hour`` only when some value has a time of day.
+    :returns: the added columns' schema entries (``integer``, ``derived_from`` ``name``);
+        a part whose column name is already taken is left out.
+    """
+    import numpy as np
+
+    values = to_datetime(frame[name])
+    if parts is None:
+        has_time = bool((values.dropna() != values.dropna().dt.normalize()).any())
+        parts = [p for p in CALENDAR_PARTS if p != "hour" or has_time]
+    missing = values.isna()
+    added: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        column = f"{name}_{part}"
+        if column in frame.columns or part not in CALENDAR_PARTS:
+            continue
+        accessor = "day_of_week" if part == "dayofweek" else part
+        numbers = getattr(values.dt, accessor).to_numpy(dtype="float64", na_value=np.nan)
+        frame[column] = numbers if missing.any() else numbers.astype("int64")
+        added[column] = {
+            "dtype": "number" if missing.any() else "integer",
+            "nullable": bool(missing.any()),
+            "derived_from": name,
+        }
+    return added
 
 
 def _examples(values: Any, limit: int = 3) -> str:
@@ -72,6 +151,22 @@ def coerce_column(frame: Any, name: str, expected: str, uri: str, origin: str) -
 
     series = frame[name]
     observed = kind_of(series)
+    if expected == "datetime":
+        if observed == "datetime":
+            frame[name] = to_datetime(series)
+            return "datetime"
+        try:
+            frame[name] = to_datetime(series.astype("str").where(series.notna()))
+        except (ValueError, TypeError):
+            text = series.dropna().astype("str")
+            bad = ~text.str.fullmatch(_ISO_DATE)
+            raise DataError(
+                f"column {name!r} changed type: {origin} has it as datetime, but this file "
+                f"holds other values in it, e.g. {_examples(text[bad] if bad.any() else text)}",
+                uri=uri,
+                hint="write dates as ISO 8601 (2024-03-01 or 2024-03-01T12:30:00Z)",
+            ) from None
+        return "datetime"
     if expected == "string":
         if observed != "string" or series.dtype == object:
             frame[name] = _as_text(series)
@@ -185,6 +280,16 @@ def profile_frame(frame: Any, kinds: Mapping[str, str], *, top: int = 5) -> dict
             }
     for name in frame.columns:
         if name in stats:
+            continue
+        if kinds.get(name) == "datetime":
+            values = frame[name].dropna()
+            stats[name] = {
+                "kind": "datetime",
+                "nulls": int(nulls[name]),
+                "min": values.min().isoformat() if len(values) else None,
+                "max": values.max().isoformat() if len(values) else None,
+                "distinct": int(values.nunique()),
+            }
             continue
         counts = frame[name].value_counts(dropna=True)
         stats[name] = {

@@ -16,9 +16,12 @@ from typing import Any
 from hookline.stats import ks_2samp, psi
 
 __all__ = [
+    "adjust_pvalues",
+    "chi2_sf",
     "compare_metric",
     "feature_drift",
     "metrics_for",
+    "positive_class",
     "psi",
     "reference_profile",
 ]
@@ -44,14 +47,18 @@ def metrics_for(
     predicted: Any = None,
     proba: Any = None,
     probabilities: bool = True,
+    pos_label: Any = None,
 ) -> dict[str, float]:
-    """Hold-out metrics. Classification: accuracy, f1 (binary F1 of the second class, macro
-    for multiclass), roc_auc when defined; regression: rmse, mae, r2.
+    """Hold-out metrics. Classification: accuracy, f1 (binary: F1 of the positive class,
+    ``pos_label`` or else the second class in sorted order; macro for multiclass), roc_auc
+    when defined; regression: rmse, mae, r2.
 
     :param predicted: the estimator's predictions for ``X`` when already computed.
     :param proba: its class probabilities for ``X`` when already computed.
     :param probabilities: compute class probabilities when not given (for roc_auc); without
         them roc_auc is left out, which spares a second pass over ``X``.
+    :param pos_label: the positive class of a binary target, matched by its text (``"1"``
+        names the integer class ``1``); ``None``: the second class in sorted order.
     """
     import numpy as np
     from sklearn import metrics as m
@@ -73,12 +80,13 @@ def metrics_for(
     # binary F1 only when every label is one of the two classes (an evaluation set may hold
     # classes this model never saw: then macro F1 over all of them)
     binary = len(classes) == 2 and present <= set(classes)
+    positive = positive_class(classes, pos_label) if binary else None
     out = {"accuracy": float(m.accuracy_score(y, predicted))}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if binary:
             out["f1"] = float(
-                m.f1_score(y, predicted, pos_label=classes[1], average="binary", zero_division=0)
+                m.f1_score(y, predicted, pos_label=positive, average="binary", zero_division=0)
             )
         else:
             out["f1"] = float(m.f1_score(y, predicted, average="macro", zero_division=0))
@@ -88,7 +96,10 @@ def metrics_for(
                 if proba is None:
                     proba = estimator.predict_proba(X)
                 if binary:
-                    out["roc_auc"] = float(m.roc_auc_score(y, proba[:, 1]))
+                    column = classes.index(positive)
+                    out["roc_auc"] = float(
+                        m.roc_auc_score(y == positive, np.asarray(proba)[:, column])
+                    )
                 elif len(present) == len(classes):
                     out["roc_auc"] = float(
                         m.roc_auc_score(y, proba, multi_class="ovr", labels=classes)
@@ -96,6 +107,23 @@ def metrics_for(
             except ValueError:
                 pass
     return out
+
+
+def positive_class(classes: Any, pos_label: Any = None) -> Any:
+    """The positive class of a binary target: the one whose text is ``pos_label``, else the
+    second of ``classes`` (sorted order, as scikit-learn's ``classes_``).
+
+    :raises ValueError: ``pos_label`` names none of the classes.
+    """
+    classes = list(classes)
+    if pos_label is None:
+        return classes[-1]
+    for cls in classes:
+        if str(cls) == str(pos_label):
+            return cls
+    raise ValueError(
+        f"pos_label {pos_label!r} is not one of the classes {', '.join(map(repr, classes))}"
+    )
 
 
 # --- reference profile --------------------------------------------------------------------
@@ -175,6 +203,74 @@ def reference_profile(
 # --- drift ------------------------------------------------------------------------------
 
 
+def chi2_sf(x: float, dof: int) -> float:
+    """The upper tail ``P(X > x)`` of a chi-square distribution with integer ``dof``, in
+    closed form (the regularised upper incomplete gamma at half-integers): the drift
+    monitor scores where scipy is not installed.
+    """
+    if dof < 1:
+        raise ValueError(f"degrees of freedom must be at least 1, got {dof}")
+    if x <= 0:
+        return 1.0
+    half = x / 2.0
+    if dof % 2 == 0:  # Q(k, x/2) = e^(-x/2) * sum_{i<k} (x/2)^i / i!
+        term = total = 1.0
+        for i in range(1, dof // 2):
+            term *= half / i
+            total += term
+        return min(1.0, math.exp(-half) * total) if half < 745 else 0.0
+    # Q(k + 1/2, x/2) = erfc(sqrt(x/2)) + e^(-x/2) sum_{i=1..k} (x/2)^(i-1/2) / Gamma(i+1/2)
+    total = math.erfc(math.sqrt(half))
+    if dof > 1:
+        log_half = math.log(half)
+        total += sum(
+            math.exp((i - 0.5) * log_half - half - math.lgamma(i + 0.5))
+            for i in range(1, (dof - 1) // 2 + 1)
+        )
+    return min(1.0, total)
+
+
+def adjust_pvalues(pvalues: Mapping[str, float], method: str) -> dict[str, float]:
+    """p-values adjusted for testing many features at once, so that a batch raises a false
+    alarm at most at the test level whatever the number of features: ``holm``
+    (Holm-Bonferroni step-down, the default), ``bonferroni``, or ``none``.
+    """
+    if method == "none" or not pvalues:
+        return dict(pvalues)
+    m = len(pvalues)
+    if method == "bonferroni":
+        return {k: min(1.0, p * m) for k, p in pvalues.items()}
+    if method != "holm":
+        raise ValueError(f"unknown correction {method!r}")
+    adjusted: dict[str, float] = {}
+    running = 0.0
+    for rank, (key, p) in enumerate(sorted(pvalues.items(), key=lambda kv: kv[1])):
+        running = max(running, min(1.0, (m - rank) * p))
+        adjusted[key] = running
+    return adjusted
+
+
+def _psi_test(
+    expected: list[float], actual: list[float], rows: int, reference_rows: float
+) -> float | None:
+    """The p-value of a batch's bin shares under "no drift": Pearson's chi-square test of
+    the batch's counts per bin against the reference shares, scaled for the reference
+    being a sample too. (PSI itself is the effect size; its own large-sample law fails on
+    small batches, where one empty bin makes it explode.) A bin the training rows never
+    filled is taken to hold half a row of them."""
+    bins = sum(1 for share in expected if share > 1e-9)
+    if bins < 2 or rows < 1:
+        return None
+    floor = 0.5 / reference_rows if reference_rows else 1e-9
+    statistic = 0.0
+    for e, a in zip(expected, actual, strict=True):
+        want = rows * max(e, floor)
+        statistic += (rows * a - want) ** 2 / want
+    if reference_rows:
+        statistic *= reference_rows / (rows + reference_rows)
+    return chi2_sf(statistic, bins - 1)
+
+
 def feature_drift(
     reference: Mapping[str, Any], column: Any, categories: list[str] | None = None
 ) -> dict[str, Any]:
@@ -197,10 +293,20 @@ def feature_drift(
         values = values[np.isfinite(values)]
         edges = reference.get("edges", [])
         if rows == 0 or not reference.get("count"):
-            return {**result, "psi": None, "ks_statistic": None, "ks_pvalue": None}
+            return {
+                **result,
+                "psi": None,
+                "psi_pvalue": None,
+                "ks_statistic": None,
+                "ks_pvalue": None,
+            }
         counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
         shares = (counts / max(len(values), 1) * (1.0 - null_share)).tolist()
-        result["psi"] = psi([*reference["shares"], reference["null_bin"]], [*shares, null_share])
+        expected_shares = [*reference["shares"], reference["null_bin"]]
+        result["psi"] = psi(expected_shares, [*shares, null_share])
+        result["psi_pvalue"] = _psi_test(
+            expected_shares, [*shares, null_share], rows, _reference_rows(reference)
+        )
         if len(values) >= 2 and len(reference.get("sketch", [])) >= 2:
             # numpy only (hookline.stats): scoring runs where scipy is not installed
             test = ks_2samp(np.asarray(reference["sketch"]), values)
@@ -224,9 +330,20 @@ def feature_drift(
     null_now = counts.get(NULL, 0) / total
     actual += [max(0.0, 1.0 - sum(actual) - null_now), null_now]
     result["psi"] = psi(expected, actual) if rows else None
+    result["psi_pvalue"] = (
+        _psi_test(expected, actual, rows, _reference_rows(reference)) if rows else None
+    )
     known = set(categories) if categories is not None else set(cats)
     observed = [c for c in counts.index if c != NULL]
     unseen = [c for c in observed if c not in known]
     result["unseen"] = int(sum(counts[c] for c in unseen))
     result["unseen_values"] = [str(c)[:40] for c in unseen[:10]]
     return result
+
+
+def _reference_rows(reference: Mapping[str, Any]) -> float:
+    """How many training rows a reference entry summarises (its non-null count over the
+    non-null share)."""
+    count = float(reference.get("count") or 0)
+    non_null = 1.0 - float(reference.get("null_share") or 0.0)
+    return count / non_null if non_null > 1e-9 else count

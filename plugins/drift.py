@@ -23,6 +23,7 @@ from hookline.errors import DataError, NotFound
 from hookline.events import utc_now_iso
 from hookline.jsonio import jsonable
 from hookline.plugins._common import settings
+from hookline.plugins._stats import adjust_pvalues
 from hookline.plugins.metrics import (
     check_metric_name,
     describe_change,
@@ -37,15 +38,35 @@ NAME = "drift"
 
 CONFIG = {
     "alias": Option(str, "production", "the alias whose model scores the batch"),
-    "psi_threshold": Option(float, 0.2, "a feature drifts when its PSI exceeds this"),
+    "psi_threshold": Option(
+        float,
+        0.2,
+        "a feature drifts when its PSI exceeds this and the PSI test is significant",
+    ),
     "ks_pvalue": Option(
-        float, 0.01, "a numeric feature drifts when its KS test p-value falls below this"
+        float,
+        0.01,
+        "the significance level of the drift tests (KS for numbers, PSI for every "
+        "feature), after the correction for testing many features",
     ),
     "method": Option(
         str,
         "any",
         "which tests flag a numeric feature: `psi`, `ks`, `any` (either) or `both`",
         choices=("psi", "ks", "any", "both"),
+    ),
+    "correction": Option(
+        str,
+        "holm",
+        "adjustment of the p-values for testing every feature of the batch at once: `holm` "
+        "(Holm-Bonferroni), `bonferroni` or `none`",
+        choices=("holm", "bonferroni", "none"),
+    ),
+    "min_rows": Option(
+        int,
+        50,
+        "fewest non-empty values a feature needs to be tested; below it the feature is "
+        '"not enough rows", never drift',
     ),
     "min_drifted_features": Option(int, 1, "the batch drifts when at least this many features do"),
     "max_metric_drop": Option(
@@ -107,8 +128,9 @@ def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
     )
 
     reference = _reference(ctx, name, mv.version)
-    per_feature = {f: _judge(_drift(reference, f, frame[f], features[f]), cfg) for f in features}
+    per_feature = judge({f: _drift(reference, f, frame[f], features[f]) for f in features}, cfg)
     drifted_features = [f for f, r in per_feature.items() if r.get("drifted")]
+    untested = [f for f, r in per_feature.items() if r.get("status") == "not enough rows"]
     drifted = bool(reference) and len(drifted_features) >= cfg["min_drifted_features"]
     unseen = {f: r["unseen"] for f, r in per_feature.items() if r.get("unseen")}
 
@@ -174,6 +196,7 @@ def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
             version=mv.version,
             features=drifted_features,
             report=report_uri,
+            batch=_batch(ctx, labelled),
         )
     report = jsonable(
         {
@@ -194,8 +217,11 @@ def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
                     "method",
                     "min_drifted_features",
                     "max_metric_drop",
+                    "correction",
+                    "min_rows",
                 )
             },
+            "not_enough_rows": untested,
             "features": per_feature,
             "unseen_categories": unseen,
             "metrics": metrics,
@@ -225,6 +251,7 @@ def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
         details={
             "rows": len(frame),
             "drifted_features": drifted_features,
+            "not_enough_rows": untested,
             "unseen_categories": report["unseen_categories"],
             "decay": report["decay"],
             "shadow": report["shadow"],
@@ -233,6 +260,24 @@ def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
             "reasons": reasons,
         },
     )
+
+
+def _batch(ctx: RunContext, labelled: Any) -> dict[str, Any] | None:
+    """The scored batch as the run read it (a labelled one is new data to retrain on)."""
+    source, event = ctx.source, ctx.storage_event
+    if source is None or event is None:
+        return None
+    return {
+        "uri": source.uri,
+        "bucket": event.bucket,
+        "key": event.key,
+        "version": source.version,
+        "sha256": source.sha256,
+        "size": source.size,
+        "event_time": event.event_time,
+        "run_id": ctx.run_id,
+        "labelled": bool(labelled is not None and labelled.any()),
+    }
 
 
 def _reference(ctx: RunContext, name: str, version: int) -> dict[str, Any]:
@@ -254,22 +299,59 @@ def _drift(
     return feature_drift(ref, column, spec.get("categories"))
 
 
-def _judge(result: dict[str, Any], cfg: Mapping[str, Any]) -> dict[str, Any]:
-    psi, p = result.get("psi"), result.get("ks_pvalue")
-    by_psi = psi is not None and psi > cfg["psi_threshold"]
-    by_ks = p is not None and p < cfg["ks_pvalue"]
-    method = cfg["method"]
-    if p is None:  # categorical (or too few values for KS): PSI decides
-        drifted = by_psi if method != "ks" else False
-    elif method == "psi":
-        drifted = by_psi
-    elif method == "ks":
-        drifted = by_ks
-    elif method == "both":
-        drifted = by_psi and by_ks
-    else:
-        drifted = by_psi or by_ks
-    return {**result, "drifted": bool(drifted), "threshold": cfg["psi_threshold"]}
+def judge(results: Mapping[str, dict[str, Any]], cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """Decide which features drifted, the batch's features judged together.
+
+    A feature with fewer than ``min_rows`` values is ``not enough rows`` and never drifts.
+    The p-values of every test run on the batch (KS for numbers, the PSI test for every
+    feature) are adjusted together (``correction``), so one batch raises a false alarm at
+    most at level ``ks_pvalue`` however many features it has. A feature then drifts by PSI
+    when its PSI is over ``psi_threshold`` *and* significant (at a few dozen rows a PSI of
+    0.2 is noise), by KS when its test is significant; ``method`` combines the two.
+    """
+    tests: dict[str, float] = {}
+    enough: dict[str, bool] = {}
+    for name, result in results.items():
+        values = round(result.get("rows", 0) * (1.0 - (result.get("null_share") or 0.0)))
+        enough[name] = values >= cfg["min_rows"] and result.get("psi") is not None
+        if not enough[name]:
+            continue
+        for test in ("ks", "psi"):
+            p = result.get(f"{test}_pvalue")
+            if p is not None:
+                tests[f"{test}:{name}"] = float(p)
+    adjusted = adjust_pvalues(tests, cfg["correction"])
+    alpha, method = cfg["ks_pvalue"], cfg["method"]
+    out: dict[str, Any] = {}
+    for name, result in results.items():
+        judged = {**result, "threshold": cfg["psi_threshold"]}
+        if not enough[name]:
+            judged.update(
+                drifted=False,
+                status="not enough rows",
+                note=f"{judged.get('rows', 0)} row(s) with a value; at least "
+                f"{cfg['min_rows']} are needed to test this feature ([plugins.drift] min_rows)",
+            )
+            out[name] = judged
+            continue
+        p_ks, p_psi = adjusted.get(f"ks:{name}"), adjusted.get(f"psi:{name}")
+        judged["ks_pvalue_adjusted"], judged["psi_pvalue_adjusted"] = p_ks, p_psi
+        big = result.get("psi") is not None and result["psi"] > cfg["psi_threshold"]
+        by_psi = big and (p_psi is None or p_psi < alpha)
+        by_ks = p_ks is not None and p_ks < alpha
+        if p_ks is None:  # categorical (or too few values for KS): PSI decides
+            drifted = by_psi if method != "ks" else False
+        elif method == "psi":
+            drifted = by_psi
+        elif method == "ks":
+            drifted = by_ks
+        elif method == "both":
+            drifted = by_psi and by_ks
+        else:
+            drifted = by_psi or by_ks
+        judged.update(drifted=bool(drifted), status="drift" if drifted else "ok")
+        out[name] = judged
+    return out
 
 
 def _shadow(

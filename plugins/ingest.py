@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from hookline import hookimpl
@@ -30,11 +31,14 @@ from hookline.plugins._ingest_read import (
 )
 from hookline.plugins._ingest_schema import (
     KINDS,
+    add_calendar_features,
     coerce_column,
     find_formula_cells,
     kind_of,
+    looks_like_dates,
     normalize_column,
     profile_frame,
+    to_datetime,
 )
 from hookline.storage import fetch_source, open_storage
 from hookline.types import Dataset, RunContext, Source
@@ -79,6 +83,21 @@ CONFIG = {
         "gates plugin then warns)",
         choices=("error", "flag"),
     ),
+    "parse_dates": Option(
+        bool,
+        True,
+        "read text columns whose every value is an ISO 8601 date or timestamp "
+        "(2024-03-01, 2024-03-01T12:30:00Z) as dates",
+    ),
+    "datetimes": Option(
+        str,
+        "calendar",
+        "what a date column gives the model: `calendar` adds its year, month, day, "
+        "day of week (and hour, when the values have times) as integer columns "
+        "<name>_year...; `keep` adds nothing (the trainer then leaves the date out, "
+        "with a warning). The date itself is never a model input",
+        choices=("calendar", "keep"),
+    ),
     "max_rows": Option(
         int, 5_000_000, "most data rows read; a larger file fails, it is never silently truncated"
     ),
@@ -91,11 +110,12 @@ _DECLARED_KEYS = {"dtype", "nullable", "min", "max", "categories", "required"}
 
 @hookimpl(trylast=True)
 def ingest(ctx: RunContext, source: Source | None) -> Dataset | None:
-    """Read ``source`` (or, for a scheduled run, the newest object under the pipeline's
-    trigger prefix) into a checked, profiled :class:`~hookline.types.Dataset`."""
+    """Read ``source`` -- with the earlier uploads of the training window the core fetched
+    (``ctx.window``) -- into a checked, profiled :class:`~hookline.types.Dataset`. A
+    scheduled run without a window reads the newest object under the trigger prefix."""
     cfg = settings(ctx, NAME, CONFIG)
     if source is not None:
-        return read_dataset(ctx, source, cfg)
+        return read_dataset(ctx, source, cfg, window=ctx.window)
     tmp = tempfile.mkdtemp(prefix="hookline-ingest-")
     try:
         latest = _latest_upload(ctx, tmp)
@@ -107,34 +127,26 @@ def ingest(ctx: RunContext, source: Source | None) -> Dataset | None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def read_dataset(ctx: RunContext, source: Source, cfg: Mapping[str, Any]) -> Dataset:
-    """Read, check and profile one file; the body of :func:`ingest`."""
+def read_dataset(
+    ctx: RunContext, source: Source, cfg: Mapping[str, Any], *, window: Sequence[Source] = ()
+) -> Dataset:
+    """Read, check and profile one file (or a training window of files); the body of
+    :func:`ingest`.
+
+    :param window: earlier uploads the run trains on as well, oldest first; each is read
+        and checked like ``source``, and the rows of all are concatenated (``source`` last),
+        keeping the columns every file has.
+    """
     uri = source.uri
     limits = Limits(cfg["max_rows"], cfg["max_columns"], max(1, cfg["chunk_rows"]))
     declared = _declared(cfg["columns"])
-    production, prod_version = (
-        _production_schema(ctx) if cfg["enforce_production_schema"] else (None, None)
-    )
-    expected = declared or schema_columns(production)
-    fmt = choose_format(source.path, uri, source.suffix, cfg["format"])
-    if fmt != "parquet":
-        check_encoding(source.path, uri, cfg["encoding"])
-    if fmt == "csv":
-        header = csv_header(source.path, uri, cfg["encoding"], cfg["delimiter"])
-        check_header(header, uri, cfg["delimiter"], len(expected), limits)
-        check_truncated_tail(source.path, uri, cfg["encoding"], cfg["delimiter"], len(header))
-    frame = read_frame(
-        source.path,
-        uri,
-        fmt,
-        encoding=cfg["encoding"],
-        delimiter=cfg["delimiter"],
-        na_values=cfg["na_values"],
-        limits=limits,
-    )
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if fmt != "csv":
-        check_header(list(frame.columns), uri, cfg["delimiter"], 0, limits)
+    production = _production(ctx) if cfg["enforce_production_schema"] else _Production()
+    expected = declared or schema_columns(production.schema)
+    files = [*window, source]
+    read = [_read_file(s, cfg, limits, len(expected)) for s in files]
+    frames = [f for f, _ in read]
+    fmt = read[-1][1]
+    frame, left_out = _combine(frames, files, limits, uri)
     frame = frame.drop(columns=[c for c in cfg["drop_columns"] if c in frame.columns])
     if len(frame) == 0:
         raise DataError(
@@ -143,7 +155,7 @@ def read_dataset(ctx: RunContext, source: Source, cfg: Mapping[str, Any]) -> Dat
             hint="upload a file with at least one data row",
         )
 
-    target = cfg["target"] or schema_target(production)
+    target = cfg["target"] or schema_target(production.schema)
     trains = ctx.pipeline.trains
     guessed = None
     if trains and target is None:
@@ -168,11 +180,11 @@ def read_dataset(ctx: RunContext, source: Source, cfg: Mapping[str, Any]) -> Dat
     origin = (
         "the declared schema"
         if declared
-        else f"the production model's schema (v{prod_version})"
-        if production
+        else f"the production model's schema (v{production.version})"
+        if production.schema
         else None
     )
-    _check_columns(frame, declared, production, cfg, uri, trains, prod_version, target)
+    _check_declared(frame, declared, cfg, uri, trains, target)
     kinds: dict[str, str] = {}
     for name in frame.columns:
         spec = expected.get(name)
@@ -180,8 +192,16 @@ def read_dataset(ctx: RunContext, source: Source, cfg: Mapping[str, Any]) -> Dat
             kinds[name] = coerce_column(frame, name, spec["dtype"], uri, origin)
         else:
             kinds[name] = kind_of(frame[name])
-            if frame[name].dtype == object:
+            if kinds[name] == "string" and cfg["parse_dates"] and looks_like_dates(frame[name]):
+                frame[name] = to_datetime(frame[name])
+                kinds[name] = "datetime"
+            elif frame[name].dtype == object:
                 frame[name] = normalize_column(frame[name], kinds[name])
+            elif kinds[name] == "datetime":
+                frame[name] = to_datetime(frame[name])
+    derived = _calendar(frame, kinds, expected, cfg, trains, target)
+    if not trains and production.features:
+        _check_features(frame, production, uri)
 
     empty = [
         c for c in frame.columns if c not in cfg["allow_all_null"] and not frame[c].notna().any()
@@ -235,9 +255,24 @@ def read_dataset(ctx: RunContext, source: Source, cfg: Mapping[str, Any]) -> Dat
         target=target,
         target_guessed=guessed is not None,
     )
+    if window:
+        profile["sources"] = [
+            {"uri": s.uri, "version": s.version, "sha256": s.sha256, "rows": len(f)}
+            for s, f in zip(files, frames, strict=True)
+        ]
+        profile["columns_left_out"] = left_out
+    if derived:
+        profile["calendar_features"] = {
+            name: [c for c, spec in derived.items() if spec["derived_from"] == name]
+            for name in dict.fromkeys(spec["derived_from"] for spec in derived.values())
+        }
     schema = {
         name: _column_schema(frame, name, kinds[name], declared.get(name)) for name in frame.columns
     }
+    for name, spec in derived.items():
+        schema[name].update(derived_from=spec["derived_from"])
+        source_spec = schema[spec["derived_from"]]
+        source_spec.setdefault("calendar", []).append(name)
     if target is not None:
         schema[target]["target"] = True
     return Dataset(
@@ -246,8 +281,96 @@ def read_dataset(ctx: RunContext, source: Source, cfg: Mapping[str, Any]) -> Dat
         profile=jsonable(profile),
         target=target,
         source=source,
-        sources=(source,),
+        sources=tuple(files),
     )
+
+
+def _read_file(
+    source: Source, cfg: Mapping[str, Any], limits: Limits, expected: int
+) -> tuple[Any, str]:
+    """One upload as a DataFrame (and its format), after the checks that need the raw
+    file."""
+    uri = source.uri
+    fmt = choose_format(source.path, uri, source.suffix, cfg["format"])
+    if fmt != "parquet":
+        check_encoding(source.path, uri, cfg["encoding"])
+    if fmt == "csv":
+        header = csv_header(source.path, uri, cfg["encoding"], cfg["delimiter"])
+        check_header(header, uri, cfg["delimiter"], expected, limits)
+        check_truncated_tail(source.path, uri, cfg["encoding"], cfg["delimiter"], len(header))
+    frame = read_frame(
+        source.path,
+        uri,
+        fmt,
+        encoding=cfg["encoding"],
+        delimiter=cfg["delimiter"],
+        na_values=cfg["na_values"],
+        limits=limits,
+    )
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if fmt != "csv":
+        check_header(list(frame.columns), uri, cfg["delimiter"], 0, limits)
+    return frame, fmt
+
+
+def _combine(
+    frames: list[Any], files: Sequence[Source], limits: Limits, uri: str
+) -> tuple[Any, dict[str, list[str]]]:
+    """The rows of every file of a window, oldest first, on the columns all of them have
+    (a column some uploads lack is left out and named, never filled with gaps)."""
+    if len(frames) == 1:
+        return frames[0], {}
+    import pandas as pd
+
+    common = [c for c in frames[-1].columns if all(c in f.columns for f in frames)]
+    left_out: dict[str, list[str]] = {}
+    for source, f in zip(files, frames, strict=True):
+        extra = [c for c in f.columns if c not in common]
+        if extra:
+            left_out[source.uri] = extra
+    rows = sum(len(f) for f in frames)
+    if rows > limits.max_rows:
+        raise DataError(
+            f"the training window of {len(frames)} uploads holds {rows:,} rows, over the "
+            f"configured limit of {limits.max_rows:,}",
+            uri=uri,
+            hint="use a smaller window ([pipelines.NAME] window) or raise "
+            "[plugins.pandas] max_rows",
+        )
+    return pd.concat([f[common] for f in frames], ignore_index=True), left_out
+
+
+def _calendar(
+    frame: Any,
+    kinds: dict[str, str],
+    expected: Mapping[str, Mapping[str, Any]],
+    cfg: Mapping[str, Any],
+    trains: bool,
+    target: str | None,
+) -> dict[str, dict[str, Any]]:
+    """Add the calendar features of the date columns: the parts the production (or
+    declared) schema lists for a scoring batch, every part for a training upload."""
+    added: dict[str, dict[str, Any]] = {}
+    for name in [c for c, kind in kinds.items() if kind == "datetime" and c != target]:
+        listed = expected.get(name, {}).get("calendar")
+        if trains and cfg["datetimes"] != "calendar":
+            continue
+        if not trains and listed is None and cfg["datetimes"] != "calendar":
+            continue
+        parts = [str(c)[len(name) + 1 :] for c in listed] if listed and not trains else None
+        added.update(add_calendar_features(frame, name, parts))
+    for name, spec in added.items():
+        kinds[name] = spec["dtype"]
+    return added
+
+
+@dataclass(frozen=True, slots=True)
+class _Production:
+    """What the ``production`` model holds an upload to: its dataset schema and features."""
+
+    schema: Mapping[str, Any] | None = None
+    version: int | None = None
+    features: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _guess_target(columns: list[str]) -> str | None:
@@ -285,68 +408,67 @@ def _declared(columns: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _production_schema(ctx: RunContext) -> tuple[dict[str, Any] | None, int | None]:
-    """The schema saved with the ``production`` model, when there is one."""
+def _production(ctx: RunContext) -> _Production:
+    """The schema and features saved with the ``production`` model, when there is one."""
     mv = ctx.registry.resolve(ctx.model_name, "production")
     if mv is None or "schema.json" not in mv.artifacts:
-        return None, None
-    raw = ctx.registry.read_artifact(ctx.model_name, mv.version, "schema.json")
-    schema = json.loads(raw)
-    features = mv.manifest.get("features")
-    if isinstance(schema, dict) and isinstance(features, Mapping) and features:
-        # a batch to score needs what the model reads, not the columns training excluded
-        schema = {
-            k: v
-            for k, v in schema.items()
-            if k in features or not isinstance(v, Mapping) or v.get("target")
-        }
-    return schema, mv.version
+        return _Production()
+    schema = json.loads(ctx.registry.read_artifact(ctx.model_name, mv.version, "schema.json"))
+    # What scoring needs is the model's input features; a version that recorded none (a
+    # trainer that keeps no feature schema) needs every column of its data but the label.
+    features = dict(mv.manifest.get("features") or {}) or {
+        c: spec for c, spec in schema_columns(schema).items() if not spec.get("target")
+    }
+    return _Production(schema, mv.version, features)
 
 
-def _check_columns(
+def _check_declared(
     frame: Any,
     declared: Mapping[str, Any],
-    production: Mapping[str, Any] | None,
     cfg: Mapping[str, Any],
     uri: str,
     trains: bool,
-    version: int | None,
     target: str | None,
 ) -> None:
+    if not declared:
+        return
     present = set(frame.columns)
-    if declared:
-        missing = [
-            c
-            for c, spec in declared.items()
-            if c not in present
-            and spec.get("required", True)
-            and not (c == target and not trains)
-            and c != cfg["target"]
-        ]
-        if missing:
-            raise DataError(
-                f"declared column(s) missing: {', '.join(map(repr, missing))}",
-                uri=uri,
-                hint=f"the file's columns are: {', '.join(frame.columns)}",
-            )
-        extra = [c for c in frame.columns if c not in declared]
-        if extra and cfg["strict_columns"]:
-            raise DataError(
-                f"undeclared column(s): {', '.join(map(repr, extra))}",
-                uri=uri,
-                hint="declare them in [plugins.pandas] columns, drop them with "
-                "drop_columns, or set strict_columns = false",
-            )
-    elif production and not trains:
-        wanted = [c for c, spec in schema_columns(production).items() if not spec.get("target")]
-        missing = [c for c in wanted if c not in present]
-        if missing:
-            raise DataError(
-                f"the production model (v{version}) needs column(s) this file lacks: "
-                f"{', '.join(map(repr, missing))}",
-                uri=uri,
-                hint="send every feature column the model was trained on",
-            )
+    missing = [
+        c
+        for c, spec in declared.items()
+        if c not in present
+        and spec.get("required", True)
+        and not (c == target and not trains)
+        and c != cfg["target"]
+    ]
+    if missing:
+        raise DataError(
+            f"declared column(s) missing: {', '.join(map(repr, missing))}",
+            uri=uri,
+            hint=f"the file's columns are: {', '.join(frame.columns)}",
+        )
+    extra = [c for c in frame.columns if c not in declared]
+    if extra and cfg["strict_columns"]:
+        raise DataError(
+            f"undeclared column(s): {', '.join(map(repr, extra))}",
+            uri=uri,
+            hint="declare them in [plugins.pandas] columns, drop them with "
+            "drop_columns, or set strict_columns = false",
+        )
+
+
+def _check_features(frame: Any, production: _Production, uri: str) -> None:
+    """A batch to score needs the production model's input features, and nothing else:
+    a column the model does not use (excluded from training, or derived) may be absent."""
+    missing = [c for c in production.features if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"the production model (v{production.version}) needs column(s) this file lacks: "
+            f"{', '.join(map(repr, missing))}",
+            uri=uri,
+            hint="send every feature column the model was trained on "
+            "(`hookline models show NAME` lists them)",
+        )
 
 
 def _check_finite(frame: Any, kinds: dict[str, str], uri: str) -> None:

@@ -22,6 +22,7 @@ from hookline.jsonio import jsonable
 from hookline.plugins._common import schema_columns, settings
 from hookline.retrain import RetrainRequests
 from hookline.types import CheckResult, Deployment, RunContext, TrainedModel
+from hookline.window import data_digest
 
 NAME = "registry"
 
@@ -235,6 +236,7 @@ def _metadata(
 ) -> dict[str, Any]:
     event = ctx.storage_event
     source = ctx.source
+    digest = data_digest((s.sha256 for s in ctx.sources), ctx.config.digest)
     lineage = {
         "trigger_uri": source.uri if source else (event.uri if event else None),
         "trigger_version": (source.version if source else None)
@@ -244,6 +246,12 @@ def _metadata(
         "run_id": ctx.run_id,
         "config_hash": ctx.config.digest,
         "pipeline": ctx.pipeline.name,
+        "window": ctx.pipeline.window.to_dict() if ctx.pipeline.window else None,
+        "sources": [
+            {"uri": s.uri, "version": s.version, "sha256": s.sha256, "size": s.size}
+            for s in ctx.sources
+        ],
+        "data_digest": digest,
     }
     return jsonable(
         {
@@ -255,7 +263,9 @@ def _metadata(
             "metrics": dict(model.metrics),
             "params": dict(model.params),
             "features": dict(model.features),
+            "card": dict(model.card),
             "lineage": lineage,
+            "data_digest": digest if ctx.sources else None,
             "libraries": _library_versions(),
             "checks": [
                 {

@@ -10,9 +10,9 @@ chosen by the target's type.
 
 from __future__ import annotations
 
-import importlib
-import inspect
+import logging
 import math
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +21,19 @@ from hookline.config import Option
 from hookline.errors import ConfigError, DataError
 from hookline.jsonio import jsonable
 from hookline.plugins._common import schema_columns, settings
-from hookline.plugins._stats import metrics_for, reference_profile
+from hookline.plugins._stats import compare_metric, metrics_for, positive_class, reference_profile
+from hookline.plugins._train_card import CARD_SCHEMA, card_text, data_card, metric_spread, window
+from hookline.plugins._train_eval import (
+    cross_validation,
+    evaluation,
+    holdout,
+    importance,
+    scorers,
+    splitter,
+)
+from hookline.plugins._train_features import choose_features
+from hookline.plugins._train_pipeline import build_pipeline, estimator_for
+from hookline.plugins._train_search import search
 from hookline.types import Dataset, RunContext, TrainedModel
 
 NAME = "sklearn"
@@ -38,7 +50,12 @@ CONFIG = {
         "dotted path of the estimator class; `auto` picks "
         "HistGradientBoostingClassifier or ...Regressor by the target",
     ),
-    "params": Option(dict, {}, "keyword arguments for the estimator"),
+    "params": Option(
+        dict,
+        {},
+        "keyword arguments for the estimator (class imbalance: class_weight = "
+        '"balanced" where the estimator takes it)',
+    ),
     "task": Option(
         str,
         "auto",
@@ -46,11 +63,63 @@ CONFIG = {
         "integers with few distinct values are classes",
         choices=("auto", "classification", "regression"),
     ),
-    "features": Option(list, [], "the feature columns; empty means every column but the target"),
+    "pos_label": Option(
+        str,
+        None,
+        "the positive class of a binary target (its text), for f1 and roc_auc; "
+        "default: the second class in sorted order",
+    ),
+    "features": Option(
+        list, [], "the feature columns, used as they are; empty means every usable column"
+    ),
     "exclude": Option(list, [], "columns never used as features (ids, dates, leaks)"),
+    "new_columns": Option(
+        str,
+        "ignore",
+        "columns the production model does not use: `ignore` leaves them out with a warning "
+        "(the prediction API stays), `use` learns from them",
+        choices=("ignore", "use"),
+    ),
+    "max_text_cardinality": Option(
+        float,
+        0.5,
+        "a text column with more distinct values than this share of its rows is left out "
+        "as identifier-like or free text (with a warning); 0: never",
+    ),
     "test_size": Option(float, 0.2, "share of rows held out for metrics and gates"),
-    "seed": Option(int, 42, "seed of the split and of the estimator's random_state"),
-    "stratify": Option(bool, True, "stratify the hold-out split by class (classification)"),
+    "seed": Option(int, 42, "seed of the splits, the search and the estimator's random_state"),
+    "split": Option(
+        str,
+        "random",
+        "how rows are held out (and cross-validated): `random` (stratified by class), "
+        "`group` (whole groups of split_column), `time` (the latest rows by split_column, "
+        "forward-chaining folds)",
+        choices=("random", "group", "time"),
+    ),
+    "split_column": Option(str, "", "the group or time column of split = group / time"),
+    "stratify": Option(bool, True, "stratify the random split and its folds by class"),
+    "cv_folds": Option(
+        int,
+        0,
+        "k-fold cross-validation on the training rows (mean and spread of every metric in "
+        "the model card); 0: off",
+    ),
+    "search": Option(
+        dict,
+        {},
+        "parameter search: { method = random | halving, params = {...}, candidates, "
+        "budget_seconds, folds }; empty: off",
+    ),
+    "importance": Option(
+        bool, True, "permutation importance of every input column on the hold-out"
+    ),
+    "importance_rows": Option(int, 1000, "hold-out rows sampled for permutation importance"),
+    "importance_repeats": Option(int, 5, "shuffles per column for permutation importance"),
+    "card": Option(
+        dict,
+        {},
+        "the model card's text: { description, intended_use, limitations, owners }",
+    ),
     "numeric_impute": Option(
         str,
         "median",
@@ -91,17 +160,33 @@ CONFIG = {
 def train(ctx: RunContext, dataset: Dataset) -> TrainedModel | None:
     """Fit the configured estimator on ``dataset`` and measure it on a seeded hold-out."""
     cfg = settings(ctx, NAME, CONFIG)
-    return fit(dataset, cfg)
+    production = ctx.registry.resolve(ctx.model_name, "production")
+    features = dict(production.manifest.get("features") or {}) if production else None
+    model = fit(dataset, cfg, production=features, log=ctx.log)
+    warnings = list(model.card.get("warnings") or [])
+    for warning in warnings:
+        ctx.log.warning("%s", warning)
+    if warnings:
+        ctx.notes.setdefault(NAME, {})["warnings"] = warnings
+    return model
 
 
-def fit(dataset: Dataset, cfg: Mapping[str, Any]) -> TrainedModel:
+def fit(
+    dataset: Dataset,
+    cfg: Mapping[str, Any],
+    *,
+    production: Mapping[str, Any] | None = None,
+    log: logging.Logger | None = None,
+) -> TrainedModel:
     """Build, fit and measure the pipeline; the body of :func:`train`.
 
+    :param production: the production model's feature schema (new columns are left out
+        unless ``new_columns = "use"``).
     :raises DataError: no target, a single class, or too few rows.
-    :raises ConfigError: an estimator path or parameter that does not work.
+    :raises ConfigError: an estimator path, parameter or search setting that does not work.
     """
-    from sklearn.model_selection import train_test_split
-
+    log = log or logging.getLogger("hookline.plugins.train")
+    started = time.perf_counter()
     frame = dataset.frame
     uri = dataset.source.uri if dataset.source else None
     target = dataset.target
@@ -110,8 +195,20 @@ def fit(dataset: Dataset, cfg: Mapping[str, Any]) -> TrainedModel:
             "the dataset has no target column to learn", uri=uri, hint="set [plugins.pandas] target"
         )
     frame = frame.loc[frame[target].notna()]
-    features = _feature_names(frame, target, cfg, uri)
-    X, y = frame[features], frame[target]
+    card_text_ = card_text(cfg["card"])
+    columns = schema_columns(dataset.schema)
+    y = frame[target]
+    task = _task(y, cfg, columns.get(target, {}).get("dtype"))
+    choice = choose_features(
+        frame,
+        target,
+        cfg,
+        uri,
+        schema=columns,
+        production=production,
+        group_column=cfg["split_column"] if cfg["split"] == "group" else None,
+    )
+    features = choice.features
     if len(frame) < cfg["min_rows"]:
         raise DataError(
             f"only {len(frame)} labelled rows; at least {cfg['min_rows']} are "
@@ -119,10 +216,13 @@ def fit(dataset: Dataset, cfg: Mapping[str, Any]) -> TrainedModel:
             uri=uri,
             hint="upload more rows, or lower [plugins.sklearn] min_rows",
         )
-    columns = schema_columns(dataset.schema)
-    task = _task(y, cfg, columns.get(target, {}).get("dtype"))
-    stratify = None
-    stratified = False
+    if cfg["cv_folds"] and cfg["cv_folds"] < 2:
+        raise ConfigError(
+            f"expected 0 (off) or at least 2 folds, got {cfg['cv_folds']}",
+            key="plugins.sklearn.cv_folds",
+        )
+    classes: list[Any] = []
+    positive = None
     if task == "classification":
         counts = y.value_counts()
         if len(counts) < 2:
@@ -133,34 +233,104 @@ def fit(dataset: Dataset, cfg: Mapping[str, Any]) -> TrainedModel:
                 hint="upload rows of at least two classes, or set [plugins.sklearn] task = "
                 '"regression" for a numeric target',
             )
-        n_test = math.ceil(len(y) * cfg["test_size"])
-        if cfg["stratify"] and counts.min() >= 2 and n_test >= len(counts):
-            stratify, stratified = y, True
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=cfg["test_size"], random_state=cfg["seed"], stratify=stratify
+        classes = sorted(counts.index.tolist())
+        if len(classes) == 2:
+            try:
+                positive = positive_class(classes, cfg["pos_label"])
+            except ValueError as exc:
+                raise ConfigError(str(exc), key="plugins.sklearn.pos_label") from None
+    split = holdout(frame, features, target, task, cfg, uri)
+    spec = {name: _feature_spec(frame[features], name) for name in features}
+    estimator_path, estimator = estimator_for(task, cfg, DEFAULT_ESTIMATORS)
+    pipeline = build_pipeline(spec, estimator, cfg, split.X_train)
+    metric = compare_metric(task)
+    search_info = None
+    log.info(
+        "fitting %s on %s rows x %d features (hold-out: %s rows)",
+        estimator_path.rsplit(".", 1)[-1],
+        f"{len(split.y_train):,}",
+        len(features),
+        f"{len(split.y_test):,}",
     )
-    spec = {name: _feature_spec(X, name) for name in features}
-    estimator_path, estimator = _estimator(task, cfg)
-    pipeline = _pipeline(spec, estimator, cfg, X_train)
-    pipeline.fit(X_train, y_train)
+    if cfg["search"]:
+        folds = int(cfg["search"].get("folds") or cfg["cv_folds"] or 3)
+        cv, _ = splitter(task, cfg, folds)
+        pipeline, search_info = search(
+            pipeline,
+            split.X_train,
+            split.y_train,
+            cfg["search"],
+            cv=cv,
+            folds=folds,
+            groups=split.groups if cfg["split"] == "group" else None,
+            scoring=scorers(task, classes, positive)[metric],
+            metric=metric,
+            seed=cfg["seed"],
+            log=log,
+        )
+        estimator = pipeline.named_steps["model"]
+    else:
+        pipeline.fit(split.X_train, split.y_train)
+    fitted = time.perf_counter() - started
     metrics = {
-        k: v for k, v in metrics_for(task, pipeline, X_test, y_test).items() if math.isfinite(v)
+        k: v
+        for k, v in metrics_for(
+            task, pipeline, split.X_test, split.y_test, pos_label=positive
+        ).items()
+        if math.isfinite(v)
     }
+    cv_result = None
+    if cfg["cv_folds"]:
+        log.info("cross-validating: %d folds", cfg["cv_folds"])
+        cv_result = cross_validation(pipeline, split, task, cfg, classes, positive)
     params = {
         "estimator": estimator_path,
         **jsonable(_params(estimator)),
         "test_size": cfg["test_size"],
         "seed": cfg["seed"],
-        "stratified": stratified,
-        "rows_train": len(X_train),
-        "rows_test": len(X_test),
+        "split": cfg["split"],
+        "stratified": split.stratified,
+        "rows_train": len(split.y_train),
+        "rows_test": len(split.y_test),
+    }
+    if positive is not None:
+        params["pos_label"] = str(positive)
+    if cv_result is not None:
+        params["cv_folds"] = cfg["cv_folds"]
+    if search_info is not None:
+        params["search"] = {
+            k: search_info[k]
+            for k in ("searcher", "candidates", "budget_seconds", "best_params", "best_score")
+        }
+    card = {
+        "schema": CARD_SCHEMA,
+        **card_text_,
+        "model": {
+            "task": task,
+            "estimator": estimator_path,
+            "target": target,
+            "features": len(features),
+            **({"classes": [str(c) for c in classes]} if classes else {}),
+            **({"pos_label": str(positive)} if positive is not None else {}),
+        },
+        "metrics": metric_spread(metrics, cv_result),
+        "holdout": {"rows": len(split.y_test), "how": split.how},
+        "cv": cv_result,
+        "search": search_info,
+        **evaluation(pipeline, split, task, classes),
+        "importance": importance(pipeline, split, task, cfg, classes, positive, metric),
+        "data": data_card(dataset, frame, target, features),
+        "window": window(dataset),
+        "excluded": choice.excluded,
+        "warnings": choice.warnings,
+        "seconds": {"fit": round(fitted, 3), "total": round(time.perf_counter() - started, 3)},
     }
     profile = {
         "version": 1,
-        "rows": len(X),
+        "rows": len(frame),
         "task": task,
         "features": reference_profile(
-            X, spec, bins=cfg["reference_bins"], sketch=cfg["reference_sketch"]
+            frame[features], spec, bins=cfg["reference_bins"], sketch=cfg["reference_sketch"]
         ),
         "target": _target_profile(y, target, task),
         "schema": dict(dataset.schema),
@@ -173,28 +343,10 @@ def fit(dataset: Dataset, cfg: Mapping[str, Any]) -> TrainedModel:
         metrics=metrics,
         params=params,
         reference_profile=jsonable(profile),
-        holdout=(X_test, y_test),
+        holdout=(split.X_test, split.y_test),
         flavor="sklearn",
+        card=jsonable(card),
     )
-
-
-def _feature_names(frame: Any, target: str, cfg: Mapping[str, Any], uri: str | None) -> list[str]:
-    wanted = list(cfg["features"]) or [c for c in frame.columns if c != target]
-    missing = [c for c in wanted if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"configured feature column(s) missing: {', '.join(map(repr, missing))}",
-            uri=uri,
-            hint="fix [plugins.sklearn] features",
-        )
-    names = [c for c in wanted if c != target and c not in set(cfg["exclude"])]
-    if not names:
-        raise DataError(
-            "no feature columns left to learn from",
-            uri=uri,
-            hint="the file needs at least one column besides the target",
-        )
-    return names
 
 
 def _task(y: Any, cfg: Mapping[str, Any], declared_dtype: str | None) -> str:
@@ -221,144 +373,6 @@ def _feature_spec(X: Any, name: str) -> dict[str, Any]:
         if len(values) <= 1000:
             spec["categories"] = sorted(str(v) for v in values)
     return spec
-
-
-def _estimator(task: str, cfg: Mapping[str, Any]) -> tuple[str, Any]:
-    path = cfg["estimator"] if cfg["estimator"] != "auto" else DEFAULT_ESTIMATORS[task]
-    module_name, _, cls_name = path.rpartition(".")
-    try:
-        cls = getattr(importlib.import_module(module_name), cls_name)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise ConfigError(
-            f"cannot import estimator {path!r}: {exc}",
-            key="plugins.sklearn.estimator",
-            hint='give a dotted path such as "sklearn.ensemble.RandomForestClassifier"',
-        ) from None
-    params = dict(cfg["params"])
-    try:
-        accepted = dict(inspect.signature(cls).parameters)
-    except (TypeError, ValueError):
-        accepted = {}
-    if "random_state" in accepted and "random_state" not in params:
-        params["random_state"] = cfg["seed"]
-    try:
-        estimator = cls(**params)
-    except TypeError as exc:
-        raise ConfigError(
-            f"bad parameters for {path}: {exc}",
-            key="plugins.sklearn.params",
-            hint=f"{cls_name} accepts: {', '.join(sorted(accepted))}",
-        ) from None
-    return path, estimator
-
-
-def _pipeline(
-    spec: Mapping[str, Mapping[str, Any]], estimator: Any, cfg: Mapping[str, Any], X: Any
-) -> Any:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    numeric = [n for n, s in spec.items() if s["dtype"] != "string"]
-    text = [n for n, s in spec.items() if s["dtype"] == "string"]
-    parts = []
-    if numeric:
-        steps: list[tuple[str, Any]] = [("impute", SimpleImputer(strategy=cfg["numeric_impute"]))]
-        if cfg["scale"] and not is_tree_model(estimator):
-            steps.append(("scale", StandardScaler()))
-        parts.append(("numeric", Pipeline(steps), numeric))
-    if text:
-        impute = (
-            SimpleImputer(strategy="constant", fill_value="missing")
-            if cfg["categorical_impute"] == "constant"
-            else SimpleImputer(strategy="most_frequent")
-        )
-        parts.append(
-            (
-                "categorical",
-                Pipeline(
-                    [
-                        ("impute", impute),
-                        (
-                            "onehot",
-                            OneHotEncoder(
-                                categories=_text_categories(X, text, cfg),
-                                handle_unknown="ignore",
-                            ),
-                        ),
-                    ]
-                ),
-                text,
-            )
-        )
-    preprocess = ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
-    return Pipeline([("preprocess", preprocess), ("model", estimator)])
-
-
-def is_tree_model(estimator: Any) -> bool:
-    """Whether ``estimator`` is a decision tree or an ensemble of them: such models split on
-    thresholds, so standardising their inputs changes nothing but the float rounding
-    (which then differs between scikit-learn's float64 and an ONNX model's float32)."""
-    from sklearn.ensemble import (
-        ExtraTreesClassifier,
-        ExtraTreesRegressor,
-        GradientBoostingClassifier,
-        GradientBoostingRegressor,
-        HistGradientBoostingClassifier,
-        HistGradientBoostingRegressor,
-        RandomForestClassifier,
-        RandomForestRegressor,
-    )
-    from sklearn.tree import BaseDecisionTree
-
-    return isinstance(
-        estimator,
-        BaseDecisionTree
-        | ExtraTreesClassifier
-        | ExtraTreesRegressor
-        | GradientBoostingClassifier
-        | GradientBoostingRegressor
-        | HistGradientBoostingClassifier
-        | HistGradientBoostingRegressor
-        | RandomForestClassifier
-        | RandomForestRegressor,
-    )
-
-
-def _text_categories(X: Any, text: list[str], cfg: Mapping[str, Any]) -> Any:
-    """The one-hot categories of the text features: ``auto`` (every value seen) unless a
-    feature has more than ``max_categories`` values once imputed; then each feature keeps
-    its ``max_categories - 1`` most frequent values (ties: the smaller value) and the rarer
-    ones are encoded as all zeros, like values never seen.
-
-    This is scikit-learn's ``max_categories`` with the pooled column left implicit: the
-    same number of distinguishable codes per feature, and a form skl2onnx converts (its
-    ``OneHotEncoder`` converter does not handle infrequent categories after an imputer).
-    """
-    limit = int(cfg["max_categories"] or 0)
-    if not limit:
-        return "auto"
-    chosen, pooled = [], False
-    for name in text:
-        column = X[name]
-        counts = {str(k): int(v) for k, v in column.dropna().astype("str").value_counts().items()}
-        missing = int(column.isna().sum())
-        if missing:
-            if cfg["categorical_impute"] == "constant":
-                fill = "missing"
-            elif counts:  # SimpleImputer's mode: the most frequent value, ties to the smallest
-                top = max(counts.values())
-                fill = min(k for k, v in counts.items() if v == top)
-            else:
-                fill = "missing"
-            counts[fill] = counts.get(fill, 0) + missing
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        if len(ranked) > limit:
-            pooled = True
-            ranked = ranked[: max(limit - 1, 1)]
-        chosen.append(sorted(str(value) for value, _ in ranked))
-    return chosen if pooled else "auto"
 
 
 def _params(estimator: Any) -> dict[str, Any]:

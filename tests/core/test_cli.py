@@ -112,9 +112,10 @@ def test_watch_once_processes_new_uploads(
     _ = textwrap
 
 
-def test_retrain_reruns_the_latest_upload_and_closes_requests(
+def test_retrain_without_new_data_trains_nothing_unless_forced(
     tiny_installed: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Once: retrain replayed the latest upload and registered a duplicate version."""
     from hookline.storage import LocalStorage
 
     assert main(["run", "data.csv"]) == 0
@@ -125,6 +126,14 @@ def test_retrain_reruns_the_latest_upload_and_closes_requests(
     )
     capsys.readouterr()
     assert main(["retrain", "m"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("unchanged") and "m v1 (production) was trained on exactly" in out
+    assert "1 retrain request(s) stay open" in out
+    assert json.loads(storage.read("monitoring/m/retrain/r1.json"))["status"] == "open"
+    assert main(["models", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["versions"] == 1
+
+    assert main(["retrain", "m", "--force"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("succeeded") and "closed 1 retrain request(s)" in out
     request = json.loads(storage.read("monitoring/m/retrain/r1.json"))

@@ -52,6 +52,7 @@ def test_every_key_the_layout_builds_is_in_the_drawing():
         for value, placeholder in names.items():
             key = key.replace(value, placeholder)
         key = re.sub(r"index/\d{13}-<run_id>\.json", "index/<inverted-ms>-<run_id>.json", key)
+        key = re.sub(r"by-data/[0-9a-f]{64}\.json", "by-data/<data-digest>.json", key)
         return re.sub(r"by-run/[0-9a-f]{32}\.json", "by-run/<run-digest>.json", key)
 
     built = [
@@ -66,6 +67,7 @@ def test_every_key_the_layout_builds_is_in_the_drawing():
         layout.manifest_key("MODEL", 7),
         layout.alias_key("MODEL", "ALIAS"),
         layout.by_run_key("MODEL", "RUN1"),
+        layout.by_data_key("MODEL", "ab" * 32),
         layout.model_index_key("MODEL"),
         layout.monitoring_report_key("MODEL", "RUN1"),
         layout.retrain_key("MODEL", "REQ1"),

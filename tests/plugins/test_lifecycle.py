@@ -150,6 +150,16 @@ def test_hookline_retrain_answers_a_retrain_request(project, tmp_path):
     key = f"monitoring/m/retrain/{scored['run_id']}.json"
     assert json.loads(project.storage.read(key))["status"] == "open"
     code, out = project.cli("retrain", "m")
-    assert code == 0 and out["closed_requests"] == [key]
+    # the retrain learns from the training upload plus the labelled batch that drifted
+    assert [a["uri"] for a in out["added"]] == [scored["trigger"]["uri"]]
+    assert out["run"]["status"] in ("succeeded", "rejected")
+    assert code == {"succeeded": 0, "rejected": 3}[out["run"]["status"]]
+    assert out["closed_requests"] == [key]
+    _, record = project.cli("runs", "show", out["run"]["run_id"])
+    assert [(s["role"], s["sha256"]) for s in record["sources"]] == [
+        ("window", hashlib.sha256((tmp_path / "a.csv").read_bytes()).hexdigest()),
+        ("added", scored["trigger"]["sha256"]),
+    ]
+    assert record["data"]["profile"]["rows"] == 300
     request = json.loads(project.storage.read(key))
     assert request["status"] == "done" and request["fulfilled_by"] == out["run"]["run_id"]

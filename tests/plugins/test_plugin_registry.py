@@ -11,6 +11,7 @@ from hookline.config import check_table
 from hookline.plugins import ingest, registry, train
 from hookline.registry import Registry
 from hookline.types import CheckResult
+from hookline.window import data_digest
 
 
 def trained(storage, tmp_path, *, plugins=None, name="batch.csv", rows=120, seed=0):
@@ -64,7 +65,18 @@ def test_deploy_registers_everything_and_promotes(storage, tmp_path):
         "run_id": ctx.run_id,
         "config_hash": ctx.config.digest,
         "pipeline": "train",
+        "window": None,
+        "sources": [
+            {
+                "uri": ctx.event.uri,
+                "version": "v1",
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+            }
+        ],
+        "data_digest": data_digest([hashlib.sha256(data).hexdigest()], ctx.config.digest),
     }
+    assert manifest["data_digest"] == manifest["lineage"]["data_digest"]
     assert {"python", "scikit-learn", "skops"} <= set(manifest["libraries"])
     assert [c["name"] for c in manifest["checks"]] == ["min_rows", "latency"]
     assert deployment.details["sha256"] == version.artifacts["model.skops"]["sha256"]
