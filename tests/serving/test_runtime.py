@@ -49,13 +49,13 @@ def quickstart(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def copy_project(src: Path, dest: Path, runtime: str | None) -> Path:
+def copy_project(src: Path, dest: Path, runtime: str | None, extra: str = "") -> Path:
     shutil.copytree(src, dest)
     config = dest / "hookline.toml"
     text = config.read_text().replace('storage = ".hookline"', f'storage = "{dest / ".hookline"}"')
     if runtime is not None:
         text += f'\n[serving]\nruntime = "{runtime}"\n'
-    config.write_text(text)
+    config.write_text(text + extra)
     return config
 
 
@@ -144,7 +144,8 @@ def test_the_onnx_runtime_never_imports_the_training_stack(
     assert nullable
     rows.append({**rows[0], **{n: None for n in nullable}})  # gaps are part of the test
     requests = requests_for(rows, features)
-    onnx = probe(copy_project(quickstart, tmp_path / "onnx", "onnx"), requests, tmp_path)
+    logged = "\n[serving.prediction_log]\nsample_rate = 1.0\nbatch_size = 1\n"
+    onnx = probe(copy_project(quickstart, tmp_path / "onnx", "onnx", logged), requests, tmp_path)
     auto = probe(copy_project(quickstart, tmp_path / "auto", None), requests, tmp_path)
     sklearn = probe(copy_project(quickstart, tmp_path / "sk", "sklearn"), requests, tmp_path)
 
@@ -162,6 +163,19 @@ def test_the_onnx_runtime_never_imports_the_training_stack(
     assert sklearn["answers"][4][1]["runtime"] == "sklearn"
     predictions = onnx["answers"][0][1]
     assert predictions["predictions"] == sklearn["answers"][0][1]["predictions"]
+    logs = list((tmp_path / "onnx/.hookline/landing/predictions").rglob("*.csv"))
+    assert logs, "the prediction log was written on the ONNX path too"
+
+
+def test_signing_on_verifies_the_onnx_version(quickstart: Path, tmp_path: Path) -> None:
+    """With a signing key, an unsigned version is not served by the ONNX runtime either."""
+    from hookline.adapters.serving import create_app
+
+    config = copy_project(quickstart, tmp_path / "p", "onnx")
+    app = create_app(str(config), environ={"HOOKLINE_SIGNING_KEY": "k" * 32})
+    with TestClient(app) as c:
+        health = c.get("/health")
+        assert health.status_code == 503 and "sign" in health.json()["detail"]
 
 
 # -- in process: what is chosen, and what is refused ------------------------------------------
