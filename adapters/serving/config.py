@@ -19,14 +19,14 @@ SECTION = {
     "api_keys_env": Option(str, "HOOKLINE_API_KEYS", "environment variable with API keys"),
     "prediction_log": Option(dict, {}, "sample requests to storage for monitoring"),
     "docs": Option(bool, True, "serve /docs and /openapi.json (they show the feature names)"),
+    "docs_public": Option(
+        bool, False, "serve /docs and /openapi.json without a key even when keys are set"
+    ),
     "runtime": Option(
         str,
         "auto",
         "what predicts: `auto` (ONNX when the version's ONNX model passed parity, else "
         "skops), `onnx` (never the training stack) or `sklearn` (always skops)",
         choices=("auto", "onnx", "sklearn"),
-    ),
-    "docs_public": Option(
-        bool, False, "serve /docs and /openapi.json without a key even when keys are set"
     ),
 }

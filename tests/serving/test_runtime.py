@@ -317,3 +317,26 @@ def test_onnx_inputs_that_do_not_match_the_manifest_are_refused(
     with TestClient(app_for(config)) as c:
         health = c.get("/health")
         assert health.status_code == 503 and "not_an_input" in health.json()["detail"]
+
+
+def test_the_documented_runtime_command_against_hookline_serve(
+    quickstart: Path, tmp_path: Path
+) -> None:
+    """docs/serving.md, "Serving the ONNX model": its command, run by bash against a live
+    ``hookline serve`` of the quickstart, prints the runtime that serves."""
+    from tests.serving._server import free_port, server
+    from tests.serving.test_docs import blocks, section
+
+    (command,) = blocks("bash", section("### Serving the ONNX model"))
+    config = copy_project(quickstart, tmp_path / "p", None)
+    port = free_port()
+    argv = [str(Path(sys.executable).parent / "hookline"), "serve", "--config", str(config)]
+    with server([*argv, "--port", str(port)], port, {"HOOKLINE_API_KEYS": ""}) as base:
+        out = subprocess.run(
+            ["bash", "-c", command.replace("http://localhost:8000", base)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+    assert out.split() == ["onnx", "None"]
