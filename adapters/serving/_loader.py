@@ -119,6 +119,8 @@ def build_bundle(
         reason = '[serving] runtime = "sklearn"'
     else:
         reason = onnx_unavailable(registry.get(name, version).manifest)
+    if reason is None and runtime == "auto" and not _has_onnxruntime():
+        reason = "onnxruntime is not installed (pip install onnxruntime)"
     if reason is None:
         from hookline.onnx import load_version
 
@@ -163,6 +165,15 @@ def build_bundle(
     )
     _warm_up(bundle)
     return bundle
+
+
+def _has_onnxruntime() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("onnxruntime") is not None
+    except ValueError:  # in sys.modules as None: imports of it are refused
+        return False
 
 
 def onnx_unavailable(manifest: Mapping[str, Any]) -> str | None:

@@ -340,3 +340,18 @@ def test_the_documented_runtime_command_against_hookline_serve(
             timeout=60,
         ).stdout
     assert out.split() == ["onnx", "None"]
+
+
+def test_auto_without_onnxruntime_serves_skops(
+    quickstart: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``auto`` in an environment without onnxruntime serves the skops model, saying why;
+    ``onnx`` there is not ready."""
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    config = copy_project(quickstart, tmp_path / "auto", None)
+    with TestClient(app_for(config)) as c:
+        model = c.get("/model").json()
+    assert model["runtime"] == "sklearn" and "onnxruntime" in model["runtime_reason"]
+    config = copy_project(quickstart, tmp_path / "onnx", "onnx")
+    with TestClient(app_for(config)) as c:
+        assert c.get("/health").status_code == 503
