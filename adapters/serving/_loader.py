@@ -15,6 +15,7 @@ only the very first load makes requests wait.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -22,9 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hookline.adapters.serving._predictor import Predictor, SklearnPredictor
+from hookline.adapters.serving._predictor import OnnxPredictor, Predictor, SklearnPredictor
 from hookline.adapters.serving._schema import FeatureSchema, build_record_model
-from hookline.errors import Unavailable
+from hookline.errors import ModelIntegrityError, NotFound, Unavailable
 from hookline.registry import Registry
 from pydantic import BaseModel, TypeAdapter
 
@@ -60,6 +61,10 @@ class ModelBundle:
     uri: str
     loaded_at: float = field(default_factory=time.time)
     load_seconds: float = 0.0
+    runtime: str = "sklearn"
+    """What predicts: ``onnx`` (onnxruntime) or ``sklearn`` (the skops model)."""
+    runtime_reason: str | None = None
+    """Why ``runtime`` was chosen when ``auto`` did not choose ONNX."""
 
     @property
     def version_header(self) -> str:
@@ -94,18 +99,51 @@ class ModelBundle:
         return predictions, self.predictor.predict_proba(rows) if proba else None
 
 
-def build_bundle(registry: Registry, name: str, alias: str, version: int) -> ModelBundle:
+def build_bundle(
+    registry: Registry, name: str, alias: str, version: int, *, runtime: str = "auto"
+) -> ModelBundle:
     """Load and verify ``name`` version ``version`` and build its bundle.
 
-    :raises ModelIntegrityError: checksum, pickle, untrusted types or a bad feature schema.
+    :param runtime: ``auto`` (the ONNX model when the manifest says it passed parity, else
+        the skops model), ``onnx`` (the ONNX model or nothing) or ``sklearn``.
+    :raises ModelIntegrityError: checksum, signature, pickle, untrusted types, a bad
+        feature schema, or ONNX inputs that do not match it.
+    :raises ModelUnavailable: ``runtime = "onnx"`` and the version has no ONNX model.
     :raises NotFound: the version or its artifact is missing.
     """
     started = time.perf_counter()
-    model, mv = registry.load_model(name, version=version)
-    uri = registry.storage.url(f"registry/{name}/versions/{mv.version:06d}/")
-    predictor = SklearnPredictor(
-        model, FeatureSchema.from_manifest(mv.manifest, where=uri), where=uri
-    )
+    uri = registry.storage.url(f"registry/{name}/versions/{version:06d}/")
+    predictor: Predictor
+    reason: str | None = None
+    if runtime == "sklearn":
+        reason = '[serving] runtime = "sklearn"'
+    else:
+        reason = onnx_unavailable(registry.get(name, version).manifest)
+    if reason is None and runtime == "auto" and not _has_onnxruntime():
+        reason = "onnxruntime is not installed (pip install onnxruntime)"
+    if reason is None:
+        from hookline.onnx import load_version
+
+        try:
+            onnx_model, mv = load_version(registry, name, version)
+        except NotFound as exc:  # the artifact went missing after registration
+            raise ModelIntegrityError(str(exc), hint="roll the alias back") from None
+        predictor = OnnxPredictor(
+            onnx_model, FeatureSchema.from_manifest(mv.manifest, where=uri), where=uri
+        )
+    elif runtime == "onnx":
+        raise ModelUnavailable(
+            f"model {name!r} version {version} has no ONNX model to serve ({reason}) and "
+            '[serving] runtime = "onnx": set runtime = "auto" to serve its skops model, or '
+            "promote a version whose pipeline converts to ONNX"
+        )
+    else:
+        model, mv = registry.load_model(name, version=version)
+        predictor = SklearnPredictor(
+            model, FeatureSchema.from_manifest(mv.manifest, where=uri), where=uri
+        )
+        if runtime == "auto":
+            log.info("%s version %s is served with scikit-learn: %s", name, version, reason)
     record_model = build_record_model(predictor.schema)
     task = mv.manifest.get("task") or (
         "classification" if predictor.classes is not None else "regression"
@@ -122,9 +160,34 @@ def build_bundle(registry: Registry, name: str, alias: str, version: int) -> Mod
         task=str(task),
         uri=uri,
         load_seconds=time.perf_counter() - started,
+        runtime="onnx" if isinstance(predictor, OnnxPredictor) else "sklearn",
+        runtime_reason=reason,
     )
     _warm_up(bundle)
     return bundle
+
+
+def _has_onnxruntime() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("onnxruntime") is not None
+    except ValueError:  # in sys.modules as None: imports of it are refused
+        return False
+
+
+def onnx_unavailable(manifest: Mapping[str, Any]) -> str | None:
+    """Why a version's ONNX model cannot be served, or ``None`` when it can (its manifest
+    says it converted and passed the parity gate)."""
+    from hookline.onnx import ARTIFACT
+
+    spec = manifest.get("onnx") or {}
+    if spec.get("status") != "ok":
+        detail = spec.get("reason") or "it was registered without one"
+        return f"no ONNX model passed parity: {detail}"
+    if ARTIFACT not in (manifest.get("artifacts") or {}):
+        return f"the manifest lists no {ARTIFACT}"
+    return None
 
 
 def _warm_up(bundle: ModelBundle) -> None:
@@ -161,14 +224,16 @@ class ModelHolder:
         reload_seconds: float,
         *,
         clock: Callable[[], float] = time.monotonic,
-        loader: Callable[[Registry, str, str, int], ModelBundle] = build_bundle,
+        loader: Callable[[Registry, str, str, int], ModelBundle] | None = None,
+        runtime: str = "auto",
     ) -> None:
         self.registry = registry
         self.name = name
         self.alias = alias
         self.reload_seconds = max(0.0, float(reload_seconds))
         self._clock = clock
-        self._loader = loader
+        self.runtime = runtime
+        self._loader = loader or functools.partial(build_bundle, runtime=runtime)
         self._bundle: ModelBundle | None = None
         self._next_check = 0.0
         self._load_lock = threading.Lock()
@@ -305,6 +370,11 @@ class ModelHolder:
                 f"promote a version: hookline models promote {self.name} VERSION "
                 f"--alias {self.alias}"
             )
+        if "[serving] runtime" in self._unavailable:
+            return (
+                'set [serving] runtime = "auto" to serve the skops model, or promote a '
+                "version with an ONNX model"
+            )
         return (
             "check the registry and the serving logs; the alias is checked again every "
             f"{self.reload_seconds:g}s"
@@ -321,4 +391,7 @@ class ModelHolder:
             "last_check": self.last_check,
             "last_error": self.last_error,
             "reload_seconds": self.reload_seconds,
+            "runtime": bundle.runtime if bundle else None,
+            "runtime_setting": self.runtime,
+            "runtime_reason": bundle.runtime_reason if bundle else None,
         }

@@ -10,7 +10,9 @@ from hookline.adapters.serving._predlog import LogSettings
 from hookline.config import Config
 from hookline.errors import ConfigError
 
-__all__ = ["ServingSettings"]
+__all__ = ["RUNTIMES", "ServingSettings"]
+
+RUNTIMES = ("auto", "onnx", "sklearn")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class ServingSettings:
     docs: bool
     docs_public: bool
     prediction_log: LogSettings | None
+    runtime: str = "auto"
+    """``auto``, ``onnx`` or ``sklearn``: see :mod:`._predictor`."""
 
     @classmethod
     def from_config(cls, config: Config) -> ServingSettings:
@@ -52,6 +56,13 @@ class ServingSettings:
             raise ConfigError(
                 "expected 0 or more seconds", key="serving.reload_seconds", source=config.source
             )
+        runtime = str(s.get("runtime") or "auto")
+        if runtime not in RUNTIMES:
+            raise ConfigError(
+                f"expected one of {', '.join(map(repr, RUNTIMES))}, got {runtime!r}",
+                key="serving.runtime",
+                source=config.source,
+            )
         return cls(
             model=str(model),
             alias=str(s.get("alias") or "production"),
@@ -62,4 +73,5 @@ class ServingSettings:
             docs=bool(s.get("docs", True)),
             docs_public=bool(s.get("docs_public", False)),
             prediction_log=LogSettings.from_table(s.get("prediction_log") or {}, config.source),
+            runtime=runtime,
         )

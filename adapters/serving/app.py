@@ -77,7 +77,13 @@ def create_app(
             environ=environ,
             secret_reader=read_secret_text,
         )
-        holder = ModelHolder(registry, settings.model, settings.alias, settings.reload_seconds)
+        holder = ModelHolder(
+            registry,
+            settings.model,
+            settings.alias,
+            settings.reload_seconds,
+            runtime=settings.runtime,
+        )
     keys = api_keys if api_keys is not None else keys_from_env(settings.api_keys_env, environ)
     predlog = _prediction_log(project, settings, log_storage)
     roots = errors.roots_of(project.storage.uri)

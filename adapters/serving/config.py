@@ -22,4 +22,11 @@ SECTION = {
     "docs_public": Option(
         bool, False, "serve /docs and /openapi.json without a key even when keys are set"
     ),
+    "runtime": Option(
+        str,
+        "auto",
+        "what predicts: `auto` (ONNX when the version's ONNX model passed parity, else "
+        "skops), `onnx` (never the training stack) or `sklearn` (always skops)",
+        choices=("auto", "onnx", "sklearn"),
+    ),
 }

@@ -46,6 +46,8 @@ async def model_info(bundle: ModelBundle = Depends(current_bundle)) -> Response:
             "features": bundle.schema.to_list(),
             "uri": bundle.uri,
             "loaded_at": bundle.loaded_at,
+            "runtime": bundle.runtime,
+            "runtime_reason": bundle.runtime_reason,
         },
         {VERSION_HEADER: bundle.version_header},
     )
