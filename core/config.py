@@ -20,11 +20,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookline.errors import ConfigError
 from hookline.hookspecs import STAGES
 from hookline.layout import OUTPUT_PREFIXES  # the pipeline writes only under these
+
+if TYPE_CHECKING:
+    from hookline.compute import ComputeConfig
 
 __all__ = [
     "OUTPUT_PREFIXES",
@@ -183,6 +186,12 @@ PIPELINE = {
     "alias": Option(str, "production", "the alias a successful run moves"),
     "description": Option(str, ""),
     "plugins": Option(dict, {}, "per-pipeline overrides of [plugins.*] tables"),
+    "compute": Option(
+        dict,
+        None,
+        "run the pipeline as a container job or training job when a function is not "
+        "enough (backend, when, ...; see docs/scaling.md)",
+    ),
 }
 REGISTRY = {
     "trusted_types": Option(
@@ -259,6 +268,8 @@ class PipelineConfig:
     alias: str = "production"
     description: str = ""
     plugins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    compute: ComputeConfig | None = None
+    """Where the run goes when a function is not enough (``None``: always inline)."""
 
     @property
     def trains(self) -> bool:
@@ -410,6 +421,11 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
     for plugin, ptable in plugins.items():
         if not isinstance(ptable, dict):
             raise ConfigError("expected a table", key=f"{path}.plugins.{plugin}", source=source)
+    compute = None
+    if values["compute"] is not None:
+        from hookline.compute import parse_compute
+
+        compute = parse_compute(values["compute"], f"{path}.compute", source)
     return PipelineConfig(
         name=name,
         model=values["model"],
@@ -419,6 +435,7 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
         alias=values["alias"],
         description=values["description"],
         plugins=plugins,
+        compute=compute,
     )
 
 

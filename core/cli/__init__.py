@@ -32,6 +32,7 @@ CORE_COMMANDS = (
     "hookline.cli._plugins",
     "hookline.cli._retrain",
     "hookline.cli._new_plugin",
+    "hookline.cli._job",
 )
 ENTRY_POINT_GROUP = "hookline.commands"
 
