@@ -30,7 +30,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from hookline import jsonio, layout
@@ -280,17 +280,9 @@ class Offloader:
         run_id = str(doc["run_id"])
         spec = self._spec(pipeline, doc)
         backend = self.backend(pipeline)
-        marker = {
-            "run_id": run_id,
-            "pipeline": pipeline.name,
-            "attempt": spec.attempt,
-            "backend": spec_backend(pipeline),
-            "name": spec.name,
-            "created_at": utc_now_iso(),
-        }
         # The marker comes first: a dispatcher that dies after submitting leaves a job the
         # reconciler can still find.
-        self.storage.write(layout.job_key(spec.name), jsonio.dumps(marker))
+        self._open_marker(pipeline, run_id, spec.attempt, spec.name)
         try:
             handle = backend.find(spec.name) if takeover else None
             if handle is None:
@@ -592,6 +584,8 @@ class Offloader:
         attempt: int | None = None,
         image_digest: str | None = None,
         wait: bool = True,
+        deliveries: int = 1,
+        keepalive: Callable[[float], None] | None = None,
     ) -> RunResult:
         """Run a dispatched run inside its job (``hookline job run``).
 
@@ -602,6 +596,11 @@ class Offloader:
             its image); checked against the dispatch's.
         :param wait: when another holder's lease is still live, wait for it to end (a
             dead job's successor may start before its lease runs out).
+        :param deliveries: for a job started by a queue message, how many times the queue
+            delivered it: each delivery after the first is the next attempt (the execution
+            before stopped without finishing).
+        :param keepalive: called on each heartbeat with the lease's length (the queue
+            message's visibility).
         """
         from hookline.runner import RunResult
 
@@ -627,6 +626,18 @@ class Offloader:
             )
         current = int(doc.get("attempt", 1))
         attempt = current if attempt is None else int(attempt)
+        if deliveries > 1 and attempt + deliveries - 1 > current:
+            attempt = attempt + deliveries - 1
+            redelivered = self._redelivered(doc, etag, attempt)
+            if redelivered is None or redelivered.status == "failed":
+                return redelivered or RunResult(
+                    run_id, pipeline_name, "duplicate", "closed by another delivery"
+                )
+            found = self._read(run_id)
+            if found is None:  # pragma: no cover - it was just written
+                raise TransientError(f"run {run_id}: the dispatch record vanished")
+            doc, etag = found
+            current = int(doc.get("attempt", 1))
         name = job_name(run_id, attempt)
         if attempt != current or doc.get("state") in ("failed", "refused"):
             return RunResult(
@@ -691,12 +702,108 @@ class Offloader:
             claim.token,
             every=compute.heartbeat_seconds,
             lease=compute.lease_seconds,
+            on_beat=keepalive,
         )
         with heartbeat:
-            result = self.app.run_claimed(pipeline, event, run_id, claim, heartbeat=heartbeat)
+            result = self.app.run_claimed(
+                pipeline,
+                event,
+                run_id,
+                claim,
+                heartbeat=heartbeat,
+                notes={
+                    "offload": {
+                        "backend": compute.backend,
+                        "job": name,
+                        "attempt": attempt,
+                        "reason": doc.get("reason"),
+                        "image": doc.get("image"),
+                    }
+                },
+            )
         if result.record is not None and result.record.get("status") in FINAL:
             self._close_marker(name)
         return result
+
+    def run_received(self, backend: str, *, pipeline: str | None = None) -> RunResult:
+        """For a job started by a queue message (``container-apps-job``): receive the
+        message, run the run it names, and delete the message once the run is settled.
+
+        :param backend: the backend whose queue to read (``$HOOKLINE_COMPUTE_BACKEND``).
+        :param pipeline: the pipeline whose settings name the queue (default: the first
+            pipeline using ``backend``).
+        """
+        from hookline.runner import RunResult
+
+        candidates = [
+            p
+            for p in self.app.config.pipelines.values()
+            if p.compute is not None
+            and p.compute.backend == backend
+            and (pipeline is None or p.name == pipeline)
+        ]
+        if not candidates:
+            raise DispatchMismatch(
+                f"no pipeline of this job's configuration uses the {backend!r} backend"
+                + (f" (asked for {pipeline!r})" if pipeline else "")
+            )
+        chosen = candidates[0]
+        source = self.backend(chosen)
+        receive = getattr(source, "receive", None)
+        if not callable(receive):
+            raise DispatchMismatch(f"the {backend!r} backend does not start jobs from a queue")
+        ticket = receive(_compute(chosen).lease_seconds)
+        if ticket is None:
+            return RunResult(None, chosen.name, "ignored", "the job queue is empty")
+        result = self.run_job(
+            ticket.run_id,
+            attempt=ticket.attempt,
+            image_digest=os.environ.get("HOOKLINE_IMAGE_DIGEST") or None,
+            deliveries=ticket.deliveries,
+            keepalive=ticket.keepalive,
+        )
+        if result.status != "in_progress":  # settled: nothing more for this message to do
+            ticket.done()
+        return result
+
+    def _redelivered(self, doc: dict[str, Any], etag: str, attempt: int) -> RunResult | None:
+        """A queue delivered the job again (the execution before it died): the attempts
+        before ``attempt`` are closed, and past ``max_attempts`` the run is recorded failed.
+        ``None`` when another delivery changed the dispatch first."""
+        from hookline.runner import RunResult
+
+        run_id = str(doc["run_id"])
+        pipeline = self.app.config.pipelines.get(str(doc.get("pipeline")))
+        if pipeline is None or pipeline.compute is None:
+            raise DispatchMismatch(f"run {run_id}: no offloading pipeline {doc.get('pipeline')!r}")
+        before = int(doc.get("attempt", 1))
+        old = job_name(run_id, before)
+        reason = (
+            f"{doc.get('backend')} job {old}: the execution that received it stopped without "
+            f"finishing (the queue delivered it again as attempt {attempt})"
+        )
+        self.runs.break_lease(run_id, job=old, reason=reason)
+        entries = [dict(a) for a in doc.get("attempts", [])]
+        for entry in entries:
+            if not entry.get("closed_at"):
+                entry.update(closed_at=utc_now_iso(), outcome="failed", reason=reason)
+        doc = {**doc, "attempts": entries, "last_error": reason}
+        self._close_marker(old)
+        if attempt > int(doc.get("max_attempts", 1)):
+            doc["attempt"] = attempt - 1
+            return self._give_up(pipeline, doc, etag, reason)
+        name = job_name(run_id, attempt)
+        spec = self._spec(pipeline, {**doc, "attempt": attempt})
+        doc["attempt"] = attempt
+        doc["attempts"] = [
+            *entries,
+            _attempt_entry(spec, JobHandle(spec_backend(pipeline), name), self.clock()),
+        ]
+        self._open_marker(pipeline, run_id, attempt, name)
+        taken = self._take(run_id, doc, etag, "submitted")
+        if taken is None:
+            return None
+        return RunResult(run_id, pipeline.name, "dispatched", f"attempt {attempt} of {run_id}")
 
     def _mismatches(
         self,
@@ -766,6 +873,17 @@ class Offloader:
             return dict(jsonio.loads(self.storage.read(layout.job_key(name))))
         except NotFound:
             return None
+
+    def _open_marker(self, pipeline: PipelineConfig, run_id: str, attempt: int, name: str) -> None:
+        marker = {
+            "run_id": run_id,
+            "pipeline": pipeline.name,
+            "attempt": attempt,
+            "backend": spec_backend(pipeline),
+            "name": name,
+            "created_at": utc_now_iso(),
+        }
+        self.storage.write(layout.job_key(name), jsonio.dumps(marker))
 
     def _close_marker(self, name: str) -> None:
         try:

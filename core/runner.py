@@ -223,11 +223,13 @@ class Hookline:
         claim: Claim,
         *,
         heartbeat: Heartbeat | None = None,
+        notes: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Run the stages of a run whose claim was tried, and record it.
 
         :param heartbeat: the lease's heartbeat, for a job: when the lease was lost
             (another holder took the run over) the record is not written.
+        :param notes: entries for the record's ``notes`` (a job's ``offload`` entry).
         """
         if not claim.acquired:
             if claim.state == "done" and claim.record is not None:
@@ -260,6 +262,8 @@ class Hookline:
             log=logging.getLogger(f"hookline.run.{run_id}"),
         )
         registry.attach(ctx)
+        if notes:
+            ctx.notes.update(notes)
         recorder = RunRecorder(self._new_record(ctx, claim.attempt))
         record = recorder.record
         workdir = tempfile.mkdtemp(prefix="hookline-")

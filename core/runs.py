@@ -226,7 +226,8 @@ class RunStore:
         import uuid
 
         now = self.clock()
-        doc = {
+        token = uuid.uuid4().hex
+        doc: dict[str, Any] = {
             "run_id": run_id,
             "pipeline": pipeline,
             "event": event.to_dict(),
@@ -234,7 +235,7 @@ class RunStore:
             "claimed_epoch": now,
             "attempt": 1,
             "owner": f"{socket.gethostname()}:{os.getpid()}",
-            "token": uuid.uuid4().hex,
+            "token": token,
             "released": False,
             "holder": holder,
             "lease_expires_epoch": self._lease_end(now, lease_seconds, lease_until),
@@ -245,7 +246,7 @@ class RunStore:
         key = self._claim_key(run_id)
         try:
             self.storage.create(key, jsonio.dumps(doc))
-            return Claim(True, 1, "new", token=doc["token"])
+            return Claim(True, 1, "new", token=token)
         except AlreadyExists:
             pass
         record = self.get(run_id, missing_ok=True)
@@ -266,7 +267,7 @@ class RunStore:
         current = jsonio.loads(raw)
         if current.get("token") == doc["token"]:
             # Our own write landed but its answer was lost, and the SDK's retry saw it.
-            return Claim(True, int(current.get("attempt", 1)), "new", token=doc["token"])
+            return Claim(True, int(current.get("attempt", 1)), "new", token=token)
         who = _holder_of(current)
         if self._live(current):
             return Claim(False, int(current.get("attempt", 1)), "in_progress", holder=who)
@@ -281,7 +282,7 @@ class RunStore:
         except PreconditionFailed:
             if self._token(key) != doc["token"]:  # not our own write answered late
                 return Claim(False, attempt, "in_progress", holder=who)
-        return Claim(True, attempt, "restarted", token=doc["token"], holder=who)
+        return Claim(True, attempt, "restarted", token=token, holder=who)
 
     def _lease_end(
         self, now: float, lease_seconds: float | None, lease_until: float | None
@@ -519,10 +520,19 @@ class Heartbeat:
     :param token: the claim's token (:attr:`Claim.token`).
     :param every: seconds between renewals.
     :param lease: seconds each renewal extends the lease by, from its own time.
+    :param on_beat: called after each renewal with the lease's length (a queue-started
+        job keeps its message invisible as long); its failures are logged, not fatal.
     """
 
     def __init__(
-        self, store: RunStore, run_id: str, token: str, *, every: float, lease: float
+        self,
+        store: RunStore,
+        run_id: str,
+        token: str,
+        *,
+        every: float,
+        lease: float,
+        on_beat: Callable[[float], None] | None = None,
     ) -> None:
         if lease <= every:
             raise ValueError(f"a lease of {lease}s does not outlast a heartbeat every {every}s")
@@ -538,6 +548,7 @@ class Heartbeat:
         self.lost = False
         """The claim is no longer ours: the run must write nothing more."""
         self.last_error: str | None = None
+        self.on_beat = on_beat
         self._expires = store.clock() + self.lease
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -563,6 +574,11 @@ class Heartbeat:
             return False
         self.beats += 1
         self._expires = self.store.clock() + self.lease
+        if self.on_beat is not None:
+            try:
+                self.on_beat(self.lease)
+            except Exception as exc:
+                log.warning("run %s: heartbeat callback failed: %s", self.run_id, exc)
         return True
 
     def start(self) -> Heartbeat:

@@ -18,6 +18,9 @@
   same on Cloud Scheduler's retries of that firing), else by the event's time.
 * GCS Pub/Sub notifications (``OBJECT_FINALIZE``, payload ``JSON_API_V1``) arriving
   through a ``messagePublished`` CloudEvent are read too.
+* The run-offload reconciler's schedule, ``{"source": "hookline.reconcile"}``, through
+  Pub/Sub or as a bare body, becomes a ``ReconcileEvent`` (Cloud Run jobs emit no
+  job-state events; :mod:`hookline.adapters.gcp.compute`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from hookline.adapters._events import (
     object_uri,
     schedule_event,
 )
+from hookline.adapters._jobs import is_reconcile, reconcile_event
 from hookline.adapters.gcp._samples import sample_event
 from hookline.events import Event, StorageEvent
 
@@ -136,6 +140,8 @@ def classify(payload: Any, headers: Mapping[str, Any] | None = None) -> str:
         not attrs and isinstance(data, Mapping) and data.get("source") == SCHEDULE_SOURCE
     ):
         return "schedule"
+    if not attrs and is_reconcile(data):
+        return "reconcile"
     return "unknown"
 
 
@@ -179,6 +185,8 @@ def parse_event(
         ]
     if kind == "pubsub":
         return _pubsub(_as_data(data, "data"), attrs)
+    if kind == "reconcile":
+        return [reconcile_event(data, CLOUD, event_time=_scheduler_time(headers))]
     if attrs:
         raise EventError(
             f"CloudEvent type {attrs.get('type')!r} is not handled",
@@ -271,6 +279,15 @@ def _pubsub(data: Any, attrs: Mapping[str, Any]) -> list[Event]:
             schedule_event(
                 body,
                 "data.message.data",
+                CLOUD,
+                event_id=message_id,
+                event_time=message.get("publishTime") or attrs.get("time"),
+            )
+        ]
+    if is_reconcile(body):
+        return [
+            reconcile_event(
+                body,
                 CLOUD,
                 event_id=message_id,
                 event_time=message.get("publishTime") or attrs.get("time"),

@@ -2,7 +2,9 @@
 
 * ``hookline job run`` -- what a job image runs: the dispatched run named by
   ``--run-id`` (default ``$HOOKLINE_RUN_ID``), attempt ``--attempt``
-  (``$HOOKLINE_ATTEMPT``), from image ``$HOOKLINE_IMAGE_DIGEST``. Exit 0 when the run is
+  (``$HOOKLINE_ATTEMPT``), from image ``$HOOKLINE_IMAGE_DIGEST``; with neither and
+  ``$HOOKLINE_COMPUTE_BACKEND`` naming a queue-started backend (``container-apps-job``),
+  the run the next queue message names. Exit 0 when the run is
   recorded (succeeded, rejected, or already done), 1 when it failed, 2 when the job
   refused to run (its configuration or image is not the dispatch's), 75 on a transient
   failure (the platform's job fails and the pipeline dispatches the next attempt).
@@ -60,15 +62,25 @@ def _app(args: argparse.Namespace) -> Hookline:
 
 def cmd_run(args: argparse.Namespace) -> int:
     run_id = args.run_id or os.environ.get("HOOKLINE_RUN_ID")
-    if not run_id:
-        raise UsageError("no run to run", hint="pass --run-id or set HOOKLINE_RUN_ID")
+    backend = os.environ.get("HOOKLINE_COMPUTE_BACKEND")
+    if not run_id and not backend:
+        raise UsageError(
+            "no run to run",
+            hint="pass --run-id or set HOOKLINE_RUN_ID (a queue-started job sets "
+            "HOOKLINE_COMPUTE_BACKEND instead)",
+        )
     attempt = args.attempt
     if attempt is None and os.environ.get("HOOKLINE_ATTEMPT", "").isdigit():
         attempt = int(os.environ["HOOKLINE_ATTEMPT"])
     app = _app(args)
-    result = app.offload.run_job(
-        run_id, attempt=attempt, image_digest=os.environ.get("HOOKLINE_IMAGE_DIGEST") or None
-    )
+    if run_id:
+        result = app.offload.run_job(
+            run_id, attempt=attempt, image_digest=os.environ.get("HOOKLINE_IMAGE_DIGEST") or None
+        )
+    else:
+        assert backend is not None
+        result = app.offload.run_received(backend, pipeline=os.environ.get("HOOKLINE_PIPELINE"))
+        run_id = result.run_id or "-"
     if args.json:
         print_json(result.to_dict())
     else:
