@@ -40,5 +40,10 @@ def reconcile_event(
 
 def terminal_reason(*parts: Any) -> str:
     """The platform's words about a job's end, joined: ``"Essential container in task
-    exited; exit code 137"``; empty parts are left out."""
-    return "; ".join(str(p).strip() for p in parts if p is not None and str(p).strip())
+    exited; exit code 137"``; empty and repeated parts are left out."""
+    seen: list[str] = []
+    for part in parts:
+        text = str(part).strip() if part is not None else ""
+        if text and text not in seen:
+            seen.append(text)
+    return "; ".join(seen)

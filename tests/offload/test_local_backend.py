@@ -86,8 +86,15 @@ def test_eight_concurrent_dispatcher_processes_start_one_job(tmp_path, projects)
             (
                 ready,
                 subprocess.Popen(
-                    [sys.executable, "-c", _DISPATCHER, str(project.config_path),
-                     json.dumps(event.to_dict()), str(ready), str(go)],
+                    [
+                        sys.executable,
+                        "-c",
+                        _DISPATCHER,
+                        str(project.config_path),
+                        json.dumps(event.to_dict()),
+                        str(ready),
+                        str(go),
+                    ],
                     stdout=subprocess.PIPE,
                     text=True,
                 ),
@@ -131,7 +138,11 @@ def test_a_job_killed_mid_training_is_retried_and_one_version_results(tmp_path, 
 
 
 def test_a_job_whose_configuration_changed_refuses_and_is_recorded(tmp_path, projects):
-    project = _make(projects, tmp_path / "p", compute={"command": [sys.executable, "-c", "import time; time.sleep(2)"]})
+    project = _make(
+        projects,
+        tmp_path / "p",
+        compute={"command": [sys.executable, "-c", "import time; time.sleep(2)"]},
+    )
     event = project.upload("a.csv", training_csv(4))
     run_id = project.app().handle(event)[0].run_id
     # The deployment changes under the dispatch: the job reads another hookline.toml.
@@ -139,7 +150,17 @@ def test_a_job_whose_configuration_changed_refuses_and_is_recorded(tmp_path, pro
     changed = tmp_path / "changed.toml"
     changed.write_text(text)
     done = subprocess.run(
-        [sys.executable, "-m", "hookline", "job", "run", "--config", str(changed), "--run-id", run_id],
+        [
+            sys.executable,
+            "-m",
+            "hookline",
+            "job",
+            "run",
+            "--config",
+            str(changed),
+            "--run-id",
+            run_id,
+        ],
         capture_output=True,
         text=True,
         timeout=180,
@@ -156,7 +177,11 @@ def test_a_job_whose_configuration_changed_refuses_and_is_recorded(tmp_path, pro
 
 
 def test_max_attempts_exhausted_records_the_platform_s_reason(tmp_path, projects):
-    failing = [sys.executable, "-c", "import sys; print('no GPU here', file=sys.stderr); sys.exit(3)"]
+    failing = [
+        sys.executable,
+        "-c",
+        "import sys; print('no GPU here', file=sys.stderr); sys.exit(3)",
+    ]
     project = _make(projects, tmp_path / "p", compute={"command": failing, "max_attempts": 2})
     event = project.upload("a.csv", training_csv(5))
     run_id = project.app().handle(event)[0].run_id
@@ -178,7 +203,9 @@ def test_a_job_that_never_starts_is_closed_by_the_reconciler(tmp_path, projects)
     event = project.upload("a.csv", training_csv(6))
     run_id = project.app().handle(event)[0].run_id
     name = job_name(run_id, 1)
-    project.wait(lambda: project.local_jobs().get(name, {}).get("state") == "running", why="the job process")
+    project.wait(
+        lambda: project.local_jobs().get(name, {}).get("state") == "running", why="the job process"
+    )
     time.sleep(1.5)
     results = project.app().handle(ReconcileEvent())
     assert [r.status for r in results] == ["failed"]
@@ -194,7 +221,16 @@ def test_a_job_that_never_starts_is_closed_by_the_reconciler(tmp_path, projects)
 def test_the_reconciler_cli_reports_nothing_to_do(tmp_path, projects):
     project = _make(projects, tmp_path / "p")
     done = subprocess.run(
-        [sys.executable, "-m", "hookline", "job", "reconcile", "--config", str(project.config_path), "--json"],
+        [
+            sys.executable,
+            "-m",
+            "hookline",
+            "job",
+            "reconcile",
+            "--config",
+            str(project.config_path),
+            "--json",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
