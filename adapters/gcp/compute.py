@@ -120,7 +120,8 @@ class CloudRunJobBackend:
         from google.cloud import run_v2
         from google.protobuf import duration_pb2
 
-        env = {**job.env, "HOOKLINE_COMPUTE_BACKEND": self.name}
+        # The execution is found again by the job name it carries (Cloud Run names it).
+        env = {**job.env, "HOOKLINE_COMPUTE_BACKEND": self.name, "HOOKLINE_JOB_NAME": job.name}
         override = run_v2.RunJobRequest.Overrides.ContainerOverride(
             env=[run_v2.EnvVar(name=k, value=v) for k, v in sorted(env.items())]
         )
