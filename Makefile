@@ -38,6 +38,7 @@ $(VENV)/.installed-test: $(STAMP) pyproject.toml
 test-deps: dev
 	bash tests/emulators/install.sh
 	bash tests/terraform/setup_checkov.sh
+	bash tests/terraform/setup_provider.sh
 	bash tests/dashboard/install_browser.sh
 	bash tests/packaging/install_image_tools.sh
 
@@ -53,7 +54,9 @@ lint: dev
 	rm -rf $(LINT_TREE) build hookline.egg-info
 	$(PIP) install --no-deps --no-compile --target $(LINT_TREE) .
 	rm -rf build hookline.egg-info
-	cd $(LINT_TREE) && PYTHONPATH=. ../../$(BIN)/lint-imports ../../pyproject.toml
+	mkdir -p $(LINT_TREE)/hookline_entry && touch $(LINT_TREE)/hookline_entry/__init__.py
+	for f in functions/*/*.py; do d=$${f#functions/}; cp $$f $(LINT_TREE)/hookline_entry/$${d//\//_}; done
+	cd $(LINT_TREE) && PYTHONPATH=. ../../$(BIN)/lint-imports --config ../../pyproject.toml
 	cd $(LINT_TREE) && ../../$(BIN)/mypy --config-file ../../pyproject.toml -p hookline
 
 test: test-deps lint

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hookline.errors import ConfigError
+from hookline.errors import ConfigError, UsageError
 from hookline.hookspecs import STAGES
-from hookline.layout import OUTPUT_PREFIXES  # the pipeline writes only under these
+from hookline.layout import OUTPUT_PREFIXES, check_name  # the pipeline writes only under these
 
 if TYPE_CHECKING:
     from hookline.compute import ComputeConfig
@@ -82,9 +82,17 @@ _TYPE_NAMES = {
 }
 
 
+def _shown(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters: errors never echo a huge value whole."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text):,} characters)"
+
+
 def _close_matches(word: str, candidates: Any, n: int = 1) -> list[str]:
     import difflib  # only on the error path
 
+    if not isinstance(word, str) or len(word) > 200:  # no guess for a huge word (and no cost)
+        return []
     return difflib.get_close_matches(word, list(candidates), n=n)
 
 
@@ -95,13 +103,13 @@ def _check_value(value: Any, opt: Option, key: str, source: str | None) -> Any:
         value, ok = float(value), True
     if not ok:
         raise ConfigError(
-            f"expected {opt.describe()}, got {type(value).__name__} {value!r}",
+            f"expected {opt.describe()}, got {type(value).__name__} {_shown(value)}",
             key=key,
             source=source,
         )
     if opt.choices is not None and value not in opt.choices:
         raise ConfigError(
-            f"expected one of {', '.join(map(repr, opt.choices))}, got {value!r}",
+            f"expected one of {', '.join(map(repr, opt.choices))}, got {_shown(value)}",
             key=key,
             source=source,
         )
@@ -118,7 +126,7 @@ def check_table(
         if key not in schema:
             guess = _close_matches(key, list(schema), n=1)
             raise ConfigError(
-                f"unknown key {key!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""),
+                f"unknown key {_shown(key)}" + (f" (did you mean {guess[0]!r}?)" if guess else ""),
                 key=f"{path}.{key}" if path else key,
                 source=source,
                 hint=f"allowed keys here: {', '.join(sorted(schema))}",
@@ -328,7 +336,7 @@ class Config:
                 if name not in known:
                     guess = _close_matches(name, list(known), n=1)
                     raise ConfigError(
-                        f"unknown plugin {name!r}"
+                        f"unknown plugin {_shown(name)}"
                         + (f" (did you mean {guess[0]!r}?)" if guess else ""),
                         key=f"{path}.{name}",
                         source=self.source,
@@ -349,13 +357,20 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
     path = f"pipelines.{name}"
     if not _PIPELINE_NAME.match(name):
         raise ConfigError(
-            f"invalid pipeline name {name!r}",
+            f"invalid pipeline name {_shown(name)}",
             key=path,
             source=source,
             hint="use letters, digits, '.', '_' and '-' (max 64 characters): it is part of "
             "every run id and storage key of the pipeline",
         )
     values = check_table(table, PIPELINE, path, source)
+    for name_key in ("model", "alias"):
+        try:
+            check_name(name_key, values[name_key])
+        except UsageError as exc:
+            raise ConfigError(
+                exc.message, key=f"{path}.{name_key}", source=source, hint=exc.hint
+            ) from None
     stages = values["stages"]
     if not stages or not all(isinstance(s, str) for s in stages):
         raise ConfigError(
@@ -365,14 +380,15 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
         if stage not in STAGES:
             guess = _close_matches(stage, STAGES, n=1)
             raise ConfigError(
-                f"unknown stage {stage!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""),
+                f"unknown stage {_shown(stage)}"
+                + (f" (did you mean {guess[0]!r}?)" if guess else ""),
                 key=f"{path}.stages",
                 source=source,
                 hint=f"stages are, in order: {', '.join(STAGES)}",
             )
     if len(set(stages)) != len(stages) or list(stages) != sorted(stages, key=STAGES.index):
         raise ConfigError(
-            f"stages must be unique and in lifecycle order {list(STAGES)}, got {stages}",
+            f"stages must be unique and in lifecycle order {list(STAGES)}, got {_shown(stages)}",
             key=f"{path}.stages",
             source=source,
         )
@@ -395,8 +411,8 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
         for out in OUTPUT_PREFIXES:
             if prefix.startswith(out) or (out.startswith(prefix) and t["source"] is None):
                 raise ConfigError(
-                    f"trigger prefix {prefix!r} overlaps hookline's own output prefix {out!r}: "
-                    "the pipeline would trigger itself",
+                    f"trigger prefix {_shown(prefix)} overlaps hookline's own output prefix "
+                    f"{out!r}: the pipeline would trigger itself",
                     key=f"{path}.trigger.prefix",
                     source=source,
                     hint="land uploads under a prefix such as 'landing/train/'",
@@ -405,7 +421,7 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
         suffixes = tuple([suffix] if isinstance(suffix, str) else suffix or ())
         if not all(isinstance(s, str) and s for s in suffixes):
             raise ConfigError(
-                f"expected a string or an array of non-empty strings, got {suffix!r}",
+                f"expected a string or an array of non-empty strings, got {_shown(suffix)}",
                 key=f"{path}.trigger.suffix",
                 source=source,
             )
@@ -454,7 +470,8 @@ def parse_config(
         if key not in schemas:
             guess = _close_matches(key, list(schemas), n=1)
             raise ConfigError(
-                f"unknown section [{key}]" + (f" (did you mean [{guess[0]}]?)" if guess else ""),
+                f"unknown section [{_shown(key)[1:-1]}]"
+                + (f" (did you mean [{guess[0]}]?)" if guess else ""),
                 source=source,
                 hint=f"sections: {', '.join(sorted(schemas))}",
             )

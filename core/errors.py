@@ -153,7 +153,8 @@ class ConfigError(HooklineError):
         source: str | None = None,
         hint: str | None = None,
     ) -> None:
-        where = " ".join(part for part in (source and f"{source}:", key and f"[{key}]") if part)
+        shown = key if key is None or len(key) <= 120 else f"{key[:117]}..."
+        where = " ".join(part for part in (source and f"{source}:", shown and f"[{shown}]") if part)
         super().__init__(f"{where} {message}" if where else message, hint=hint)
         self.key = key
         self.source = source

@@ -24,7 +24,7 @@ Rules that hold for every hook:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookline._markers import hookspec
 from hookline.types import (
@@ -38,6 +38,9 @@ from hookline.types import (
     Source,
     TrainedModel,
 )
+
+if TYPE_CHECKING:
+    from hookline.project import Project
 
 STAGES = ("ingest", "train", "validate", "deploy", "monitor")
 """The lifecycle stages, in the order a pipeline runs them."""
@@ -235,13 +238,18 @@ def on_pipeline_error(ctx: RunContext, error: BaseException, record: Mapping[str
 
 
 @hookspec
-def after_version_registered(ctx: RunContext | None, version: ModelVersion) -> None:
+def after_version_registered(
+    ctx: RunContext | None, project: Project, version: ModelVersion
+) -> None:
     """Observe a new model version, once its manifest (and signature) are written.
 
     Call semantics: every implementation is called; results are ignored; an exception
     raised here is logged and never undoes or fails the registration.
 
     :param ctx: the run context when a pipeline run registered it, else ``None``.
+    :param project: the project whose registry changed: its configuration (your plugin's
+        table: ``project.config.plugin_config(NAME)``), storage and registry, also when
+        ``ctx`` is ``None``.
     :param version: the complete version (model name, number and manifest).
     :returns: nothing.
 
@@ -251,7 +259,7 @@ def after_version_registered(ctx: RunContext | None, version: ModelVersion) -> N
 
 
 @hookspec
-def after_alias_moved(ctx: RunContext | None, move: AliasMove) -> None:
+def after_alias_moved(ctx: RunContext | None, project: Project, move: AliasMove) -> None:
     """Observe an alias move: a promotion, an approval, a rollback or a demotion.
 
     Call semantics: every implementation is called; results are ignored; an exception
@@ -259,6 +267,7 @@ def after_alias_moved(ctx: RunContext | None, move: AliasMove) -> None:
 
     :param ctx: the run context when a pipeline run moved it; ``None`` when a person did
         (``hookline models promote|approve|rollback``, the dashboard).
+    :param project: the project whose registry changed (configuration, storage, registry).
     :param move: what moved: model, alias, new and previous version, action, who, when,
         why, the run id (if any) and the alias's sequence number after the move.
     :returns: nothing.

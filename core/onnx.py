@@ -26,7 +26,7 @@ from hookline.errors import ModelIntegrityError, NotFound
 if TYPE_CHECKING:
     from hookline.registry import Registry
 
-__all__ = ["ARTIFACT", "MISSING_TEXT", "OnnxModel", "load", "load_version"]
+__all__ = ["ARTIFACT", "MISSING_TEXT", "OnnxModel", "import_onnxruntime", "load", "load_version"]
 
 ARTIFACT = "model.onnx"
 """The artifact name of a version's ONNX model."""
@@ -204,7 +204,7 @@ def load(data: bytes, spec: Mapping[str, Any], *, threads: int = 1) -> OnnxModel
     :param threads: onnxruntime's intra-op threads (one suits a function instance).
     :raises ModelIntegrityError: the bytes are not a model onnxruntime can run.
     """
-    import onnxruntime as ort
+    ort = import_onnxruntime()
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = max(1, int(threads))
@@ -238,3 +238,18 @@ def load_version(
         raise NotFound(f"model {model!r} version {version} has no ONNX artifact: {reason}")
     data = registry.read_artifact(model, version, ARTIFACT)
     return load(data, spec, threads=threads), mv
+
+
+def import_onnxruntime() -> Any:
+    """onnxruntime, imported with its telemetry off unless the operator says otherwise.
+
+    Since 1.32 onnxruntime's Linux builds collect telemetry: a device-id file in the
+    temporary directory (shared by every invocation of a warm function) and HTTPS uploads
+    from a serving or scoring function. ``ORT_DISABLE_TELEMETRY`` is read when it loads.
+    """
+    import os
+
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import onnxruntime
+
+    return onnxruntime

@@ -184,7 +184,7 @@ class Project:
         except Exception as exc:  # plugins that cannot load must not undo a registry move
             log.warning("%s not delivered: plugins could not be loaded: %s", hook, exc)
             return
-        pm.call_observers(hook, **kwargs)
+        pm.call_observers(hook, project=self, **kwargs)
 
     @property
     def observer(self) -> Callable[..., None]:

@@ -138,6 +138,11 @@ class Registry:
                 found.add(parsed[0])
         return sorted(found)
 
+    def version_numbers(self, model: str) -> list[int]:
+        """The numbers of ``model``'s complete versions, oldest first, from one listing
+        (no manifest is read): what a mirror compares against to find what it lacks."""
+        return self._version_numbers(model, claimed=False)
+
     def versions(self, model: str) -> list[ModelVersion]:
         """Every complete version of ``model``, oldest first."""
         return [self.get(model, v) for v in self._version_numbers(model, claimed=False)]

@@ -137,7 +137,9 @@ def convert(
 ) -> tuple[bytes, dict[str, Any]]:
     """Convert without checking: the ONNX bytes and their ``spec`` (inputs, outputs,
     classes, opsets). Raises whatever skl2onnx raises."""
-    from hookline.onnx import MISSING_TEXT
+    from hookline.onnx import MISSING_TEXT, import_onnxruntime
+
+    import_onnxruntime()  # before skl2onnx imports it: telemetry off
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 

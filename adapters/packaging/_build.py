@@ -226,6 +226,8 @@ def _build_one(
     config_bytes: bytes,
     plan: LibraryPlan,
     log: Callable[[str], None],
+    *,
+    project: str,
 ) -> _report.BundleResult:
     target = options.target
     stage = options.out / ".build"
@@ -369,6 +371,7 @@ def _build_one(
         handler=spec.handler,
         unzipped_bytes=measured,
         pins={**pins, wheel.name: wheel.version},
+        project=project,
         image=None
         if image is None
         else {
@@ -455,7 +458,9 @@ def build(
     results = []
     for spec in specs:
         log(f"{spec.name}:" if options.format == "zip" else f"{spec.cloud}/{spec.role} image:")
-        results.append(_build_one(spec, options, wheel, config_bytes, plan, log))
+        results.append(
+            _build_one(spec, options, wheel, config_bytes, plan, log, project=config.name)
+        )
     report = options.out / options.cloud / "build-report.json"
     report.write_text(
         json.dumps(

@@ -2,7 +2,8 @@
 
 The one source of truth the Terraform modules read (``jsondecode(file(...))``) for the
 runtime, architecture, handler, hash and artifact path, so a module cannot disagree with
-the bundle it deploys. Its shape is fixed by CONTRACTS.md section 1 (``hookline.bundle/1``).
+the bundle it deploys. Its shape (``hookline.bundle/1``) is documented in
+docs/packaging.md, "The bundle manifest".
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def bundle_manifest(
     handler: tuple[str, str],
     unzipped_bytes: int,
     pins: Mapping[str, str],
+    project: str,
     image: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The manifest document for one artifact (hashes computed from its bytes on disk)."""
@@ -78,6 +80,7 @@ def bundle_manifest(
         "size_bytes": artifact.stat().st_size,
         "unzipped_bytes": unzipped_bytes,
         "libraries": carried_libraries(pins),
+        "project": project,
     }
     if cloud == "gcp":
         doc["entry_points"] = dict(GCP_ENTRY_POINTS)

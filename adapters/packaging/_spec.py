@@ -48,7 +48,7 @@ BUNDLE_NAMES: Mapping[tuple[str, str], str] = {
     ("azure", "serving"): "azure/serving.zip",
 }
 """Bundle paths under ``--out``. Fixed: each has ``<role>.manifest.json`` beside it, which
-the Terraform modules read (CONTRACTS.md section 1)."""
+the Terraform modules read (docs/packaging.md, "The bundle manifest")."""
 
 RUNTIMES: Mapping[str, tuple[str, ...]] = {
     "aws": ("3.11", "3.12", "3.13"),

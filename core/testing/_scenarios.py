@@ -130,11 +130,14 @@ def _register_production(ctx: RunContext, task: Task) -> None:
 
 def _registry_event(ctx: RunContext, hook: str, scenario: Scenario, model: Any) -> dict[str, Any]:
     """Arguments of a registry event, after the change really happened in the sandbox."""
+    from hookline.project import Project
+
+    project = Project(ctx.config, storage=ctx.storage)
     metadata = {"run_id": ctx.run_id, "task": model.task, "metrics": dict(model.metrics)}
     version = ctx.registry.register_estimator(MODEL_NAME, model.estimator, metadata)
     by_run = scenario.name == "by-run"
     if hook == "after_version_registered":
-        return {"ctx": ctx if by_run else None, "version": version}
+        return {"ctx": ctx if by_run else None, "project": project, "version": version}
     state = ctx.registry.move_alias(
         MODEL_NAME, "production", version.version, run_id=ctx.run_id if by_run else None
     )
@@ -151,7 +154,7 @@ def _registry_event(ctx: RunContext, hook: str, scenario: Scenario, model: Any) 
         run_id=ctx.run_id if by_run else None,
         seq=state.seq,
     )
-    return {"ctx": ctx if by_run else None, "move": move}
+    return {"ctx": ctx if by_run else None, "project": project, "move": move}
 
 
 def build_calls(

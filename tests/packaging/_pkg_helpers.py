@@ -49,7 +49,7 @@ def dist_versions(names: list[str], site: str = "") -> dict[str, str]:
 
 def check_manifest(out: Path, cloud: str, role: str, python: str, arch: str = "x86_64") -> dict:
     """The manifest beside ``OUT/CLOUD/<artifact>`` agrees with the artifact's bytes and
-    contents (CONTRACTS.md section 1); returns it."""
+    contents (docs/packaging.md, "The bundle manifest"); returns it."""
     import base64
     import hashlib
     import json

@@ -253,3 +253,35 @@ def test_trigger_suffixes_must_be_strings() -> None:
     table["pipelines"]["train"]["trigger"]["suffix"] = [".csv", 1]
     with pytest.raises(ConfigError, match="suffix"):
         parse_config(table, env={})
+
+
+def test_a_ten_megabyte_string_gets_a_short_clear_error_fast(tmp_path: Path) -> None:
+    """Hostile sizes: a 10 MB model name, unknown key and section are refused by name, in
+    an error that does not echo them, without a did-you-mean search over 10 MB."""
+    import time
+
+    huge = "x" * 10_000_000
+    base = json.loads(json.dumps(VALID))
+    cases = {
+        "model name": lambda t: t["pipelines"]["train"].update(model=huge),
+        "unknown key": lambda t: t["project"].update({huge: 1}),
+        "unknown section": lambda t: t.update({huge: {}}),
+        "wrong type": lambda t: t["runs"].update(claim_timeout_seconds=huge),
+    }
+    for what, edit in cases.items():
+        table = json.loads(json.dumps(base))
+        table.setdefault("runs", {})
+        edit(table)
+        started = time.perf_counter()
+        with pytest.raises(ConfigError) as info:
+            parse_config(table, env={})
+        assert time.perf_counter() - started < 5, what
+        assert len(str(info.value)) < 1000, what
+        assert "xxxx" in str(info.value), what  # the value is shown, cut short
+
+
+def test_model_and_alias_names_are_checked_when_the_file_loads() -> None:
+    table = json.loads(json.dumps(VALID))
+    table["pipelines"]["train"]["model"] = "../escape"
+    with pytest.raises(ConfigError, match=r"\[pipelines\.train\.model\] invalid model name"):
+        parse_config(table, env={})

@@ -48,6 +48,7 @@ BUNDLES: frozenset[str] = frozenset(
 
 # Functions the Azure pipeline app must expose (function_app.py with HOOKLINE_ROLE=pipeline).
 AZURE_FUNCTIONS: dict[str, str] = {
+    "queue": "pipeline_queue",
     "event_grid": "pipeline_event_grid",
     "timer": "pipeline_timer",
 }

@@ -18,11 +18,10 @@ from ._hcl import (
     load_dir,
     locals_of,
     module_calls,
-    resolve,
     statements,
     variables_of,
 )
-from .entrypoints import AZURE_FUNCTIONS, BUNDLES, ENTRY_POINTS, FUNCTION_DIRS
+from .entrypoints import AZURE_FUNCTIONS, ENTRY_POINTS, FUNCTION_DIRS
 
 QUICKSTART = REPO / "examples" / "quickstart" / "hookline.toml"
 FRAMEWORK_PREFIXES = ("runs/", "registry/", "monitoring/")
@@ -54,23 +53,36 @@ def _entry_file(cloud: str, source: str) -> Path | None:
     return None
 
 
+FIXTURES = {
+    cloud: MODULES / cloud / "tests" / "fixtures" / "ok" for cloud in ("aws", "gcp", "azure")
+}
+
+
+def _fixture_manifest(cloud: str, role: str) -> dict[str, Any]:
+    import json
+
+    return json.loads((FIXTURES[cloud] / f"{role}.manifest.json").read_text())
+
+
 @pytest.mark.parametrize("role", ["pipeline", "serving"])
-def test_lambda_handlers_name_the_bundles_entry_points(role: str) -> None:
+def test_lambda_handlers_come_from_the_bundle_manifests(role: str) -> None:
     fn = blocks(AWS, "resource", "aws_lambda_function")[role]
+    assert f"local.bundle.{role}.handler" in fn["handler"]
+    assert f"local.bundle.{role}.runtime" in fn["runtime"]
+    assert fn.get("filename") is None, "zips go through S3"
     expected = ENTRY_POINTS["aws"][role]
-    assert resolve(AWS, fn["handler"]) == expected.entry
-    assert resolve(AWS, f"${{var.{role}_package}}") == expected.bundle
+    assert _fixture_manifest("aws", role)["handler"] == expected.entry
     module, _, attr = expected.entry.partition(".")
     assert expected.source == f"{module}.py" and attr
     assert _entry_file("aws", expected.source) or expected in ENTRY_POINTS["aws"].values()
 
 
 @pytest.mark.parametrize("role", ["pipeline", "serving"])
-def test_gcp_entry_points_name_the_bundles_entry_points(role: str) -> None:
+def test_gcp_entry_points_come_from_the_bundle_manifest(role: str) -> None:
     fn = blocks(GCP, "resource", "google_cloudfunctions2_function")[role]
+    assert fn["build_config"][0]["entry_point"] == f"${{local.bundle.entry_points.{role}}}"
     expected = ENTRY_POINTS["gcp"][role]
-    assert resolve(GCP, fn["build_config"][0]["entry_point"]) == expected.entry
-    assert variables_of(GCP)["source_package"]["default"] == expected.bundle
+    assert _fixture_manifest("gcp", "source")["entry_points"][role] == expected.entry
     assert _entry_file("gcp", expected.source) or expected in ENTRY_POINTS["gcp"].values()
 
 
@@ -80,13 +92,12 @@ def test_azure_apps_run_the_bundles_with_their_role() -> None:
         expected = ENTRY_POINTS["azure"][role]
         assert f'HOOKLINE_ROLE = "{expected.entry}"' in settings[role]
         assert (
-            f"WEBSITE_RUN_FROM_PACKAGE = one(azurerm_storage_blob.{role}[*].url)" in settings[role]
+            f'WEBSITE_RUN_FROM_PACKAGE = try(azurerm_storage_blob.bundle["{role}"].url, null)'
+            in settings[role]
         )
-        assert variables_of(AZURE)[f"{role}_package"]["default"] == expected.bundle
-    sub = blocks(AZURE, "resource", "azurerm_eventgrid_system_topic_event_subscription")["upload"]
-    function_id = sub["azure_function_endpoint"][0]["function_id"]
-    name = function_id.rsplit("/functions/", 1)[1]
-    assert resolve(AZURE, name) == AZURE_FUNCTIONS["event_grid"]
+        assert _fixture_manifest("azure", role)["handler"] == expected.source
+    assert "HOOKLINE_EVENTS_QUEUE = var.events_queue_name" in settings["pipeline"]
+    assert locals_of(AZURE)["pipeline_queue_function"] == AZURE_FUNCTIONS["queue"]
     assert '"AzureWebJobs.${local.pipeline_timer_function}.Disabled"' in settings["pipeline"]
     assert locals_of(AZURE)["pipeline_timer_function"] == AZURE_FUNCTIONS["timer"]
     app = _entry_file("azure", "function_app.py")
@@ -96,11 +107,10 @@ def test_azure_apps_run_the_bundles_with_their_role() -> None:
 @pytest.mark.parametrize("example", sorted(CLOUD_EXAMPLES))
 def test_examples_deploy_the_packaged_bundles(example: str) -> None:
     call = _example_module(example)
-    paths = [v for k, v in call.items() if k.endswith("_package")]
-    assert paths, f"examples/{example} passes no bundle"
-    for path in paths:
-        assert any(path.endswith("/" + b) for b in BUNDLES), f"{path} is not a hookline bundle"
-        assert path.startswith("${path.root}/../../../dist/"), path
+    assert call["bundle_dir"] == "${var.bundle_dir}", f"examples/{example} passes no bundle_dir"
+    default = variables_of(load_dir(EXAMPLES / example))["bundle_dir"]["default"]
+    assert default == f"../../../dist/{CLOUD_EXAMPLES[example]}", default
+    assert not [k for k in call if k.endswith("_package")], "bundles are named by bundle_dir only"
 
 
 # --- trigger filters ---------------------------------------------------------------------
@@ -339,14 +349,32 @@ def test_log_retention_is_set_everywhere() -> None:
 def test_secrets_never_reach_plain_settings() -> None:
     """The serving functions get a secret reference, never key material."""
     aws_env = blocks(AWS, "resource", "aws_lambda_function")["serving"]["environment"][0]
-    assert "local.api_keys_secret_arn" in str(aws_env["variables"])
+    assert aws_env["variables"] == "${local.function_environment.serving}"
+    assert (
+        "HOOKLINE_API_KEYS_SECRET = local.api_keys_secret_arn"
+        in locals_of(AWS)["function_secrets"]["serving"]
+    )
     gcp_env = blocks(GCP, "resource", "google_cloudfunctions2_function")["serving"]
-    assert "local.api_keys_secret_ref" in str(gcp_env["service_config"][0]["environment_variables"])
-    serving = locals_of(AZURE)["app_settings"]["serving"]
-    assert "HOOKLINE_API_KEYS_SECRET = local.api_keys_secret_uri" in serving
+    assert "local.function_secrets.serving" in str(
+        gcp_env["service_config"][0]["environment_variables"]
+    )
+    assert (
+        "HOOKLINE_API_KEYS_SECRET = local.api_keys_secret_ref"
+        in locals_of(GCP)["function_secrets"]["serving"]
+    )
+    assert "local.function_secrets.serving" in locals_of(AZURE)["app_settings"]["serving"]
+    assert (
+        "HOOKLINE_API_KEYS_SECRET = local.api_keys_secret_uri"
+        in locals_of(AZURE)["function_secrets"]["serving"]
+    )
     for module in (AWS, GCP, AZURE):
         for name, var in variables_of(module).items():
-            assert "api_key" not in name or name.endswith(("_arn", "_id", "_uri")), name
+            for secret in ("api_key", "admin_key", "signing_key"):
+                assert (
+                    secret not in name
+                    or name.endswith(("_arn", "_id", "_uri"))
+                    or name.startswith("create_")
+                ), name
 
 
 def test_modules_have_the_required_files() -> None:

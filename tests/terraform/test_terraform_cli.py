@@ -1,7 +1,10 @@
-"""`terraform fmt` on the whole tree; `init`/`validate`/`test` on the provider-free modules.
+"""`terraform fmt` on the whole tree; `init`/`validate`/`test` on every module and example.
 
-Providers cannot be downloaded here, so only modules without providers are initialised. They
-run in a temporary copy, so no `.terraform` folder is left in the tree.
+Providers cannot be downloaded here: the provider modules and the examples are initialised
+from a filesystem mirror of schema-only providers (tests/terraform/providers/schema_provider.py),
+once with the lowest and once with the highest provider versions the constraints allow, and
+their `terraform test` files use mock providers. Everything runs in a temporary copy of
+terraform/, so no `.terraform` folder is left in the tree.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from ._hcl import MODULES, TERRAFORM, load_dir
+from .providers import plugins
+from .providers.pins import PINS
 
 TF = shutil.which("terraform")
 pytestmark = pytest.mark.skipif(TF is None, reason="the terraform binary is not installed")
@@ -84,3 +89,63 @@ def test_validation_messages_are_helpful(tmp_path: Path) -> None:
     assert result.returncode != 0
     message = " ".join(result.stderr.split())
     assert "Loop safety" in message and 'loop="registry/models/"' in message, message
+
+
+# --- modules and examples with providers, offline ------------------------------------------
+
+WITH_PROVIDERS = [
+    "modules/aws",
+    "modules/gcp",
+    "modules/azure",
+    "examples/aws",
+    "examples/gcp",
+    "examples/azure",
+    "examples/hybrid",
+]
+
+
+def _copy_tree(tmp_path: Path) -> Path:
+    work = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM, work, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    return work
+
+
+def _selected_versions(folder: Path) -> dict[str, str]:
+    """provider -> version, from the lock file `terraform init` wrote."""
+    import re
+
+    text = (folder / ".terraform.lock.hcl").read_text()
+    return dict(
+        re.findall(
+            r'provider "registry.terraform.io/hashicorp/([a-z]+)" \{\s*version\s*=\s*"([0-9.]+)"',
+            text,
+        )
+    )
+
+
+@pytest.mark.timeout(1200)
+@pytest.mark.parametrize("end", ["low", "high"])
+@pytest.mark.parametrize("rel", WITH_PROVIDERS)
+def test_validates_and_tests_offline(rel: str, end: str, tmp_path: Path) -> None:
+    import json
+
+    folder = _copy_tree(tmp_path) / rel
+    env = plugins.environment(end, tmp_path / ".tfdata")
+    init = plugins.run(["init", "-backend=false", "-input=false", "-no-color"], folder, env)
+    assert init.returncode == 0, f"terraform init failed:\n{init.stdout}{init.stderr}"
+    wanted = {p.provider: p.version for p in PINS if p.end == end}
+    selected = _selected_versions(folder)
+    assert selected and all(wanted[p] == v for p, v in selected.items()), (selected, wanted)
+
+    validate = plugins.run(["validate", "-json", "-no-color"], folder, env)
+    report = json.loads(validate.stdout)
+    assert report["valid"] and report["error_count"] == 0, json.dumps(
+        report["diagnostics"], indent=1
+    )
+    assert report["warning_count"] == 0, json.dumps(report["diagnostics"], indent=1)
+
+    if not (folder / "tests").is_dir() or not list((folder / "tests").glob("*.tftest.hcl")):
+        pytest.fail(f"{rel} has no terraform test files")
+    test = plugins.run(["test", "-no-color"], folder, env, timeout=900)
+    assert test.returncode == 0, f"terraform test failed:\n{test.stdout}{test.stderr}"
+    assert " 0 failed" in test.stdout and "passed" in test.stdout, test.stdout

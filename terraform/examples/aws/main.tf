@@ -7,7 +7,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.40, < 7.0"
+      version = ">= 6.40, < 7.0"
     }
   }
 }
@@ -27,6 +27,12 @@ variable "bucket_name" {
   type        = string
 }
 
+variable "bundle_dir" {
+  description = "Where `hookline package --cloud aws --out dist` wrote the bundles and their manifests, relative to this folder."
+  type        = string
+  default     = "../../../dist/aws"
+}
+
 module "hookline" {
   source = "../../modules/aws"
 
@@ -40,8 +46,7 @@ module "hookline" {
   }
   schedules = {}
 
-  pipeline_package = "${path.root}/../../../dist/aws/pipeline.zip"
-  serving_package  = "${path.root}/../../../dist/aws/serving.zip"
+  bundle_dir = var.bundle_dir
 }
 
 output "storage_uri" {

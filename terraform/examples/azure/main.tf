@@ -5,7 +5,7 @@ terraform {
   required_providers {
     azurerm = {
       source  = "hashicorp/azurerm"
-      version = ">= 4.14, < 5.0"
+      version = ">= 4.46, < 5.0"
     }
     time = {
       source  = "hashicorp/time"
@@ -43,6 +43,12 @@ variable "alert_emails" {
   default     = []
 }
 
+variable "bundle_dir" {
+  description = "Where `hookline package --cloud azure --out dist` wrote the bundles and their manifests, relative to this folder."
+  type        = string
+  default     = "../../../dist/azure"
+}
+
 module "hookline" {
   source = "../../modules/azure"
 
@@ -58,9 +64,8 @@ module "hookline" {
   }
   schedules = {}
 
-  pipeline_package = "${path.root}/../../../dist/azure/pipeline.zip"
-  serving_package  = "${path.root}/../../../dist/azure/serving.zip"
-  alert_emails     = var.alert_emails
+  bundle_dir   = var.bundle_dir
+  alert_emails = var.alert_emails
 }
 
 output "storage_uri" {

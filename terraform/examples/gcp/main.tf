@@ -41,6 +41,12 @@ variable "serving_invokers" {
   default     = []
 }
 
+variable "bundle_dir" {
+  description = "Where `hookline package --cloud gcp --out dist` wrote the bundles and their manifests, relative to this folder."
+  type        = string
+  default     = "../../../dist/gcp"
+}
+
 module "hookline" {
   source = "../../modules/gcp"
 
@@ -56,7 +62,7 @@ module "hookline" {
   }
   schedules = {}
 
-  source_package   = "${path.root}/../../../dist/gcp/source.zip"
+  bundle_dir       = var.bundle_dir
   serving_invokers = var.serving_invokers
 }
 

@@ -14,7 +14,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.40, < 7.0"
+      version = ">= 6.40, < 7.0"
     }
   }
 }
@@ -40,6 +40,12 @@ variable "trainer_role_name" {
   default     = null
 }
 
+variable "bundle_dir" {
+  description = "Where `hookline package --cloud aws --out dist` wrote the bundles and their manifests, relative to this folder."
+  type        = string
+  default     = "../../../dist/aws"
+}
+
 module "hookline" {
   source = "../../modules/aws"
 
@@ -56,7 +62,7 @@ module "hookline" {
     score = { prefix = "landing/score/", suffix = ".csv" }
   }
 
-  serving_package = "${path.root}/../../../dist/aws/serving.zip"
+  bundle_dir = var.bundle_dir
 }
 
 resource "aws_iam_policy" "trainer" {

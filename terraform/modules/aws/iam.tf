@@ -90,6 +90,14 @@ data "aws_iam_policy_document" "pipeline" {
     }
   }
 
+  dynamic "statement" {
+    for_each = local.signing_key ? [local.signing_key_secret_arn] : []
+    content {
+      sid       = "ReadSigningKey"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
 }
 
 resource "aws_iam_role" "pipeline" {
@@ -138,7 +146,7 @@ data "aws_iam_policy_document" "serving" {
   }
 
   dynamic "statement" {
-    for_each = local.api_keys_secret_arn == null ? [] : [local.api_keys_secret_arn]
+    for_each = var.enable_serving ? [local.api_keys_secret_arn] : []
     content {
       sid       = "ReadApiKeys"
       actions   = ["secretsmanager:GetSecretValue"]
@@ -146,6 +154,23 @@ data "aws_iam_policy_document" "serving" {
     }
   }
 
+  dynamic "statement" {
+    for_each = local.signing_key ? [local.signing_key_secret_arn] : []
+    content {
+      sid       = "ReadSigningKey"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.admin_keys ? [local.admin_keys_secret_arn] : []
+    content {
+      sid       = "ReadAdminKeys"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
 }
 
 resource "aws_iam_role" "serving" {
@@ -252,7 +277,8 @@ data "aws_iam_policy_document" "trainer" {
   }
 }
 
-# For callers of an AWS_IAM-authenticated serving URL.
+# For callers of an AWS_IAM-authenticated serving URL. Function URLs created since October 2025
+# authorise both actions: lambda:InvokeFunctionUrl (for the URL) and lambda:InvokeFunction.
 data "aws_iam_policy_document" "serving_invoke" {
   count = var.enable_serving ? 1 : 0
 
@@ -265,5 +291,11 @@ data "aws_iam_policy_document" "serving_invoke" {
       variable = "lambda:FunctionUrlAuthType"
       values   = ["AWS_IAM"]
     }
+  }
+
+  statement {
+    sid       = "InvokeServingFunction"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.serving[0].arn]
   }
 }

@@ -28,6 +28,32 @@ locals {
   api_keys_secret_arn = var.api_keys_secret_arn != null ? var.api_keys_secret_arn : (
     var.enable_serving ? aws_secretsmanager_secret.api_keys[0].arn : null
   )
+
+  # Registry signing key (pipeline signs, serving verifies) and administration keys (serving):
+  # an existing secret, one the module creates, or none. Presence is known at plan time.
+  signing_key = var.signing_key_secret_arn != null || var.create_signing_key_secret
+  admin_keys  = var.enable_serving && (var.admin_keys_secret_arn != null || var.create_admin_keys_secret)
+  signing_key_secret_arn = var.signing_key_secret_arn != null ? var.signing_key_secret_arn : one(
+    aws_secretsmanager_secret.signing_key[*].arn
+  )
+  admin_keys_secret_arn = var.admin_keys_secret_arn != null ? var.admin_keys_secret_arn : one(
+    aws_secretsmanager_secret.admin_keys[*].arn
+  )
+  # Secret references per function (docs/security.md: <NAME>_SECRET holds the ARN).
+  function_secrets = {
+    pipeline = merge(
+      local.signing_key ? { HOOKLINE_SIGNING_KEY_SECRET = local.signing_key_secret_arn } : {},
+    )
+    serving = merge(
+      { HOOKLINE_API_KEYS_SECRET = local.api_keys_secret_arn },
+      local.signing_key ? { HOOKLINE_SIGNING_KEY_SECRET = local.signing_key_secret_arn } : {},
+      local.admin_keys ? { HOOKLINE_ADMIN_KEYS_SECRET = local.admin_keys_secret_arn } : {},
+    )
+  }
+  function_environment = {
+    pipeline = merge(module.common.environment, local.function_secrets.pipeline)
+    serving  = merge(module.common.environment, local.function_secrets.serving)
+  }
 }
 
 # --- the bucket (when the module creates it) ---------------------------------------------
@@ -35,7 +61,7 @@ locals {
 resource "aws_s3_bucket" "this" {
   count = var.create_bucket ? 1 : 0
   #checkov:skip=CKV_AWS_18:Access logging needs a separate log bucket chosen by the operator; CloudTrail data events are the recommended audit trail.
-  #checkov:skip=CKV_AWS_144:Cross-region replication is a disaster-recovery choice left to the operator; the registry is reproducible from the landing data.
+  #checkov:skip=CKV_AWS_144:Cross-region replication is a disaster-recovery choice left to the operator; the bucket is versioned, so overwritten or deleted objects stay recoverable in the region.
   #checkov:skip=CKV_AWS_145:SSE-S3 by default; set kms_key_arn to use a customer-managed KMS key.
   #checkov:skip=CKV2_AWS_62:Event notifications are configured by aws_s3_bucket_notification.this in this module.
 
@@ -192,7 +218,7 @@ resource "aws_cloudwatch_metric_alarm" "failures" {
   tags                = var.tags
 }
 
-# --- serving API keys (the value is never in Terraform) -----------------------------------
+# --- secrets (their values are never in Terraform) ----------------------------------------
 
 resource "aws_secretsmanager_secret" "api_keys" {
   count = var.enable_serving && var.api_keys_secret_arn == null ? 1 : 0
@@ -201,6 +227,30 @@ resource "aws_secretsmanager_secret" "api_keys" {
 
   name                    = "${var.name}/serving-api-keys"
   description             = "hookline serving API keys (JSON list or comma-separated). Set the value with `aws secretsmanager put-secret-value`."
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = 7
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret" "signing_key" {
+  count = var.signing_key_secret_arn == null && var.create_signing_key_secret ? 1 : 0
+  #checkov:skip=CKV2_AWS_57:Rotating the signing key needs every registered version re-signed; a Lambda rotation cannot do that.
+  #checkov:skip=CKV_AWS_149:AWS-managed key by default; set kms_key_arn to use a customer-managed KMS key.
+
+  name                    = "${var.name}/registry-signing-key"
+  description             = "hookline registry signing key (HMAC-SHA256 of version manifests). Set the value with `aws secretsmanager put-secret-value`."
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = 7
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret" "admin_keys" {
+  count = var.enable_serving && var.admin_keys_secret_arn == null && var.create_admin_keys_secret ? 1 : 0
+  #checkov:skip=CKV2_AWS_57:Administration keys are issued to operators by hand; rotation is a coordinated change, not a Lambda rotation.
+  #checkov:skip=CKV_AWS_149:AWS-managed key by default; set kms_key_arn to use a customer-managed KMS key.
+
+  name                    = "${var.name}/admin-keys"
+  description             = "hookline administration keys (promote, rollback; comma-separated). Set the value with `aws secretsmanager put-secret-value`."
   kms_key_id              = var.kms_key_arn
   recovery_window_in_days = 7
   tags                    = var.tags

@@ -74,6 +74,42 @@ output "trainer_policy_json" {
 }
 
 output "environment" {
-  description = "Environment variables the functions get (without the secret reference)."
+  description = "hookline environment variables both functions get (secret references not included)."
   value       = module.common.environment
+}
+
+output "bundles" {
+  description = "What each function runs, read from the bundle manifests: role -> {format, runtime, architecture, handler, sha256, digest}."
+  value = { for r, b in local.bundle : r => {
+    format       = b.format
+    runtime      = b.runtime
+    architecture = b.architecture
+    handler      = b.handler
+    sha256       = b.sha256
+    digest       = b.digest
+  } }
+}
+
+output "artifacts_bucket" {
+  description = "S3 bucket the zips are uploaded to (null when no bundle is a zip)."
+  value       = length(local.zips) > 0 ? local.artifacts_bucket : null
+}
+
+output "signing_key_secret_arn" {
+  description = "Secrets Manager secret of the registry signing key (HOOKLINE_SIGNING_KEY_SECRET), or null."
+  value       = local.signing_key ? local.signing_key_secret_arn : null
+}
+
+output "admin_keys_secret_arn" {
+  description = "Secrets Manager secret of the administration keys (HOOKLINE_ADMIN_KEYS_SECRET), or null."
+  value       = local.admin_keys ? local.admin_keys_secret_arn : null
+}
+
+output "alarm_names" {
+  description = "CloudWatch alarms on run outcomes: failed, rejected, no successful run in max_days_without_training days."
+  value = concat(
+    [for a in aws_cloudwatch_metric_alarm.run_failed : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.run_rejected : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.no_training : a.alarm_name],
+  )
 }

@@ -72,37 +72,54 @@ variable "kms_key_arn" {
 
 # --- code and runtime --------------------------------------------------------------------
 
-variable "pipeline_package" {
-  description = "Path of the pipeline bundle built by `hookline package --cloud aws` (dist/aws/pipeline.zip)."
+variable "bundle_dir" {
+  description = "Folder of the bundles `hookline package --cloud aws` built (e.g. \"dist/aws\"): pipeline.manifest.json and serving.manifest.json beside their artifacts. Runtime, architecture, handler, hash and format come from the manifests."
   type        = string
-  default     = "dist/aws/pipeline.zip"
+  default     = "dist/aws"
 }
 
-variable "serving_package" {
-  description = "Path of the serving bundle built by `hookline package --cloud aws` (dist/aws/serving.zip)."
+variable "artifacts_bucket" {
+  description = "Existing S3 bucket the zips are uploaded to (versioning recommended). null: the module creates <bucket_name>-artifacts (versioned, encrypted, private, TLS only)."
   type        = string
-  default     = "dist/aws/serving.zip"
+  default     = null
 }
 
-variable "runtime" {
-  description = "Lambda Python runtime; must match the --python the bundles were built for."
+variable "artifacts_prefix" {
+  description = "Key prefix of the uploaded zips in the artifacts bucket (keys are <prefix><name>/<role>-<sha256>.zip)."
   type        = string
-  default     = "python3.12"
+  default     = "hookline/"
+}
+
+variable "image_repository_url" {
+  description = "ECR repository URL (account.dkr.ecr.region.amazonaws.com/repo) the image bundles were pushed to; the functions run <url>@<digest of the manifest>. Needed only for bundles of format image."
+  type        = string
+  default     = null
 
   validation {
-    condition     = contains(["python3.11", "python3.12"], var.runtime)
-    error_message = "runtime must be python3.11 or python3.12 (the versions hookline packages for)."
+    condition     = var.image_repository_url == null || can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[a-z0-9._/-]+$", var.image_repository_url))
+    error_message = "image_repository_url must be an ECR repository URL without tag or digest, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/hookline."
   }
 }
 
-variable "architecture" {
-  description = "Lambda architecture; must match the --arch the bundles were built for."
+variable "log_level" {
+  description = "Application log level of both functions (JSON log format): INFO keeps the lines of a succeeded run."
   type        = string
-  default     = "x86_64"
+  default     = "INFO"
 
   validation {
-    condition     = contains(["x86_64", "arm64"], var.architecture)
-    error_message = "architecture must be x86_64 or arm64."
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
+    error_message = "log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  }
+}
+
+variable "system_log_level" {
+  description = "Level of the Lambda platform's own log lines (START, END, REPORT are INFO)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN"], var.system_log_level)
+    error_message = "system_log_level must be DEBUG, INFO or WARN."
   }
 }
 
@@ -232,7 +249,7 @@ variable "failure_retention_seconds" {
 }
 
 variable "alarm_actions" {
-  description = "ARNs (e.g. SNS topics) notified when the failure queue holds a message."
+  description = "ARNs (e.g. SNS topics) notified by the alarms: failure queue not empty, failed runs, rejected runs, no successful training."
   type        = list(string)
   default     = []
 }
@@ -246,6 +263,29 @@ variable "log_retention_days" {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be one of CloudWatch's retention values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
   }
+}
+
+variable "alarm_on_rejected_runs" {
+  description = "Alarm when a run is rejected (its candidate failed a gate): metric RunRejected."
+  type        = bool
+  default     = true
+}
+
+variable "max_days_without_training" {
+  description = "Alarm when a pipeline has had no successful run (RunSucceeded) for this many days; 0 disables. CloudWatch evaluates at most 7 daily periods."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.max_days_without_training >= 0 && var.max_days_without_training <= 7 && floor(var.max_days_without_training) == var.max_days_without_training
+    error_message = "max_days_without_training must be a whole number of days from 0 (off) to 7 (CloudWatch alarms evaluate at most seven one-day periods)."
+  }
+}
+
+variable "metrics_project" {
+  description = "Value of the Project dimension of hookline's run metrics (namespace hookline) that the alarms watch; null: the `project` of the bundle manifest (the `[project] name` of the bundled hookline.toml), else the deployment name."
+  type        = string
+  default     = null
 }
 
 # --- serving -----------------------------------------------------------------------------
@@ -271,6 +311,30 @@ variable "api_keys_secret_arn" {
   description = "ARN of an existing Secrets Manager secret with the serving API keys. null: the module creates an empty secret for you to fill."
   type        = string
   default     = null
+}
+
+variable "signing_key_secret_arn" {
+  description = "Existing Secrets Manager secret holding the registry signing key (HOOKLINE_SIGNING_KEY_SECRET for both functions). null: see create_signing_key_secret."
+  type        = string
+  default     = null
+}
+
+variable "create_signing_key_secret" {
+  description = "Create an empty secret for the registry signing key (set its value before the first run) and give both functions read access to it."
+  type        = bool
+  default     = false
+}
+
+variable "admin_keys_secret_arn" {
+  description = "Existing Secrets Manager secret holding the administration keys (HOOKLINE_ADMIN_KEYS_SECRET for the serving function). null: see create_admin_keys_secret."
+  type        = string
+  default     = null
+}
+
+variable "create_admin_keys_secret" {
+  description = "Create an empty secret for the administration keys (promote, rollback) and give the serving function read access to it."
+  type        = bool
+  default     = false
 }
 
 variable "tags" {

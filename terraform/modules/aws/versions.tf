@@ -4,9 +4,10 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # aws_scheduler_schedule, Lambda function URLs, S3 -> EventBridge and
-      # aws_lambda_function_event_invoke_config are all available from 5.x.
-      version = ">= 5.40, < 7.0"
+      # 6.40: the first release checked to have invoked_via_function_url on
+      # aws_lambda_permission (Function URLs need lambda:InvokeFunction through the URL).
+      # Both ends are checked against the provider schemas (tests/terraform/providers).
+      version = ">= 6.40, < 7.0"
     }
   }
 }

@@ -1,13 +1,17 @@
 # The two function apps, each running its package from the host account's blob (fetched with
 # the app's identity). HOOKLINE_ROLE tells function_app.py which functions to expose:
-# pipeline -> pipeline_event_grid (Event Grid) and pipeline_timer (timer); serving -> HTTP/ASGI.
+# pipeline -> pipeline_queue (the storage queue Event Grid writes to) and pipeline_timer;
+# serving -> HTTP/ASGI. Python version and package come from the bundle manifests (bundles.tf).
 
 locals {
+  pipeline_queue_function = "pipeline_queue"
   pipeline_event_function = "pipeline_event_grid"
   pipeline_timer_function = "pipeline_timer"
 
   base_settings = {
     FUNCTIONS_WORKER_RUNTIME = "python"
+    # The bundle's own azure-functions (>= 1.25) and libraries, not the worker's copies.
+    PYTHON_ISOLATE_WORKER_DEPENDENCIES = "1"
     # DefaultAzureCredential picks the user-assigned identity through AZURE_CLIENT_ID.
     AZURE_STORAGE_ACCOUNT_URL       = trimsuffix(local.data_blob, "/")
     AzureWebJobsStorage__credential = "managedidentity"
@@ -18,18 +22,24 @@ locals {
       HOOKLINE_ROLE                                = "pipeline"
       AZURE_CLIENT_ID                              = one(azurerm_user_assigned_identity.pipeline[*].client_id)
       AzureWebJobsStorage__clientId                = one(azurerm_user_assigned_identity.pipeline[*].client_id)
-      WEBSITE_RUN_FROM_PACKAGE                     = one(azurerm_storage_blob.pipeline[*].url)
+      WEBSITE_RUN_FROM_PACKAGE                     = try(azurerm_storage_blob.bundle["pipeline"].url, null)
       WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID = one(azurerm_user_assigned_identity.pipeline[*].id)
       AzureFunctionsJobHost__functionTimeout       = format("%02d:%02d:00", floor(var.pipeline_timeout_minutes / 60), var.pipeline_timeout_minutes % 60)
+      # Uploads arrive through the storage queue (docs/clouds/azure.md), identity-based connection
+      # HOOKLINE_QUEUE; push delivery is off.
+      HOOKLINE_EVENTS_QUEUE                                    = var.events_queue_name
+      HOOKLINE_QUEUE__queueServiceUri                          = trimsuffix(local.data_queue, "/")
+      HOOKLINE_QUEUE__credential                               = "managedidentity"
+      HOOKLINE_QUEUE__clientId                                 = one(azurerm_user_assigned_identity.pipeline[*].client_id)
+      "AzureWebJobs.${local.pipeline_event_function}.Disabled" = "true"
       # The timer function runs only when a schedule is configured.
       "AzureWebJobs.${local.pipeline_timer_function}.Disabled" = length(local.schedule) == 0 ? "true" : "false"
-    }, merge([for n, s in local.schedule : s.azure_settings]...))
-    serving = merge(local.base_settings, module.common.environment, {
+    }, local.function_secrets.pipeline, merge([for n, s in local.schedule : s.azure_settings]...))
+    serving = merge(local.base_settings, module.common.environment, local.function_secrets.serving, {
       HOOKLINE_ROLE                                = "serving"
-      HOOKLINE_API_KEYS_SECRET                     = local.api_keys_secret_uri
       AZURE_CLIENT_ID                              = one(azurerm_user_assigned_identity.serving[*].client_id)
       AzureWebJobsStorage__clientId                = one(azurerm_user_assigned_identity.serving[*].client_id)
-      WEBSITE_RUN_FROM_PACKAGE                     = one(azurerm_storage_blob.serving[*].url)
+      WEBSITE_RUN_FROM_PACKAGE                     = try(azurerm_storage_blob.bundle["serving"].url, null)
       WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID = one(azurerm_user_assigned_identity.serving[*].id)
       AzureFunctionsJobHost__functionTimeout       = format("%02d:%02d:00", floor(var.serving_timeout_minutes / 60), var.serving_timeout_minutes % 60)
     })
@@ -55,10 +65,10 @@ resource "azurerm_service_plan" "this" {
 
 resource "azurerm_linux_function_app" "this" {
   for_each = local.apps
-  #checkov:skip=CKV_AZURE_56:The pipeline app is reached by Event Grid with a system key; the serving app authenticates callers with function keys or API keys (see README). App Service Authentication is an operator choice.
-  #checkov:skip=CKV_AZURE_221:Event Grid delivers to the function over its public endpoint; private access needs a VNet the operator owns.
-  #checkov:skip=CKV_AZURE_167:Client certificates would break Event Grid delivery and plain API clients.
-  #checkov:skip=CKV_AZURE_159:Client certificates would break Event Grid delivery and plain API clients.
+  #checkov:skip=CKV_AZURE_56:The pipeline app has no HTTP trigger (it reads the storage queue); the serving app checks the API keys on every prediction request (HOOKLINE_API_KEYS_SECRET). App Service Authentication is an operator choice.
+  #checkov:skip=CKV_AZURE_221:Only the serving app is public (its clients call it over the internet); the pipeline app has public_network_access_enabled = false.
+  #checkov:skip=CKV_AZURE_167:Client certificates would lock out the serving app's API clients; the pipeline app takes no inbound requests.
+  #checkov:skip=CKV_AZURE_159:Client certificates would lock out the serving app's API clients; the pipeline app takes no inbound requests.
 
   name                                           = each.value
   resource_group_name                            = local.rg
@@ -67,6 +77,7 @@ resource "azurerm_linux_function_app" "this" {
   storage_account_name                           = azurerm_storage_account.host.name
   storage_uses_managed_identity                  = true
   https_only                                     = true
+  public_network_access_enabled                  = each.key == "serving"
   ftp_publish_basic_authentication_enabled       = false
   webdeploy_publish_basic_authentication_enabled = false
   key_vault_reference_identity_id                = local.app_identities[each.key].id
@@ -85,38 +96,37 @@ resource "azurerm_linux_function_app" "this" {
     application_insights_connection_string = azurerm_application_insights.this.connection_string
 
     application_stack {
-      python_version = var.python_version
+      python_version = local.bundle[each.key].runtime
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = length(local.bundle_problems[each.key]) == 0
+      error_message = "The ${each.key} bundle cannot be deployed:\n  - ${join("\n  - ", local.bundle_problems[each.key])}"
     }
   }
 
   depends_on = [time_sleep.rbac_propagation]
 }
 
-# The Event Grid subscription is validated against the indexed pipeline_event_grid function:
-# give the app time to start and index its functions after it is created.
-resource "time_sleep" "function_indexing" {
-  count = var.enable_pipeline ? 1 : 0
-
-  create_duration = var.function_indexing_wait
-  triggers = {
-    package = azurerm_storage_blob.pipeline[0].name
-  }
-  depends_on = [azurerm_linux_function_app.this]
-}
-
-# --- Event Grid: BlobCreated under each trigger prefix -> pipeline_event_grid ------------
+# --- Event Grid: BlobCreated under each trigger prefix -> storage queue -> pipeline_queue --
+#
+# Event Grid waits about 30 s for a push delivery to be answered and redelivers runs that take
+# longer. Delivered to a storage queue instead, an event is acknowledged at once; the queue
+# trigger holds the message (its visibility renewed) for as long as the run takes.
 
 # A storage account has at most one system topic; if yours already has one, import it:
 #   terraform import 'module.hookline.azurerm_eventgrid_system_topic.blob[0]' <topic id>
 resource "azurerm_eventgrid_system_topic" "blob" {
   count = var.enable_pipeline ? 1 : 0
 
-  name                   = local.names.azure_system_topic
-  resource_group_name    = local.rg
-  location               = var.location
-  source_arm_resource_id = local.data_id
-  topic_type             = "Microsoft.Storage.StorageAccounts"
-  tags                   = var.tags
+  name                = local.names.azure_system_topic
+  resource_group_name = local.rg
+  location            = var.location
+  source_resource_id  = local.data_id
+  topic_type          = "Microsoft.Storage.StorageAccounts"
+  tags                = var.tags
 
   identity {
     type = "SystemAssigned"
@@ -137,14 +147,24 @@ resource "azurerm_eventgrid_system_topic_event_subscription" "upload" {
     case_sensitive      = true
   }
 
-  azure_function_endpoint {
-    function_id          = "${azurerm_linux_function_app.this["pipeline"].id}/functions/${local.pipeline_event_function}"
-    max_events_per_batch = 1
+  # Event Grid schema: what the queue trigger's message encoding and the parser expect.
+  event_delivery_schema = "EventGridSchema"
+
+  storage_queue_endpoint {
+    storage_account_id                    = local.data_id
+    queue_name                            = azurerm_storage_queue.events[0].name
+    queue_message_time_to_live_in_seconds = var.queue_message_ttl_seconds
   }
 
-  # Failure handling, set explicitly: a delivery the function answers with an error is retried
-  # with backoff; after max_delivery_attempts or the time to live the event is written to the
-  # deadletter container and the alert below fires.
+  # Shared keys are off on the data account: Event Grid writes with the topic's identity.
+  delivery_identity {
+    type = "SystemAssigned"
+  }
+
+  # Failure handling, set explicitly: a write to the queue that fails is retried with backoff;
+  # after max_delivery_attempts or the time to live the event is written to the deadletter
+  # container and the alert below fires. A run that fails inside the function is retried by
+  # the queue trigger (maxDequeueCount) and then moved to the <queue>-poison queue.
   retry_policy {
     max_delivery_attempts = var.max_delivery_attempts
     event_time_to_live    = var.event_time_to_live_minutes
@@ -159,7 +179,7 @@ resource "azurerm_eventgrid_system_topic_event_subscription" "upload" {
     storage_blob_container_name = azurerm_storage_container.dead_letter.name
   }
 
-  depends_on = [time_sleep.function_indexing, azurerm_role_assignment.dead_letter, time_sleep.rbac_propagation]
+  depends_on = [azurerm_role_assignment.dead_letter, azurerm_role_assignment.queue_sender, time_sleep.rbac_propagation]
 }
 
 resource "azurerm_monitor_metric_alert" "dead_letter" {
@@ -214,6 +234,96 @@ resource "azurerm_monitor_metric_alert" "dropped" {
     for_each = azurerm_monitor_action_group.alerts
     content {
       action_group_id = action.value.id
+    }
+  }
+}
+
+# --- the events queue (docs/clouds/azure.md), in the data storage account -------------------------
+
+resource "azurerm_storage_queue" "events" {
+  count = var.enable_pipeline ? 1 : 0
+
+  name               = var.events_queue_name
+  storage_account_id = local.data_id
+}
+
+# Where the queue trigger moves a message after maxDequeueCount failed runs.
+resource "azurerm_storage_queue" "poison" {
+  count = var.enable_pipeline ? 1 : 0
+
+  name               = "${var.events_queue_name}-poison"
+  storage_account_id = local.data_id
+}
+
+# --- run outcomes: log-based alerts on the run_finished lines (docs/operations.md, "Logs and metrics") ---------------
+
+locals {
+  alert_pipelines = var.enable_pipeline ? toset(distinct(concat(keys(var.pipelines), keys(var.schedules)))) : toset([])
+  run_finished    = "traces | where tostring(customDimensions.event) == \"run_finished\""
+  run_alerts = merge(
+    { for p in local.alert_pipelines : "${p}-failed" => { pipeline = p, status = "failed", what = "a run failed" } },
+    var.alarm_on_rejected_runs ? { for p in local.alert_pipelines : "${p}-rejected" => { pipeline = p, status = "rejected", what = "a candidate was rejected by its gates" } } : {},
+  )
+}
+
+resource "azurerm_monitor_scheduled_query_rules_alert_v2" "run" {
+  for_each = local.run_alerts
+
+  name                 = "${var.name}-${each.key}"
+  resource_group_name  = local.rg
+  location             = var.location
+  scopes               = [azurerm_application_insights.this.id]
+  description          = "hookline: pipeline ${each.value.pipeline}: ${each.value.what}. `hookline runs` shows the run record."
+  severity             = each.value.status == "failed" ? 1 : 2
+  evaluation_frequency = "PT5M"
+  window_duration      = "PT5M"
+  tags                 = var.tags
+
+  criteria {
+    query                   = "${local.run_finished} | where tostring(customDimensions.pipeline) == \"${each.value.pipeline}\" and tostring(customDimensions.status) == \"${each.value.status}\""
+    time_aggregation_method = "Count"
+    operator                = "GreaterThan"
+    threshold               = 0
+  }
+
+  dynamic "action" {
+    for_each = azurerm_monitor_action_group.alerts
+    content {
+      action_groups = [action.value.id]
+    }
+  }
+}
+
+# One day per evaluation period, every period empty of succeeded runs: the model is stale.
+resource "azurerm_monitor_scheduled_query_rules_alert_v2" "no_training" {
+  for_each = var.max_days_without_training > 0 ? local.alert_pipelines : toset([])
+
+  name                 = "${var.name}-${each.key}-no-successful-run"
+  resource_group_name  = local.rg
+  location             = var.location
+  scopes               = [azurerm_application_insights.this.id]
+  description          = "hookline: pipeline ${each.key} has had no successful run for ${var.max_days_without_training} days: the model is no longer being retrained."
+  severity             = 2
+  evaluation_frequency = "P1D"
+  window_duration      = "P1D"
+  tags                 = var.tags
+
+  criteria {
+    query                   = "${local.run_finished} | where tostring(customDimensions.pipeline) == \"${each.key}\" and tostring(customDimensions.status) == \"succeeded\""
+    time_aggregation_method = "Count"
+    operator                = "LessThan"
+    threshold               = 1
+
+    failing_periods {
+      number_of_evaluation_periods             = var.max_days_without_training
+      minimum_failing_periods_to_trigger_alert = var.max_days_without_training
+    }
+  }
+
+  dynamic "action" {
+    for_each = azurerm_monitor_action_group.alerts
+    content {
+      action_groups = [action.value.id]
     }
   }
 }

@@ -67,12 +67,43 @@ resource "azurerm_role_assignment" "host" {
   principal_type       = "ServicePrincipal"
 }
 
+# The serving vault holds only what the serving app reads (API keys, administration keys).
 resource "azurerm_role_assignment" "serving_api_keys" {
-  count = var.enable_serving && var.api_keys_secret_uri == null ? 1 : 0
+  count = local.serving_vault ? 1 : 0
 
   scope                = azurerm_key_vault.this[0].id
   role_definition_name = "Key Vault Secrets User"
   principal_id         = azurerm_user_assigned_identity.serving[0].principal_id
+  principal_type       = "ServicePrincipal"
+}
+
+# The signing vault holds only the registry signing key: both apps read it.
+resource "azurerm_role_assignment" "signing_key" {
+  for_each = local.signing_vault ? local.app_identities : {}
+
+  scope                = azurerm_key_vault.signing[0].id
+  role_definition_name = "Key Vault Secrets User"
+  principal_id         = each.value.principal_id
+  principal_type       = "ServicePrincipal"
+}
+
+# The events queue: Event Grid's topic adds messages, the pipeline app reads and deletes them
+# (and moves failed ones to the poison queue).
+resource "azurerm_role_assignment" "queue_sender" {
+  count = var.enable_pipeline ? 1 : 0
+
+  scope                = azurerm_storage_queue.events[0].id
+  role_definition_name = "Storage Queue Data Message Sender"
+  principal_id         = azurerm_eventgrid_system_topic.blob[0].identity[0].principal_id
+  principal_type       = "ServicePrincipal"
+}
+
+resource "azurerm_role_assignment" "queue_pipeline" {
+  for_each = var.enable_pipeline ? { events = azurerm_storage_queue.events[0], poison = azurerm_storage_queue.poison[0] } : {}
+
+  scope                = each.value.id
+  role_definition_name = "Storage Queue Data Contributor"
+  principal_id         = azurerm_user_assigned_identity.pipeline[0].principal_id
   principal_type       = "ServicePrincipal"
 }
 
@@ -92,6 +123,9 @@ resource "time_sleep" "rbac_propagation" {
     azurerm_role_assignment.data,
     azurerm_role_assignment.host,
     azurerm_role_assignment.serving_api_keys,
+    azurerm_role_assignment.signing_key,
+    azurerm_role_assignment.queue_sender,
+    azurerm_role_assignment.queue_pipeline,
     azurerm_role_assignment.dead_letter,
   ]
 }

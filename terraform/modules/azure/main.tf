@@ -18,15 +18,36 @@ module "common" {
 data "azurerm_client_config" "current" {}
 
 locals {
-  names     = module.common.names
-  rg        = var.create_resource_group ? azurerm_resource_group.this[0].name : var.resource_group_name
-  triggers  = var.enable_pipeline ? module.common.triggers : {}
-  schedule  = var.enable_pipeline ? module.common.schedule_payloads : {}
-  data_id   = var.create_storage_account ? azurerm_storage_account.data[0].id : data.azurerm_storage_account.data[0].id
-  data_blob = var.create_storage_account ? azurerm_storage_account.data[0].primary_blob_endpoint : data.azurerm_storage_account.data[0].primary_blob_endpoint
+  names      = module.common.names
+  rg         = var.create_resource_group ? azurerm_resource_group.this[0].name : var.resource_group_name
+  triggers   = var.enable_pipeline ? module.common.triggers : {}
+  schedule   = var.enable_pipeline ? module.common.schedule_payloads : {}
+  data_id    = var.create_storage_account ? azurerm_storage_account.data[0].id : data.azurerm_storage_account.data[0].id
+  data_blob  = var.create_storage_account ? azurerm_storage_account.data[0].primary_blob_endpoint : data.azurerm_storage_account.data[0].primary_blob_endpoint
+  data_queue = var.create_storage_account ? azurerm_storage_account.data[0].primary_queue_endpoint : data.azurerm_storage_account.data[0].primary_queue_endpoint
+  # Secrets (values never in Terraform): the serving vault holds what only the serving app reads
+  # (API keys, administration keys); the signing vault the registry signing key, read by both.
+  serving_vault = var.enable_serving && (var.api_keys_secret_uri == null || (var.admin_keys_secret_uri == null && var.create_admin_keys_secret))
+  signing_vault = var.signing_key_secret_uri == null && var.create_signing_key_secret
+  signing_key   = var.signing_key_secret_uri != null || var.create_signing_key_secret
+  admin_keys    = var.enable_serving && (var.admin_keys_secret_uri != null || var.create_admin_keys_secret)
   api_keys_secret_uri = var.api_keys_secret_uri != null ? var.api_keys_secret_uri : (
     var.enable_serving ? "${azurerm_key_vault.this[0].vault_uri}secrets/hookline-api-keys" : null
   )
+  admin_keys_secret_uri = var.admin_keys_secret_uri != null ? var.admin_keys_secret_uri : (
+    local.admin_keys ? "${azurerm_key_vault.this[0].vault_uri}secrets/hookline-admin-keys" : null
+  )
+  signing_key_secret_uri = var.signing_key_secret_uri != null ? var.signing_key_secret_uri : (
+    local.signing_vault ? "${azurerm_key_vault.signing[0].vault_uri}secrets/hookline-signing-key" : null
+  )
+  function_secrets = {
+    pipeline = local.signing_key ? { HOOKLINE_SIGNING_KEY_SECRET = local.signing_key_secret_uri } : {}
+    serving = merge(
+      { HOOKLINE_API_KEYS_SECRET = local.api_keys_secret_uri },
+      local.signing_key ? { HOOKLINE_SIGNING_KEY_SECRET = local.signing_key_secret_uri } : {},
+      local.admin_keys ? { HOOKLINE_ADMIN_KEYS_SECRET = local.admin_keys_secret_uri } : {},
+    )
+  }
   # Storage Blob Data role definitions by name.
   blob_reader      = "Storage Blob Data Reader"
   blob_contributor = "Storage Blob Data Contributor"
@@ -45,9 +66,9 @@ resource "azurerm_resource_group" "this" {
 resource "azurerm_storage_account" "data" {
   count = var.create_storage_account ? 1 : 0
   #checkov:skip=CKV_AZURE_59:The function apps reach storage over the public endpoint (no VNet integration by default); shared keys are disabled and every caller is an Entra identity scoped by ABAC.
-  #checkov:skip=CKV2_AZURE_33:Private endpoints need a VNet the operator owns; see README (network isolation).
+  #checkov:skip=CKV2_AZURE_33:Private endpoints need a VNet the operator owns; see README (Network isolation).
   #checkov:skip=CKV2_AZURE_1:Microsoft-managed keys with infrastructure encryption; customer-managed keys are an operator choice.
-  #checkov:skip=CKV_AZURE_33:Queue service is unused in the data account.
+  #checkov:skip=CKV_AZURE_33:Queue reads, writes and deletes are logged by azurerm_monitor_diagnostic_setting.data_queue; classic queue logging needs the shared keys this account disables.
   #checkov:skip=CKV2_AZURE_41:Shared keys are disabled, so no SAS can be issued.
 
   name                              = var.storage_account_name
@@ -95,6 +116,25 @@ resource "azurerm_storage_container" "data" {
 resource "azurerm_monitor_diagnostic_setting" "data_blob" {
   name                       = "${var.name}-blob-audit"
   target_resource_id         = "${local.data_id}/blobServices/default"
+  log_analytics_workspace_id = azurerm_log_analytics_workspace.this.id
+
+  enabled_log {
+    category = "StorageRead"
+  }
+  enabled_log {
+    category = "StorageWrite"
+  }
+  enabled_log {
+    category = "StorageDelete"
+  }
+}
+
+# The same for the events queue: messages written by Event Grid, read and deleted by the pipeline.
+resource "azurerm_monitor_diagnostic_setting" "data_queue" {
+  count = var.enable_pipeline ? 1 : 0
+
+  name                       = "${var.name}-queue-audit"
+  target_resource_id         = "${local.data_id}/queueServices/default"
   log_analytics_workspace_id = azurerm_log_analytics_workspace.this.id
 
   enabled_log {
@@ -171,30 +211,6 @@ resource "time_sleep" "deployer_role" {
   depends_on      = [azurerm_role_assignment.deployer_packages]
 }
 
-resource "azurerm_storage_blob" "pipeline" {
-  count = var.enable_pipeline ? 1 : 0
-
-  name                   = "pipeline-${filemd5(var.pipeline_package)}.zip"
-  storage_account_name   = azurerm_storage_account.host.name
-  storage_container_name = azurerm_storage_container.packages.name
-  type                   = "Block"
-  source                 = var.pipeline_package
-  content_md5            = filemd5(var.pipeline_package)
-  depends_on             = [time_sleep.deployer_role]
-}
-
-resource "azurerm_storage_blob" "serving" {
-  count = var.enable_serving ? 1 : 0
-
-  name                   = "serving-${filemd5(var.serving_package)}.zip"
-  storage_account_name   = azurerm_storage_account.host.name
-  storage_container_name = azurerm_storage_container.packages.name
-  type                   = "Block"
-  source                 = var.serving_package
-  content_md5            = filemd5(var.serving_package)
-  depends_on             = [time_sleep.deployer_role]
-}
-
 # --- monitoring and log retention --------------------------------------------------------
 
 resource "azurerm_log_analytics_workspace" "this" {
@@ -212,8 +228,9 @@ resource "azurerm_application_insights" "this" {
   location            = var.location
   application_type    = "other"
   workspace_id        = azurerm_log_analytics_workspace.this.id
-  retention_in_days   = max(var.log_retention_days, 30)
-  tags                = var.tags
+  # Application Insights accepts only these retention values (validated on log_retention_days).
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
 }
 
 resource "azurerm_monitor_action_group" "alerts" {
@@ -233,10 +250,10 @@ resource "azurerm_monitor_action_group" "alerts" {
   }
 }
 
-# --- serving API keys --------------------------------------------------------------------
+# --- secrets: the vaults (add the secret values yourself) ---------------------------------
 
 resource "azurerm_key_vault" "this" {
-  count = var.enable_serving && var.api_keys_secret_uri == null ? 1 : 0
+  count = local.serving_vault ? 1 : 0
   #checkov:skip=CKV_AZURE_109:The serving app reads the vault over its public endpoint (no VNet integration by default); RBAC limits who can read.
   #checkov:skip=CKV_AZURE_189:As above: public network access is needed without VNet integration.
   #checkov:skip=CKV2_AZURE_32:Private endpoints need a VNet the operator owns.
@@ -246,7 +263,24 @@ resource "azurerm_key_vault" "this" {
   location                   = var.location
   tenant_id                  = data.azurerm_client_config.current.tenant_id
   sku_name                   = "standard"
-  enable_rbac_authorization  = true
+  rbac_authorization_enabled = true
+  purge_protection_enabled   = true
+  soft_delete_retention_days = 7
+  tags                       = var.tags
+}
+
+resource "azurerm_key_vault" "signing" {
+  count = local.signing_vault ? 1 : 0
+  #checkov:skip=CKV_AZURE_109:Both apps read the vault over its public endpoint (no VNet integration by default); RBAC limits who can read.
+  #checkov:skip=CKV_AZURE_189:As above: public network access is needed without VNet integration.
+  #checkov:skip=CKV2_AZURE_32:Private endpoints need a VNet the operator owns.
+
+  name                       = local.names.azure_signing_vault
+  resource_group_name        = local.rg
+  location                   = var.location
+  tenant_id                  = data.azurerm_client_config.current.tenant_id
+  sku_name                   = "standard"
+  rbac_authorization_enabled = true
   purge_protection_enabled   = true
   soft_delete_retention_days = 7
   tags                       = var.tags

@@ -49,7 +49,7 @@ output "api_keys_secret_uri" {
 }
 
 output "key_vault_name" {
-  description = "Key Vault the module created for the API keys (null when api_keys_secret_uri was given)."
+  description = "Key Vault the module created for the serving app's secrets, API keys and administration keys (null when none is module-managed)."
   value       = one(azurerm_key_vault.this[*].name)
 }
 
@@ -61,4 +61,29 @@ output "application_insights_name" {
 output "environment" {
   description = "hookline environment variables the apps get (without the secret reference)."
   value       = module.common.environment
+}
+
+output "events_queue" {
+  description = "Storage queue the upload events go through (HOOKLINE_EVENTS_QUEUE); failed messages move to <name>-poison."
+  value       = one(azurerm_storage_queue.events[*].name)
+}
+
+output "bundles" {
+  description = "What each app runs, read from the bundle manifests: role -> {runtime, sha256}."
+  value       = { for r, b in local.bundle : r => { runtime = b.runtime, sha256 = b.sha256 } }
+}
+
+output "signing_key_secret_uri" {
+  description = "Key Vault secret URI of the registry signing key (HOOKLINE_SIGNING_KEY_SECRET), or null."
+  value       = local.signing_key ? local.signing_key_secret_uri : null
+}
+
+output "admin_keys_secret_uri" {
+  description = "Key Vault secret URI of the administration keys (HOOKLINE_ADMIN_KEYS_SECRET), or null."
+  value       = local.admin_keys ? local.admin_keys_secret_uri : null
+}
+
+output "signing_key_vault_name" {
+  description = "Key Vault the module created for the signing key (null unless create_signing_key_secret)."
+  value       = one(azurerm_key_vault.signing[*].name)
 }

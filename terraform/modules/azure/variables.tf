@@ -82,27 +82,10 @@ variable "storage_prefix" {
 
 # --- code and runtime --------------------------------------------------------------------
 
-variable "pipeline_package" {
-  description = "Path of the pipeline run-from-package zip built by `hookline package --cloud azure` (dist/azure/pipeline.zip)."
+variable "bundle_dir" {
+  description = "Folder of the bundles `hookline package --cloud azure` built (e.g. \"dist/azure\"): pipeline.manifest.json and serving.manifest.json beside their zips. The apps' Python version and packages come from the manifests."
   type        = string
-  default     = "dist/azure/pipeline.zip"
-}
-
-variable "serving_package" {
-  description = "Path of the serving run-from-package zip (dist/azure/serving.zip)."
-  type        = string
-  default     = "dist/azure/serving.zip"
-}
-
-variable "python_version" {
-  description = "Python version of the function apps."
-  type        = string
-  default     = "3.11"
-
-  validation {
-    condition     = contains(["3.11", "3.12"], var.python_version)
-    error_message = "python_version must be 3.11 or 3.12."
-  }
+  default     = "dist/azure"
 }
 
 variable "config_uri" {
@@ -156,10 +139,21 @@ variable "serving_timeout_minutes" {
   }
 }
 
-variable "function_indexing_wait" {
-  description = "Pause between creating the pipeline app and subscribing it to Event Grid: the subscription is validated against the indexed pipeline_event_grid function."
+variable "events_queue_name" {
+  description = "Storage queue in the data account that Event Grid writes upload events to and the pipeline app's queue trigger reads (HOOKLINE_EVENTS_QUEUE); failed messages move to <name>-poison."
   type        = string
-  default     = "120s"
+  default     = "hookline-events"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,55}[a-z0-9]$", var.events_queue_name)) && !strcontains(var.events_queue_name, "--")
+    error_message = "events_queue_name must be 3-57 lowercase letters, digits and single hyphens (Azure queue names; 7 characters are kept for the -poison suffix)."
+  }
+}
+
+variable "queue_message_ttl_seconds" {
+  description = "How long an upload event waits in the queue for the pipeline app (seconds; -1: never expires)."
+  type        = number
+  default     = 604800
 }
 
 # --- failure handling --------------------------------------------------------------------
@@ -187,19 +181,36 @@ variable "event_time_to_live_minutes" {
 }
 
 variable "alert_emails" {
-  description = "E-mail addresses alerted when an event is dead-lettered or dropped."
+  description = "E-mail addresses alerted when an event is dead-lettered or dropped, a run fails or is rejected, or no run succeeds for max_days_without_training days."
   type        = list(string)
   default     = []
 }
 
 variable "log_retention_days" {
-  description = "Retention of the Log Analytics workspace behind Application Insights (30-730 days)."
+  description = "Retention of Application Insights and the Log Analytics workspace behind it: one of 30, 60, 90, 120, 180, 270, 365, 550, 730 days (the values Application Insights accepts)."
   type        = number
   default     = 30
 
   validation {
-    condition     = var.log_retention_days >= 30 && var.log_retention_days <= 730
-    error_message = "log_retention_days must be between 30 and 730."
+    condition     = contains([30, 60, 90, 120, 180, 270, 365, 550, 730], var.log_retention_days)
+    error_message = "log_retention_days must be one of 30, 60, 90, 120, 180, 270, 365, 550, 730: the retention values Application Insights accepts."
+  }
+}
+
+variable "alarm_on_rejected_runs" {
+  description = "Alert when a run is rejected (its candidate failed a gate)."
+  type        = bool
+  default     = true
+}
+
+variable "max_days_without_training" {
+  description = "Alert when a pipeline has had no successful run for this many days; 0 disables. Log alerts evaluate at most 6 daily periods."
+  type        = number
+  default     = 6
+
+  validation {
+    condition     = var.max_days_without_training >= 0 && var.max_days_without_training <= 6 && floor(var.max_days_without_training) == var.max_days_without_training
+    error_message = "max_days_without_training must be a whole number of days from 0 (off) to 6 (Azure log alerts evaluate at most six periods)."
   }
 }
 
@@ -209,6 +220,30 @@ variable "api_keys_secret_uri" {
   description = "Versionless URI of an existing Key Vault secret with the serving API keys. null: the module creates a Key Vault; add the secret `hookline-api-keys` to it."
   type        = string
   default     = null
+}
+
+variable "admin_keys_secret_uri" {
+  description = "Versionless URI of an existing Key Vault secret with the administration keys (HOOKLINE_ADMIN_KEYS_SECRET, serving app); grant its identity read access yourself. null: see create_admin_keys_secret."
+  type        = string
+  default     = null
+}
+
+variable "create_admin_keys_secret" {
+  description = "Name the secret `hookline-admin-keys` in the serving vault (the module's Key Vault, read only by the serving app) as the administration keys; add its value yourself."
+  type        = bool
+  default     = false
+}
+
+variable "signing_key_secret_uri" {
+  description = "Versionless URI of an existing Key Vault secret with the registry signing key (HOOKLINE_SIGNING_KEY_SECRET, both apps); grant the identities read access yourself. null: see create_signing_key_secret."
+  type        = string
+  default     = null
+}
+
+variable "create_signing_key_secret" {
+  description = "Create a Key Vault for the registry signing key (read by both apps, nothing else in it) and point both apps at its secret `hookline-signing-key`; add its value yourself."
+  type        = bool
+  default     = false
 }
 
 variable "tags" {

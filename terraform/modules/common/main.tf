@@ -60,10 +60,11 @@ locals {
     gcp_build_sa     = "${var.name}-build"
     gcp_scheduler_sa = "${var.name}-sched"
     # Azure: storage accounts and key vaults are global, 3-24 characters.
-    azure_host_storage = "${substr(local.compact, 0, 16)}fn${local.unique}"
-    azure_key_vault    = "${substr(local.compact, 0, 16)}kv${local.unique}"
-    azure_plan         = "${var.name}-plan"
-    azure_system_topic = "${var.name}-blob-events"
+    azure_host_storage  = "${substr(local.compact, 0, 16)}fn${local.unique}"
+    azure_key_vault     = "${substr(local.compact, 0, 16)}kv${local.unique}"
+    azure_signing_vault = "${substr(local.compact, 0, 16)}sk${local.unique}"
+    azure_plan          = "${var.name}-plan"
+    azure_system_topic  = "${var.name}-blob-events"
   }
 
   # One name per pipeline for per-pipeline resources (rules, subscriptions, schedules).

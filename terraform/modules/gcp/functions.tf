@@ -1,10 +1,6 @@
 # The two 2nd-gen Cloud Functions, built from the one source zip of `hookline package --cloud
-# gcp` with entry points `pipeline` (CloudEvent) and `serving` (HTTP).
-
-locals {
-  pipeline_entry_point = "pipeline"
-  serving_entry_point  = "serving"
-}
+# gcp`; runtime and entry points (`pipeline`: CloudEvent, `serving`: HTTP) come from its
+# manifest (bundles.tf).
 
 resource "google_cloudfunctions2_function" "pipeline" {
   count = var.enable_pipeline ? 1 : 0
@@ -16,8 +12,8 @@ resource "google_cloudfunctions2_function" "pipeline" {
   labels      = var.labels
 
   build_config {
-    runtime         = var.runtime
-    entry_point     = local.pipeline_entry_point
+    runtime         = local.bundle.runtime
+    entry_point     = local.bundle.entry_points.pipeline
     service_account = google_service_account.build.id
     source {
       storage_source {
@@ -35,7 +31,7 @@ resource "google_cloudfunctions2_function" "pipeline" {
     ingress_settings               = var.pipeline_ingress
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.pipeline.email
-    environment_variables          = module.common.environment
+    environment_variables          = merge(module.common.environment, local.function_secrets.pipeline)
   }
 
   # Cloud Storage triggers filter on the bucket only (no prefix or suffix filter exists for
@@ -53,7 +49,14 @@ resource "google_cloudfunctions2_function" "pipeline" {
     }
   }
 
-  depends_on = [time_sleep.iam_propagation, google_storage_bucket_iam_member.pipeline_read]
+  lifecycle {
+    precondition {
+      condition     = length(local.bundle_problems) == 0
+      error_message = "The source bundle cannot be deployed:\n  - ${join("\n  - ", local.bundle_problems)}"
+    }
+  }
+
+  depends_on = [time_sleep.iam_propagation, google_storage_bucket_iam_member.pipeline_read, google_secret_manager_secret_iam_member.keys]
 }
 
 resource "google_cloudfunctions2_function" "serving" {
@@ -67,8 +70,8 @@ resource "google_cloudfunctions2_function" "serving" {
   labels      = var.labels
 
   build_config {
-    runtime         = var.runtime
-    entry_point     = local.serving_entry_point
+    runtime         = local.bundle.runtime
+    entry_point     = local.bundle.entry_points.serving
     service_account = google_service_account.build.id
     source {
       storage_source {
@@ -85,12 +88,17 @@ resource "google_cloudfunctions2_function" "serving" {
     ingress_settings               = "ALLOW_ALL"
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.serving.email
-    environment_variables = merge(module.common.environment, {
-      HOOKLINE_API_KEYS_SECRET = local.api_keys_secret_ref
-    })
+    environment_variables          = merge(module.common.environment, local.function_secrets.serving)
   }
 
-  depends_on = [time_sleep.iam_propagation, google_secret_manager_secret_iam_member.serving_api_keys]
+  lifecycle {
+    precondition {
+      condition     = length(local.bundle_problems) == 0
+      error_message = "The source bundle cannot be deployed:\n  - ${join("\n  - ", local.bundle_problems)}"
+    }
+  }
+
+  depends_on = [time_sleep.iam_propagation, google_secret_manager_secret_iam_member.serving_api_keys, google_secret_manager_secret_iam_member.keys]
 }
 
 # --- scheduled runs ----------------------------------------------------------------------

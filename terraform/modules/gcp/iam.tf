@@ -112,6 +112,16 @@ resource "google_secret_manager_secret_iam_member" "serving_api_keys" {
   member    = local.member.serving
 }
 
+resource "google_secret_manager_secret_iam_member" "keys" {
+  for_each = local.key_readers
+
+  project    = var.project_id
+  secret_id  = local.key_secret_ids[each.value.secret]
+  role       = "roles/secretmanager.secretAccessor"
+  member     = local.member[each.value.function]
+  depends_on = [google_secret_manager_secret.keys]
+}
+
 # --- Eventarc: the storage service agent and the trigger service account -----------------
 
 data "google_storage_project_service_account" "gcs_agent" {

@@ -57,3 +57,18 @@ output "environment" {
   description = "Environment variables the functions get (without the secret reference)."
   value       = module.common.environment
 }
+
+output "bundle" {
+  description = "What the functions run, read from the bundle manifest: {runtime, entry_points, sha256}."
+  value       = { runtime = local.bundle.runtime, entry_points = local.bundle.entry_points, sha256 = local.bundle.sha256 }
+}
+
+output "signing_key_secret" {
+  description = "Secret Manager reference of the registry signing key (HOOKLINE_SIGNING_KEY_SECRET), or null."
+  value       = try(local.key_secret_refs.signing_key, null)
+}
+
+output "admin_keys_secret" {
+  description = "Secret Manager reference of the administration keys (HOOKLINE_ADMIN_KEYS_SECRET), or null."
+  value       = try(local.key_secret_refs.admin_keys, null)
+}

@@ -94,21 +94,10 @@ variable "kms_key_name" {
 
 # --- code and runtime --------------------------------------------------------------------
 
-variable "source_package" {
-  description = "Path of the source zip built by `hookline package --cloud gcp` (dist/gcp/source.zip)."
+variable "bundle_dir" {
+  description = "Folder of the bundle `hookline package --cloud gcp` built (e.g. \"dist/gcp\"): source.manifest.json beside source.zip. Runtime and entry points come from the manifest."
   type        = string
-  default     = "dist/gcp/source.zip"
-}
-
-variable "runtime" {
-  description = "Cloud Functions Python runtime."
-  type        = string
-  default     = "python312"
-
-  validation {
-    condition     = contains(["python311", "python312"], var.runtime)
-    error_message = "runtime must be python311 or python312."
-  }
+  default     = "dist/gcp"
 }
 
 variable "config_uri" {
@@ -205,7 +194,7 @@ variable "retry_on_failure" {
 }
 
 variable "alert_notification_channels" {
-  description = "Cloud Monitoring notification channel ids alerted when the pipeline function logs errors."
+  description = "Cloud Monitoring notification channel ids alerted when hookline logs errors, a run fails or is rejected, or no run succeeds for max_days_without_training days."
   type        = list(string)
   default     = []
 }
@@ -218,6 +207,23 @@ variable "log_retention_days" {
   validation {
     condition     = var.log_retention_days >= 1 && var.log_retention_days <= 3650
     error_message = "log_retention_days must be between 1 and 3650."
+  }
+}
+
+variable "alarm_on_rejected_runs" {
+  description = "Alert when a run is rejected (its candidate failed a gate)."
+  type        = bool
+  default     = true
+}
+
+variable "max_days_without_training" {
+  description = "Alert when a pipeline has had no successful run for this many days; 0 disables."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.max_days_without_training >= 0 && var.max_days_without_training <= 90 && floor(var.max_days_without_training) == var.max_days_without_training
+    error_message = "max_days_without_training must be a whole number of days from 0 (off) to 90."
   }
 }
 
@@ -239,6 +245,30 @@ variable "api_keys_secret_id" {
   description = "Existing Secret Manager secret id (short name) with the serving API keys. null: the module creates an empty secret for you to fill."
   type        = string
   default     = null
+}
+
+variable "signing_key_secret_id" {
+  description = "Existing Secret Manager secret id (short name) with the registry signing key (HOOKLINE_SIGNING_KEY_SECRET, both functions, which get read access). null: see create_signing_key_secret."
+  type        = string
+  default     = null
+}
+
+variable "create_signing_key_secret" {
+  description = "Create the secret <name>-registry-signing-key (add a version with the key yourself) and give both functions read access to it."
+  type        = bool
+  default     = false
+}
+
+variable "admin_keys_secret_id" {
+  description = "Existing Secret Manager secret id (short name) with the administration keys (HOOKLINE_ADMIN_KEYS_SECRET, serving function, which gets read access). null: see create_admin_keys_secret."
+  type        = string
+  default     = null
+}
+
+variable "create_admin_keys_secret" {
+  description = "Create the secret <name>-admin-keys (add a version yourself) and give the serving function read access to it."
+  type        = bool
+  default     = false
 }
 
 variable "labels" {

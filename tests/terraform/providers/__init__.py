@@ -1,0 +1,1 @@
+"""Provider schemas for offline checks of terraform/: extraction, checker, schema-only provider."""
