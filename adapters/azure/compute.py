@@ -34,7 +34,9 @@ from hookline.compute import JobHandle, JobSpec, JobStatus, check_image, check_n
 from hookline.config import Option
 from hookline.errors import ConfigError, HooklineError, TransientError
 
-__all__ = ["ContainerAppsJobBackend", "QueueTicket"]
+__all__ = ["RECONCILE_FUNCTION", "ContainerAppsJobBackend", "QueueTicket", "register_reconciler"]
+
+RECONCILE_FUNCTION = "pipeline_reconcile"
 
 
 @dataclass
@@ -239,3 +241,35 @@ def _failure(exc: Exception, what: str) -> HooklineError:
     if name == "ResourceNotFoundError":
         return HooklineError(message, hint="create the queue (the Terraform module does)")
     return HooklineError(message)
+
+
+def register_reconciler(app: Any, runtime: Any, env: Mapping[str, str] | None = None) -> list[str]:
+    """Add the reconciler's timer (``pipeline_reconcile`` on the NCRONTAB app setting
+    ``HOOKLINE_RECONCILE_SCHEDULE``) to the pipeline function app, when that is set (an
+    unresolved ``%...%`` expression fails indexing).
+
+    :returns: the names of the functions registered.
+    """
+    env = os.environ if env is None else env
+    if not env.get("HOOKLINE_RECONCILE_SCHEDULE"):
+        return []
+
+    @app.function_name(RECONCILE_FUNCTION)
+    @app.timer_trigger(arg_name="timer", schedule="%HOOKLINE_RECONCILE_SCHEDULE%", use_monitor=True)
+    def pipeline_reconcile(timer: Any) -> None:
+        reconcile(runtime)
+
+    return [RECONCILE_FUNCTION]
+
+
+def reconcile(runtime: Any) -> list[Any]:
+    """One reconciler pass on the function's warm runtime."""
+    import logging
+
+    from hookline.events import ReconcileEvent
+
+    results = runtime.get().handle(ReconcileEvent(source="azure"))
+    log = logging.getLogger("hookline.function.azure")
+    for result in results:
+        log.info("reconcile: %s %s %s", result.status, result.run_id or "-", result.message)
+    return list(results)

@@ -22,8 +22,10 @@ else:
     # The runtime is built on the first event from $HOOKLINE_CONFIG or the hookline.toml next
     # to this file, and reused while the instance is warm.
     from hookline.adapters._function import PipelineRuntime
+    from hookline.adapters.azure.compute import register_reconciler
     from hookline.adapters.azure.functions import register_pipeline
 
     app = func.FunctionApp()
     runtime = PipelineRuntime(os.path.dirname(os.path.abspath(__file__)))
     register_pipeline(app, runtime)
+    register_reconciler(app, runtime)  # run offload: when HOOKLINE_RECONCILE_SCHEDULE is set
