@@ -18,8 +18,9 @@
   same on Cloud Scheduler's retries of that firing), else by the event's time.
 * GCS Pub/Sub notifications (``OBJECT_FINALIZE``, payload ``JSON_API_V1``) arriving
   through a ``messagePublished`` CloudEvent are read too.
-* The run-offload reconciler's schedule, ``{"source": "hookline.reconcile"}``, through
-  Pub/Sub or as a bare body, becomes a ``ReconcileEvent`` (Cloud Run jobs emit no
+* The run-offload reconciler's schedule -- a CloudEvent of type ``hookline.reconcile``
+  (Cloud Scheduler -> HTTP, as the module sends it), ``{"source": "hookline.reconcile"}``
+  through Pub/Sub or as a bare body -- becomes a ``ReconcileEvent`` (Cloud Run jobs emit no
   job-state events; :mod:`hookline.adapters.gcp.compute`).
 """
 
@@ -41,7 +42,7 @@ from hookline.adapters._events import (
     object_uri,
     schedule_event,
 )
-from hookline.adapters._jobs import is_reconcile, reconcile_event
+from hookline.adapters._jobs import RECONCILE_SOURCE, is_reconcile, reconcile_event
 from hookline.adapters.gcp._samples import sample_event
 from hookline.events import Event, StorageEvent
 
@@ -140,7 +141,7 @@ def classify(payload: Any, headers: Mapping[str, Any] | None = None) -> str:
         not attrs and isinstance(data, Mapping) and data.get("source") == SCHEDULE_SOURCE
     ):
         return "schedule"
-    if not attrs and is_reconcile(data):
+    if kind == RECONCILE_SOURCE or (not attrs and is_reconcile(data)):
         return "reconcile"
     return "unknown"
 
@@ -186,7 +187,9 @@ def parse_event(
     if kind == "pubsub":
         return _pubsub(_as_data(data, "data"), attrs)
     if kind == "reconcile":
-        return [reconcile_event(data, CLOUD, event_time=_scheduler_time(headers))]
+        body = data if isinstance(data, Mapping) else {}
+        fired = schedule_time or _scheduler_time(headers) or attrs.get("time")
+        return [reconcile_event(body, CLOUD, event_id=event_id, event_time=fired)]
     if attrs:
         raise EventError(
             f"CloudEvent type {attrs.get('type')!r} is not handled",

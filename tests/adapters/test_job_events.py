@@ -113,6 +113,17 @@ def test_the_reconciler_schedule_through_pubsub_on_gcp():
     assert event == ReconcileEvent(event_time="2026-11-30T10:00:00Z", event_id="987", source="gcp")
     [bare] = parse_gcp({"source": "hookline.reconcile"})
     assert isinstance(bare, ReconcileEvent)
+    # What the Terraform module's Cloud Scheduler job sends: a binary-mode CloudEvent.
+    headers = {
+        "Content-Type": "application/json",
+        "ce-specversion": "1.0",
+        "ce-type": "hookline.reconcile",
+        "ce-source": "hookline/hl/reconcile",
+        "ce-id": "hl-reconcile",
+        "X-CloudScheduler-ScheduleTime": "2026-11-30T10:05:00Z",
+    }
+    [fired] = parse_gcp(b'{"source": "hookline.reconcile"}', headers)
+    assert fired == ReconcileEvent(event_time="2026-11-30T10:05:00Z", event_id="hl-reconcile", source="gcp")
 
 
 def test_cloud_run_executions_read_as_job_states():
