@@ -123,7 +123,9 @@ def test_the_reconciler_schedule_through_pubsub_on_gcp():
         "X-CloudScheduler-ScheduleTime": "2026-11-30T10:05:00Z",
     }
     [fired] = parse_gcp(b'{"source": "hookline.reconcile"}', headers)
-    assert fired == ReconcileEvent(event_time="2026-11-30T10:05:00Z", event_id="hl-reconcile", source="gcp")
+    assert fired == ReconcileEvent(
+        event_time="2026-11-30T10:05:00Z", event_id="hl-reconcile", source="gcp"
+    )
 
 
 def test_cloud_run_executions_read_as_job_states():
