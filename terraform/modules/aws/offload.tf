@@ -18,10 +18,11 @@ locals {
   offload_sm    = local.offload && var.offload_backend == "sagemaker"
 
   job_manifest_file = "${var.bundle_dir}/job.manifest.json"
-  job_manifest = local.offload ? try(jsondecode(file(local.job_manifest_file)), {
-    error = "cannot read ${local.job_manifest_file}: run `hookline package --cloud aws --format image --base ...` (it writes the job image beside the pipeline image)"
-  }) : {}
-  job_digest = try(local.job_manifest.image.digest, "")
+  job_manifests = { for f in(local.offload ? [local.job_manifest_file] : []) : "job" => try(jsondecode(file(f)), {
+    error = "cannot read ${f}: run `hookline package --cloud aws --format image --base ...` (it writes the job image beside the pipeline image)"
+  }) }
+  job_manifest = try(local.job_manifests.job, {})
+  job_digest   = try(local.job_manifest.image.digest, "")
   job_image_problems = compact([
     try(local.job_manifest.error, ""),
     try(local.job_manifest.role, "") == "job" ? "" : "${local.job_manifest_file}: role is \"${try(local.job_manifest.role, "")}\", expected \"job\"",
@@ -36,12 +37,17 @@ locals {
     local.function_environment.pipeline,
     { HOOKLINE_IMAGE_DIGEST = local.job_digest },
   )
-  batch_job_arns  = "arn:${local.partition}:batch:${data.aws_region.offload.region}:${local.account_id}:job/*"
-  sagemaker_jobs  = "arn:${local.partition}:sagemaker:${data.aws_region.offload.region}:${local.account_id}:training-job/hl-*"
+  batch_job_arns  = "arn:${local.partition}:batch:${local.offload_region}:${local.account_id}:job/*"
+  sagemaker_jobs  = "arn:${local.partition}:sagemaker:${local.offload_region}:${local.account_id}:training-job/hl-*"
   reconcile_input = jsonencode({ source = "hookline.reconcile" })
+  # The region's name is also the data source's id: used when region is null (the schema
+  # of the lowest pinned provider, 6.40, does not mark region as computed).
+  offload_region = local.offload ? coalesce(data.aws_region.offload[0].region, data.aws_region.offload[0].id) : ""
 }
 
-data "aws_region" "offload" {}
+data "aws_region" "offload" {
+  count = local.offload ? 1 : 0
+}
 
 # --- the job image repository ------------------------------------------------------------
 
@@ -316,7 +322,7 @@ resource "aws_batch_job_definition" "train" {
       logDriver = "awslogs"
       options = {
         "awslogs-group"         = local.job_log_group
-        "awslogs-region"        = data.aws_region.offload.region
+        "awslogs-region"        = local.offload_region
         "awslogs-stream-prefix" = "hookline"
       }
     }
@@ -351,7 +357,7 @@ data "aws_iam_policy_document" "pipeline_offload" {
       actions = ["batch:SubmitJob", "batch:TagResource"]
       resources = [
         aws_batch_job_queue.jobs[0].arn,
-        "arn:${local.partition}:batch:${data.aws_region.offload.region}:${local.account_id}:job-definition/${aws_batch_job_definition.train[0].name}:*",
+        "arn:${local.partition}:batch:${local.offload_region}:${local.account_id}:job-definition/${aws_batch_job_definition.train[0].name}:*",
         local.batch_job_arns,
       ]
     }

@@ -5,6 +5,7 @@ output "offload_compute" {
   value = !local.offload ? null : {
     backend             = "container-apps-job"
     queue               = var.offload_jobs_queue_name
+    connection          = "HOOKLINE_JOBS_QUEUE"
     image               = var.offload_image
     job                 = azurerm_container_app_job.train[0].name
     max_runtime_seconds = var.offload_max_runtime_seconds

@@ -25,7 +25,7 @@ variable "offload_registry_name" {
 }
 
 variable "offload_jobs_queue_name" {
-  description = "The Storage Queue (in the data account) whose messages start the job: the [compute] table's queue."
+  description = "The Storage Queue whose messages start the job (in an account of its own: the jobs account): the [compute] table's queue."
   type        = string
   default     = "hookline-jobs"
 }
