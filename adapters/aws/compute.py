@@ -272,7 +272,7 @@ class BatchBackend:
                 )
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.settings = dict(settings)
+        self.config = dict(settings)
         self.clients = _Clients(settings.get("region"))
 
     @property
@@ -284,22 +284,22 @@ class BatchBackend:
         env = {**job.env, "HOOKLINE_COMPUTE_BACKEND": self.name}
         overrides: dict[str, Any] = {"environment": _env_list(env)}
         resources = []
-        if self.settings.get("vcpus"):
-            resources.append({"type": "VCPU", "value": f"{self.settings['vcpus']:g}"})
-        if self.settings.get("memory_mib"):
-            resources.append({"type": "MEMORY", "value": str(int(self.settings["memory_mib"]))})
+        if self.config.get("vcpus"):
+            resources.append({"type": "VCPU", "value": f"{self.config['vcpus']:g}"})
+        if self.config.get("memory_mib"):
+            resources.append({"type": "MEMORY", "value": str(int(self.config["memory_mib"]))})
         if resources:
             overrides["resourceRequirements"] = resources
         return {
             "jobName": job.name,
-            "jobQueue": self.settings["job_queue"],
-            "jobDefinition": self.settings["job_definition"],
+            "jobQueue": self.config["job_queue"],
+            "jobDefinition": self.config["job_definition"],
             "containerOverrides": overrides,
             "timeout": {"attemptDurationSeconds": max(60, int(job.max_runtime_seconds))},
             "retryStrategy": {"attempts": 1},  # hookline counts attempts (max_attempts)
             "propagateTags": True,
             "tags": {
-                **{str(k): str(v) for k, v in (self.settings.get("tags") or {}).items()},
+                **{str(k): str(v) for k, v in (self.config.get("tags") or {}).items()},
                 "hookline:run-id": job.run_id,
                 "hookline:pipeline": job.pipeline,
                 "hookline:attempt": str(job.attempt),
@@ -315,13 +315,13 @@ class BatchBackend:
             self.name,
             job.name,
             answer.get("jobId"),
-            {"arn": answer.get("jobArn"), "queue": self.settings["job_queue"]},
+            {"arn": answer.get("jobArn"), "queue": self.config["job_queue"]},
         )
 
     def find(self, name: str) -> JobHandle | None:
         try:
             found = self.client.list_jobs(
-                jobQueue=self.settings["job_queue"],
+                jobQueue=self.config["job_queue"],
                 filters=[{"name": "JOB_NAME", "values": [name]}],
             ).get("jobSummaryList", [])
         except Exception as exc:
@@ -401,7 +401,7 @@ class SageMakerBackend:
             )
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.settings = dict(settings)
+        self.config = dict(settings)
         self.clients = _Clients(settings.get("region"))
 
     @property
@@ -410,7 +410,7 @@ class SageMakerBackend:
 
     def request(self, job: JobSpec) -> dict[str, Any]:
         """The ``CreateTrainingJob`` parameters for ``job``."""
-        image = str(job.image or self.settings["image"])
+        image = str(job.image or self.config["image"])
         env = {
             **job.env,
             "HOOKLINE_COMPUTE_BACKEND": self.name,
@@ -420,29 +420,29 @@ class SageMakerBackend:
         request: dict[str, Any] = {
             "TrainingJobName": job.name,
             "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
-            "RoleArn": self.settings["role_arn"],
-            "OutputDataConfig": {"S3OutputPath": self.settings["output_path"]},
+            "RoleArn": self.config["role_arn"],
+            "OutputDataConfig": {"S3OutputPath": self.config["output_path"]},
             "ResourceConfig": {
-                "InstanceType": self.settings["instance_type"],
-                "InstanceCount": int(self.settings["instance_count"]),
-                "VolumeSizeInGB": int(self.settings["volume_size_gb"]),
+                "InstanceType": self.config["instance_type"],
+                "InstanceCount": int(self.config["instance_count"]),
+                "VolumeSizeInGB": int(self.config["volume_size_gb"]),
             },
             "StoppingCondition": {"MaxRuntimeInSeconds": int(job.max_runtime_seconds)},
             "Environment": dict(sorted(env.items())),
             "Tags": [
                 {"Key": str(k), "Value": str(v)}
                 for k, v in {
-                    **(self.settings.get("tags") or {}),
+                    **(self.config.get("tags") or {}),
                     "hookline:run-id": job.run_id,
                     "hookline:pipeline": job.pipeline,
                     "hookline:attempt": str(job.attempt),
                 }.items()
             ],
         }
-        if self.settings.get("subnets"):
+        if self.config.get("subnets"):
             request["VpcConfig"] = {
-                "Subnets": list(self.settings["subnets"]),
-                "SecurityGroupIds": list(self.settings["security_group_ids"]),
+                "Subnets": list(self.config["subnets"]),
+                "SecurityGroupIds": list(self.config["security_group_ids"]),
             }
         return request
 

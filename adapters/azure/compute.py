@@ -90,7 +90,7 @@ class ContainerAppsJobBackend:
             )
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.settings = dict(settings)
+        self.config = dict(settings)
         self._client: Any = None
         self._lock = threading.Lock()
 
@@ -101,7 +101,7 @@ class ContainerAppsJobBackend:
             with self._lock:
                 if self._client is None:
                     self._client = _queue_client(
-                        str(self.settings["connection"]), str(self.settings["queue"])
+                        str(self.config["connection"]), str(self.config["queue"])
                     )
         return self._client
 
@@ -120,30 +120,30 @@ class ContainerAppsJobBackend:
         try:
             sent = self.queue.send_message(self.message(job))
         except Exception as exc:
-            raise _failure(exc, f"queue {self.settings['queue']}: send {job.name}") from exc
+            raise _failure(exc, f"queue {self.config['queue']}: send {job.name}") from exc
         return JobHandle(
             self.name,
             job.name,
             sent.id,
-            {"pop_receipt": sent.pop_receipt, "queue": self.settings["queue"]},
+            {"pop_receipt": sent.pop_receipt, "queue": self.config["queue"]},
         )
 
     def _peek(self) -> list[Any]:
         try:
             return list(self.queue.peek_messages(max_messages=32))
         except Exception as exc:
-            raise _failure(exc, f"queue {self.settings['queue']}: peek") from exc
+            raise _failure(exc, f"queue {self.config['queue']}: peek") from exc
 
     def find(self, name: str) -> JobHandle | None:
         for message in self._peek():
             if _body(message).get("name") == name:
-                return JobHandle(self.name, name, message.id, {"queue": self.settings["queue"]})
+                return JobHandle(self.name, name, message.id, {"queue": self.config["queue"]})
         return None
 
     def status(self, handle: JobHandle) -> JobStatus:
         for message in self._peek():
             if message.id == handle.id:
-                waiting = f"waiting in queue {self.settings['queue']}"
+                waiting = f"waiting in queue {self.config['queue']}"
                 if message.dequeue_count:
                     waiting += f" (delivered {message.dequeue_count} time(s) before)"
                 return JobStatus("pending", waiting, "QUEUED")
@@ -172,7 +172,7 @@ class ContainerAppsJobBackend:
                 )
             )
         except Exception as exc:
-            raise _failure(exc, f"queue {self.settings['queue']}: receive") from exc
+            raise _failure(exc, f"queue {self.config['queue']}: receive") from exc
         if not found:
             return None
         message = found[0]
@@ -189,11 +189,11 @@ class ContainerAppsJobBackend:
             try:
                 self.queue.delete_message(message.id, state["receipt"])
             except Exception as exc:
-                raise _failure(exc, f"queue {self.settings['queue']}: delete") from exc
+                raise _failure(exc, f"queue {self.config['queue']}: delete") from exc
 
         if "run_id" not in body:
             done()  # not a job message: nothing will ever run it
-            raise HooklineError(f"queue {self.settings['queue']}: a message names no run: {body}")
+            raise HooklineError(f"queue {self.config['queue']}: a message names no run: {body}")
         return QueueTicket(
             run_id=str(body["run_id"]),
             attempt=int(body.get("attempt", 1)),
@@ -224,7 +224,8 @@ def _queue_client(prefix: str, queue: str) -> Any:
         raise HooklineError(
             f"no queue account for the container-apps-job backend: set {prefix}__queueServiceUri "
             f"or {prefix} (a connection string)",
-            hint="the Terraform module sets HOOKLINE_QUEUE__queueServiceUri on the function app",
+            hint="the Terraform module sets HOOKLINE_JOBS_QUEUE__queueServiceUri on the pipeline "
+            'app and the job (connection = "HOOKLINE_JOBS_QUEUE" in the [compute] table)',
         )
     return QueueClient.from_connection_string(conn, queue)
 

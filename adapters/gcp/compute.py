@@ -91,7 +91,7 @@ class CloudRunJobBackend:
             )
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.settings = dict(settings)
+        self.config = dict(settings)
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -102,7 +102,7 @@ class CloudRunJobBackend:
                     from google.cloud import run_v2
 
                     options: dict[str, Any] = {"transport": "rest"}
-                    endpoint = self.settings.get("api_endpoint")
+                    endpoint = self.config.get("api_endpoint")
                     if endpoint:
                         from google.api_core.client_options import ClientOptions
 
@@ -125,10 +125,10 @@ class CloudRunJobBackend:
         override = run_v2.RunJobRequest.Overrides.ContainerOverride(
             env=[run_v2.EnvVar(name=k, value=v) for k, v in sorted(env.items())]
         )
-        if self.settings.get("container"):
-            override.name = self.settings["container"]
+        if self.config.get("container"):
+            override.name = self.config["container"]
         return run_v2.RunJobRequest(
-            name=self.settings["job"],
+            name=self.config["job"],
             overrides=run_v2.RunJobRequest.Overrides(
                 container_overrides=[override],
                 task_count=1,
@@ -143,14 +143,14 @@ class CloudRunJobBackend:
         except Exception as exc:
             raise _failure(exc, f"run.jobs.run {job.name}") from exc
         name = getattr(execution, "name", None) or None
-        return JobHandle(self.name, job.name, name, {"job": self.settings["job"]})
+        return JobHandle(self.name, job.name, name, {"job": self.config["job"]})
 
     def find(self, name: str) -> JobHandle | None:
         from google.cloud import run_v2
 
         try:
             pages = self._client("executions").list_executions(
-                request=run_v2.ListExecutionsRequest(parent=self.settings["job"], page_size=50)
+                request=run_v2.ListExecutionsRequest(parent=self.config["job"], page_size=50)
             )
             for execution in pages:
                 for container in execution.template.containers:
@@ -158,7 +158,7 @@ class CloudRunJobBackend:
                         e.name == "HOOKLINE_JOB_NAME" and e.value == name for e in container.env
                     ):
                         return JobHandle(
-                            self.name, name, execution.name, {"job": self.settings["job"]}
+                            self.name, name, execution.name, {"job": self.config["job"]}
                         )
         except Exception as exc:
             raise _failure(exc, f"run.executions.list {name}") from exc

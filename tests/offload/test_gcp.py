@@ -185,7 +185,7 @@ def test_a_body_the_api_would_refuse_is_refused_here(cloud_run):
     )
     assert backend.submit(spec).id.startswith(other + "/executions/other-")
     assert backend.find(spec.name).id.startswith(other + "/executions/")
-    backend.settings["api_endpoint"] = cloud_run.url + "/nowhere"
+    backend.config["api_endpoint"] = cloud_run.url + "/nowhere"
     backend._clients.clear()
     with pytest.raises(HooklineError, match="run.jobs.run"):
         backend.submit(spec)
