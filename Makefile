@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # The suite on 2 cores: two workers, loaded by file so emulators start once per worker.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: help venv dev test-deps demo test lint typecheck importlint unit bench soak docs clean
+.PHONY: help venv dev test-deps demo test lint typecheck importlint unit bench soak fuzz docs clean
 
 help:
 	@echo "make demo   create the environment and run the quickstart on a local folder"
@@ -19,6 +19,7 @@ help:
 	@echo "make unit   the fast suite: no emulators, browser or slow tests (seconds, not minutes)"
 	@echo "make bench  run the benchmarks and write bench/results.md"
 	@echo "make soak   the full reliability suite"
+	@echo "make fuzz   every fuzz suite (marker fuzz), 20x the examples, new ones each run"
 	@echo "make docs   build the documentation site (strict)"
 
 $(BIN)/python:
@@ -30,9 +31,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(PIP) install -e '.[all]'
 	@touch $@
 
+# Every extra, and the test tools from the `test` dependency group (pip >= 25.1 reads
+# [dependency-groups]; the venv's pip is upgraded above).
 dev: $(VENV)/.installed-test
 $(VENV)/.installed-test: $(STAMP) pyproject.toml
-	$(PIP) install -e '.[test]'
+	$(PIP) install 'pip>=25.1'
+	$(PIP) install -e '.[all,mlflow,openlineage]' --group test
 	@touch $@
 
 test-deps: dev
@@ -41,6 +45,7 @@ test-deps: dev
 	bash tests/terraform/setup_provider.sh
 	bash tests/dashboard/install_browser.sh
 	bash tests/packaging/install_image_tools.sh
+	bash tests/core/install_shells.sh
 
 demo: venv
 	$(PY) examples/quickstart/demo.py
@@ -72,6 +77,12 @@ bench: dev
 # The whole reliability suite: the fast subset `make test` runs, plus every case marked soak.
 soak: test-deps
 	$(BIN)/pytest tests/reliability $(PYTEST_ARGS) -p no:cacheprovider
+
+# Every property-based fuzz suite (tests marked `fuzz`: HTTP routes, event parsers...),
+# with 20 times the examples and fresh randomness; `make test` runs them at 1x, derandomized in CI.
+FUZZ_SCALE ?= 20
+fuzz: dev
+	HOOKLINE_FUZZ_SCALE=$(FUZZ_SCALE) HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests -m fuzz $(PYTEST_ARGS) -p no:cacheprovider
 
 docs: dev
 	$(PY) docs/_tooling/gen_reference.py --check

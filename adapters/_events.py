@@ -9,24 +9,27 @@ No cloud SDK is imported here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from hookline.adapters._storage import object_uri
-from hookline.errors import HooklineError
+from hookline.errors import HooklineError, InvalidKey
 from hookline.events import ScheduleEvent, StorageEvent
+from hookline.storage import check_key, object_uri
 
 __all__ = [
+    "MAX_ENVELOPE_BYTES",
     "SCHEDULE_SOURCE",
     "EventError",
     "check_depth",
+    "checked_bucket",
+    "checked_key",
     "decode_json",
     "get_int",
     "get_map",
     "get_str",
-    "object_uri",
     "schedule_event",
-    "skip_reason",
+    "storage_event",
 ]
 
 SCHEDULE_SOURCE = "hookline.schedule"
@@ -34,16 +37,27 @@ SCHEDULE_SOURCE = "hookline.schedule"
 
 _MAX_NESTING = 4  # SQS(SNS(S3)) is 3 levels; deeper is not a cloud's doing
 
+MAX_ENVELOPE_BYTES = 1024 * 1024
+"""The longest JSON text read inside an envelope (an SQS body, an SNS message, a queue
+message): 1 MiB, the most an SQS message (or a Storage Queue message) can hold. A storage
+event is a few KB; anything longer is refused before it is parsed."""
+
 
 class EventError(HooklineError):
-    """A payload is not an event hookline can run on, or is malformed (permanent: the
-    delivery is acknowledged, not retried).
+    """A payload is not an event hookline can run on, or is malformed. Permanent: a
+    redelivery fails the same way (``retry`` is false); the command line exits with 2, as
+    for any other bad input.
 
     :param message: what is wrong.
     :param expected: what was expected instead.
     :param where: the path into the payload, e.g. ``Records[0].s3.object.key``.
     :param cloud: ``aws``, ``gcp`` or ``azure``.
     """
+
+    http_status = 400
+    exit_code = 2
+    retry = False
+    title = "not an event"
 
     def __init__(
         self,
@@ -145,6 +159,18 @@ def decode_json(text: Any, where: str, cloud: str, *, what: str = "JSON") -> Any
             ) from None
     if not isinstance(text, str):
         raise EventError(f"{_describe(text)} is not text", where=where, cloud=cloud, expected=what)
+    if len(text) > MAX_ENVELOPE_BYTES // 4 and len(text.encode("utf-8", "replace")) > (
+        MAX_ENVELOPE_BYTES
+    ):
+        raise EventError(
+            f"{len(text.encode('utf-8', 'replace')):,} bytes of text, over the "
+            f"{MAX_ENVELOPE_BYTES:,} a message can hold",
+            where=where,
+            cloud=cloud,
+            expected=what,
+        )
+    if not text.strip():
+        raise EventError("empty text", where=where, cloud=cloud, expected=what)
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -181,16 +207,75 @@ def schedule_event(
     return ScheduleEvent(pipeline, **kwargs)
 
 
-def skip_reason(event: StorageEvent | ScheduleEvent) -> str | None:
-    """Why a runner would skip this event by default, or ``None`` to run it.
+def checked_key(key: str, where: str, cloud: str) -> str:
+    """``key`` when hookline can store and read it, else :class:`EventError` naming why.
 
-    Zero-byte objects (gcsfuse-style writers and ADLS ``CreateFile`` produce an empty
-    object before the real one) and folder placeholders (keys ending in ``/``).
+    The same rule as every storage back-end (:func:`hookline.storage.check_key`): no empty,
+    absolute or over-long (1,024 bytes) keys, no ``.``/``..``/empty segments, backslashes,
+    C0 or C1 control characters or lone surrogates. Refusing them in the parser makes a bad
+    key a clear error for that one event (or batch item), before any run is claimed.
     """
-    if not isinstance(event, StorageEvent):
-        return None
-    if event.key.endswith("/"):
-        return f"{event.uri} is a folder placeholder"
-    if event.size == 0:
-        return f"{event.uri} is empty (zero bytes)"
-    return None
+    try:
+        return check_key(key)
+    except InvalidKey as exc:
+        shown = repr(key[:120] + ("..." if len(key) > 120 else ""))
+        why = exc.message
+        if exc.uri and why.endswith(f": {exc.uri}"):
+            why = why[: -len(f": {exc.uri}")]
+        raise EventError(
+            f"object key {shown} cannot be stored: {why}",
+            where=where,
+            cloud=cloud,
+            expected="an object key of at most 1,024 bytes without control characters, "
+            "'.', '..' or empty segments",
+        ) from None
+
+
+_BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,221}")
+
+
+def checked_bucket(bucket: str, where: str, cloud: str) -> str:
+    """``bucket`` when it can be a bucket or container name, else :class:`EventError`.
+
+    Letters, digits, ``.``, ``-`` and ``_``, starting with a letter or digit, at most 222
+    characters: what S3, GCS and Azure allow between them (each is stricter). Anything else
+    (``[``, ``/``, ``@``, spaces...) would make the object's URI name another host or path.
+    """
+    if not _BUCKET.fullmatch(bucket):
+        shown = repr(bucket[:80] + ("..." if len(bucket) > 80 else ""))
+        raise EventError(
+            f"{shown} is not a bucket or container name",
+            where=where,
+            cloud=cloud,
+            expected="letters, digits, '.', '-' and '_' (at most 222)",
+        )
+    return bucket
+
+
+def storage_event(
+    cloud: str,
+    scheme: str,
+    bucket: str,
+    key: str,
+    *,
+    where: str,
+    key_where: str | None = None,
+    event_time: Any = None,
+    **fields: Any,
+) -> StorageEvent:
+    """The :class:`StorageEvent` of one created object -- what every parser returns -- with
+    its bucket and key checked (:func:`checked_bucket`, :func:`checked_key`) and its URI
+    built by the one rule (:func:`hookline.storage.object_uri`).
+
+    :param where: the path of the object in the payload, for errors.
+    :param key_where: the path of the key, when it is not ``where``.
+    :param event_time: kept when it is a non-empty string (else the event's default, now).
+    :param fields: ``size``, ``etag``, ``version``, ``event_id``.
+    """
+    checked_bucket(bucket, where, cloud)
+    checked_key(key, key_where or where, cloud)
+    if isinstance(event_time, str) and event_time:
+        fields["event_time"] = event_time
+    return StorageEvent(
+        uri=object_uri(scheme, bucket, key), bucket=bucket, key=key, source=cloud, **fields
+    )

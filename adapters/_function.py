@@ -2,9 +2,11 @@
 answer each platform understands.
 
 * :class:`PipelineRuntime` builds the :class:`~hookline.runner.Hookline` runtime on the
-  first event of a cold start and keeps it for the warm invocations that follow. The
-  configuration is ``$HOOKLINE_CONFIG`` (a path or a storage URI) when set, else the
-  ``hookline.toml`` bundled next to the entry file, else ``./hookline.toml``.
+  first event of a cold start and keeps it for the warm invocations that follow. It opens
+  the project with :meth:`hookline.project.Project.open`, so the configuration is found by
+  the one rule (:func:`hookline.config.find_config`): ``$HOOKLINE_CONFIG`` (a path or a
+  storage URI) when set, else the ``hookline.toml`` bundled next to the entry file, else
+  ``./hookline.toml``.
 * :func:`handle_events` runs the events of one delivery and says whether the platform must
   deliver it again. The rule, on every cloud:
 
@@ -19,6 +21,12 @@ answer each platform understands.
     storage refusing access) propagates, so the delivery ends in the platform's failure
     path (on-failure destination, dead-letter queue or container) for an operator.
 
+  What an exception means -- retried or not, expected or a bug -- is read from
+  :func:`hookline.errors.answer`, the table every surface uses (:func:`failure_fields`).
+
+Every finished run is logged as one ``run_finished`` line (and a ``stage_finished`` line per
+stage) by :func:`handle_events` (see :mod:`hookline.adapters._logs`).
+
 No cloud SDK is imported here.
 """
 
@@ -31,17 +39,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hookline.errors import TransientError
+from hookline.adapters._logs import FINISHED, Metrics, run_fields, stage_fields
+from hookline.errors import TransientError, answer
 from hookline.events import Event
 
 if TYPE_CHECKING:
     from hookline.runner import Hookline, RunResult
 
-__all__ = ["Delivery", "PipelineRuntime", "counts_line", "handle_events"]
+__all__ = ["Delivery", "PipelineRuntime", "counts_line", "failure_fields", "handle_events"]
 
 log = logging.getLogger("hookline.function")
-
-CONFIG_FILE = "hookline.toml"
 
 
 class PipelineRuntime:
@@ -50,26 +57,23 @@ class PipelineRuntime:
     :param bundle_dir: the folder of the entry file; its ``hookline.toml`` is used when
         ``$HOOKLINE_CONFIG`` is not set.
     :param app: an already built runtime (tests, or a caller that builds its own).
+    :param metrics: adds the cloud's metric fields to ``run_finished`` and
+        ``stage_finished`` lines (AWS: embedded metric format).
     """
 
-    def __init__(self, bundle_dir: str | os.PathLike[str] | None = None, *, app: Any = None):
+    def __init__(
+        self,
+        bundle_dir: str | os.PathLike[str] | None = None,
+        *,
+        app: Any = None,
+        metrics: Metrics | None = None,
+    ):
         self.bundle_dir = os.fspath(bundle_dir) if bundle_dir is not None else None
+        self.metrics = metrics
         self._app = app
         self._lock = threading.Lock()
         self.builds = 0
         """How many times the runtime was built in this process (1 per cold start)."""
-
-    def config_location(self) -> str | None:
-        """``$HOOKLINE_CONFIG``, else the bundled ``hookline.toml`` if there is one, else
-        ``None`` (``./hookline.toml``)."""
-        configured = os.environ.get("HOOKLINE_CONFIG")
-        if configured:
-            return configured
-        if self.bundle_dir is not None:
-            bundled = os.path.join(self.bundle_dir, CONFIG_FILE)
-            if os.path.isfile(bundled):
-                return bundled
-        return None
 
     def get(self) -> Hookline:
         """The runtime, built on first use (config, plugin manager, storage).
@@ -80,12 +84,24 @@ class PipelineRuntime:
         if self._app is None:
             with self._lock:
                 if self._app is None:
+                    from hookline.project import Project
                     from hookline.runner import Hookline
 
-                    self._app = Hookline.from_config(self.config_location())
+                    self._app = Hookline(Project.open(bundle_dir=self.bundle_dir))
                     self.builds += 1
-                    log.info("hookline runtime built from %s", self._app.config.source)
+                    log.info(
+                        "hookline runtime built from %s",
+                        self._app.config.source,
+                        extra={"event": "runtime_built", "project": self._app.config.name},
+                    )
         return self._app  # type: ignore[no-any-return]
+
+    def handle(self, events: Iterable[Event]) -> Delivery:
+        """Run the events of one delivery on the (warm) runtime: :func:`handle_events`."""
+        events = list(events)
+        if not events:
+            return Delivery(())
+        return handle_events(self.get(), events, metrics=self.metrics)
 
     def reset(self) -> None:
         """Forget the built runtime (the next event builds it again)."""
@@ -129,12 +145,16 @@ class Delivery:
             )
 
 
-def handle_events(app: Hookline, events: Iterable[Event]) -> Delivery:
+def handle_events(
+    app: Hookline, events: Iterable[Event], *, metrics: Metrics | None = None
+) -> Delivery:
     """Run every event of one delivery, the transient failures last to count.
 
     Every event is tried even when an earlier one failed transiently, so one throttled
-    object does not hold back the others; their runs are duplicates on the retry.
+    object does not hold back the others; their runs are duplicates on the retry. Each
+    finished run is logged (``run_finished``, after a ``stage_finished`` line per stage).
 
+    :param metrics: adds the cloud's metric fields to those lines.
     :raises HooklineError: for what no retry fixes soon (an unknown scheduled pipeline,
         storage refusing access): the delivery goes to the platform's failure path.
     """
@@ -145,11 +165,16 @@ def handle_events(app: Hookline, events: Iterable[Event]) -> Delivery:
         try:
             handled = app.handle(event)
         except TransientError as exc:
-            log.warning("transient failure on %s: %s", where, exc)
+            log.warning(
+                "transient failure on %s: %s",
+                where,
+                exc,
+                extra={"event": "run_released", "status": "retry", "object": where},
+            )
             retry.append(f"{where}: {exc.message}")
             continue
         for result in handled:
-            _log_result(result, where)
+            _log_result(result, where, metrics)
             if result.status == "in_progress":
                 retry.append(
                     f"{where}: run {result.run_id} is held by another invocation; "
@@ -159,16 +184,61 @@ def handle_events(app: Hookline, events: Iterable[Event]) -> Delivery:
     return Delivery(tuple(results), tuple(retry))
 
 
-def _log_result(result: RunResult, where: str) -> None:
+def _log_result(result: RunResult, where: str, metrics: Metrics | None) -> None:
+    if result.status not in FINISHED:  # duplicate, ignored, in_progress
+        fields = {
+            "event": "run_skipped",
+            "pipeline": result.pipeline,
+            "run_id": result.run_id,
+            "status": result.status,
+            "object": where,
+        }
+        log.info(
+            "%s: %s%s",
+            where,
+            result.status,
+            f" ({result.run_id})" if result.run_id else "",
+            extra={k: v for k, v in fields.items() if v is not None},
+        )
+        return
+    for stage in stage_fields(result):
+        extra = {**stage, **(metrics(stage) if metrics else {})}
+        level = logging.ERROR if stage.get("status") == "failed" else logging.INFO
+        log.log(
+            level,
+            "run %s: stage %s %s",
+            result.run_id,
+            stage["stage"],
+            stage.get("status"),
+            extra=extra,
+        )
+    fields = run_fields(result)
+    fields["object"] = where
+    extra = {**fields, **(metrics(fields) if metrics else {})}
     level = logging.ERROR if result.status == "failed" else logging.INFO
     log.log(
         level,
-        "%s: %s %s%s",
-        where,
+        "run %s %s: %s",
+        result.run_id,
         result.status,
-        f"{result.pipeline} {result.run_id}: " if result.run_id else "",
         result.message,
+        extra=extra,
     )
+
+
+def failure_fields(exc: BaseException, **fields: Any) -> dict[str, Any]:
+    """The log fields of an item or delivery that failed with ``exc``, from
+    :func:`hookline.errors.answer`: ``retry`` (a redelivery may succeed), the error's
+    ``title`` and bounded ``detail`` -- never internals of an unexpected exception."""
+    verdict = answer(exc)
+    return {
+        "event": "delivery_failed",
+        "status": "retry" if verdict.retry else "failed",
+        "retry": verdict.retry,
+        "error_title": verdict.title,
+        "error": verdict.detail if verdict.expected else f"{type(exc).__name__}: {exc}"[:1000],
+        **{k: v for k, v in fields.items() if v is not None},
+    }
 
 
 def counts_line(summary: Mapping[str, Any]) -> str:

@@ -1,11 +1,8 @@
 """Helpers for realistic sample payloads (``hookline events sample``): deterministic ids
-derived from the object, so the same command prints the same event."""
+derived from the object, so the same command prints the same event. The standard library
+modules they need are imported when a sample is made, not on a function's cold start."""
 
 from __future__ import annotations
-
-import hashlib
-import uuid
-from datetime import UTC, datetime
 
 from hookline.errors import UsageError
 from hookline.storage import parse_uri
@@ -27,12 +24,18 @@ def split_uri(uri: str, scheme: str) -> tuple[str, str]:
 
 
 def digest(*parts: object, length: int = 32) -> str:
+    import hashlib
+
     return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:length]
 
 
 def fake_uuid(*parts: object) -> str:
+    import uuid
+
     return str(uuid.UUID(digest(*parts)))
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    from hookline.events import utc_now_iso
+
+    return utc_now_iso()

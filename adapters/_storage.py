@@ -9,27 +9,11 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
-from urllib.parse import quote
 
 from hookline.errors import StorageError
-from hookline.storage import check_key, parse_uri
+from hookline.storage import check_key, object_uri, parse_uri
 
 __all__ = ["CloudRoot", "MappedReader", "Rewindable", "buffered", "object_uri", "quote_etag"]
-
-# Characters left as they are in a URI path (RFC 3986 pchar, minus '%' so that it round-trips
-# through hookline.storage.parse_uri, which percent-decodes once).
-_SAFE = "/~!$&'()*+,;=:@"
-
-
-def object_uri(scheme: str, bucket: str, key: str) -> str:
-    """The URI of one object: ``s3://bucket/a%20b.csv`` for key ``a b.csv``.
-
-    The key is percent-encoded (space, ``%``, ``#``, ``?``, non-ASCII) exactly like
-    ``file://`` URIs, so :func:`hookline.storage.parse_uri` gives the key back unchanged.
-    The same function builds :attr:`StorageEvent.uri` in the event parsers, so an event's
-    URI equals ``storage.url(event.key)`` for a storage rooted at the bucket.
-    """
-    return f"{scheme}://{bucket}/{quote(key, safe=_SAFE)}" if key else f"{scheme}://{bucket}"
 
 
 def quote_etag(etag: str) -> str:

@@ -1,15 +1,20 @@
 """``hookline events``: the payloads each cloud delivers, for operators and tests.
 
-* ``hookline events sample --cloud aws|gcp|azure --uri URI [--size N] [--kind KIND]``
-  prints a realistic event announcing that the object at ``URI`` was created (like
-  ``sam local generate-event``); ``--schedule PIPELINE`` prints a scheduled firing instead.
-* ``hookline events parse --cloud aws|gcp|azure FILE`` prints, as JSON, the events hookline
-  sees in a payload (``-`` reads standard input). A GCP binary-mode sample
-  (``{"headers": {...}, "data": {...}}``) is parsed as the headers and body it stands for.
-  A payload that is not an event exits with status 2 and says what was expected.
+* ``hookline events sample --cloud CLOUD --uri URI [--size N] [--kind KIND]`` prints a
+  realistic event announcing that the object at ``URI`` was created (like ``sam local
+  generate-event``); ``--schedule PIPELINE`` prints a scheduled firing instead.
+* ``hookline events parse [--cloud CLOUD] FILE`` prints what the cloud's pipeline function
+  sees in a payload (``-`` reads standard input; without ``--cloud`` the installed cloud
+  whose delivery the payload looks like). For a delivery the function answers as a whole,
+  the events, as JSON; a payload that is not an event exits with status 2 and says what
+  was expected. For a batch the function answers item by item (an SQS batch), one result
+  per message -- its events, or its error with where it is and whether a retry can help --
+  and the function's answer to the platform (``batchItemFailures``) had every event run;
+  the command exits with status 2 when any message failed.
 
-Registered through the ``hookline.commands`` entry point; the adapters are imported when
-the command runs.
+The clouds are the installed cloud descriptors (entry-point group ``hookline.clouds``):
+this module never switches on a cloud's name. Registered through the ``hookline.commands``
+entry point; the descriptors are loaded when the command runs.
 """
 
 from __future__ import annotations
@@ -17,18 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["KINDS", "cmd_parse", "cmd_sample", "register"]
-
-CLOUDS = ("aws", "gcp", "azure")
-KINDS: Mapping[str, tuple[str, ...]] = {
-    "aws": ("s3", "eventbridge", "sqs", "sns", "sqs-sns"),
-    "gcp": ("structured", "binary"),
-    "azure": ("eventgrid", "cloudevents"),
-}
-"""Payload shapes per cloud; the first is the default."""
+__all__ = ["cmd_parse", "cmd_sample", "parse_payload", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,10 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     sample = events.add_parser(
         "sample",
         help="print a realistic event for an object (or a schedule firing)",
-        description="Print the payload a cloud delivers when the object at URI is created. "
-        + "; ".join(f"--kind for {c}: {', '.join(k)}" for c, k in KINDS.items()),
+        description="Print the payload a cloud delivers when the object at URI is created "
+        "(--kind: the payload's shape; `hookline events sample --cloud CLOUD --kind list` "
+        "lists a cloud's).",
     )
-    sample.add_argument("--cloud", required=True, choices=CLOUDS)
+    sample.add_argument("--cloud", required=True, help="aws, gcp, azure (an installed cloud)")
     what = sample.add_mutually_exclusive_group(required=True)
     what.add_argument("--uri", help="the object: s3://BUCKET/KEY, gs://BUCKET/NAME, az://C/KEY")
     what.add_argument("--schedule", metavar="PIPELINE", help="a scheduled firing of PIPELINE")
@@ -54,17 +51,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     sample.add_argument("--time", help="event time, ISO 8601 UTC (default: now)")
     sample.add_argument(
         "--event-name",
-        default="ObjectCreated:Put",
         help="aws: the S3 event name, e.g. ObjectCreated:CompleteMultipartUpload",
     )
     sample.set_defaults(func=cmd_sample)
 
     parse = events.add_parser(
         "parse",
-        help="print the events hookline sees in a payload, as JSON",
-        description="Parse a payload as the cloud's function would and print the events.",
+        help="print what the cloud's pipeline function sees in a payload, as JSON",
+        description="Parse a payload as the cloud's function would: its events, or for a "
+        "batch one result per message and the function's answer.",
     )
-    parse.add_argument("--cloud", required=True, choices=CLOUDS)
+    parse.add_argument("--cloud", help="the cloud that delivered it (default: inferred)")
     parse.add_argument("file", metavar="FILE", help="a JSON payload ('-': standard input)")
     parse.set_defaults(func=cmd_parse)
 
@@ -81,59 +78,27 @@ def _print(data: Any) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    """Print a sample payload. :raises UsageError: a bad URI, kind or size."""
+    """Print a sample payload. :raises UsageError: a bad cloud, URI, kind or size."""
+    from hookline.adapters.cloud import get_cloud
     from hookline.errors import UsageError
 
-    kinds = KINDS[args.cloud]
-    kind = args.kind or kinds[0]
-    if kind not in kinds:
+    cloud = get_cloud(args.cloud)
+    if args.kind == "list":
+        print("\n".join(cloud.kinds))
+        return 0
+    kind = args.kind or cloud.kinds[0]
+    if kind not in cloud.kinds:
         raise UsageError(
-            f"unknown --kind {kind!r} for {args.cloud}", hint=f"one of {', '.join(kinds)}"
+            f"unknown --kind {kind!r} for {cloud.name}", hint=f"one of {', '.join(cloud.kinds)}"
         )
     if args.size < 0:
         raise UsageError(f"--size must be 0 or more, got {args.size}")
     if args.schedule is not None:
-        _print(_schedule_sample(args.cloud, args.schedule, args.time))
+        _print(cloud.sample_schedule(args.schedule, event_time=args.time))
         return 0
-    if args.cloud == "aws":
-        from hookline.adapters.aws.events import sample_event as aws_sample
-
-        payload = aws_sample(
-            args.uri, kind=kind, size=args.size, event_name=args.event_name, event_time=args.time
-        )
-    elif args.cloud == "gcp":
-        from hookline.adapters.gcp.events import sample_event as gcp_sample
-
-        payload = gcp_sample(args.uri, mode=kind, size=args.size, event_time=args.time)
-    else:
-        from hookline.adapters.azure.events import sample_event as azure_sample
-
-        payload = azure_sample(args.uri, schema=kind, size=args.size, event_time=args.time)
-    _print(payload)
+    options = {"event_name": args.event_name} if args.event_name else {}
+    _print(cloud.sample(args.uri, kind=kind, size=args.size, event_time=args.time, **options))
     return 0
-
-
-def _schedule_sample(cloud: str, pipeline: str, when: str | None) -> dict[str, Any]:
-    if cloud == "aws":
-        from hookline.adapters.aws._samples import sample_schedule
-
-        return sample_schedule(pipeline, event_time=when)
-    if cloud == "gcp":
-        from hookline.adapters.gcp._samples import sample_schedule as gcp_schedule
-
-        return gcp_schedule(pipeline, event_time=when)
-    from hookline.adapters._samples import fake_uuid, now_iso
-
-    when = when or now_iso()
-    return {  # the Azure timer has no payload; this is the Event Grid form hookline reads
-        "id": fake_uuid("schedule", pipeline, when),
-        "topic": "hookline",
-        "subject": f"schedules/{pipeline}",
-        "eventType": "hookline.schedule",
-        "eventTime": when,
-        "data": {"pipeline": pipeline},
-        "dataVersion": "1",
-    }
 
 
 def _read(path: str) -> Any:
@@ -147,7 +112,7 @@ def _read(path: str) -> Any:
         raise UsageError(f"{path} is not UTF-8 text: {exc}") from None
     try:
         return json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise UsageError(
             f"{path} is not JSON: {exc}", hint="pass the payload as the function receives it"
         ) from None
@@ -158,30 +123,48 @@ def parse_payload(cloud: str, payload: Any) -> list[Any]:
 
     :raises EventError: the payload is not an event, naming what was expected.
     """
-    if cloud == "aws":
-        from hookline.adapters.aws.events import parse_event as aws_parse
+    from hookline.adapters.cloud import get_cloud
 
-        return aws_parse(payload)
-    if cloud == "gcp":
-        from hookline.adapters.gcp.events import parse_event as gcp_parse
+    return get_cloud(cloud).parse(payload)
 
-        if isinstance(payload, Mapping) and set(payload) == {"headers", "data"}:
-            return gcp_parse(payload["data"], payload["headers"])  # a binary-mode sample
-        return gcp_parse(payload)
-    from hookline.adapters.azure.events import parse_event as azure_parse
 
-    return azure_parse(payload)
+def parse_report(cloud_name: str | None, payload: Any) -> tuple[Any, int]:
+    """What ``hookline events parse`` prints for ``payload``, and its exit status.
+
+    :raises HooklineError: a delivery answered as a whole is not an event (or no cloud, or
+        several, claim the payload).
+    """
+    from hookline.adapters.cloud import get_cloud, infer_cloud
+    from hookline.errors import answer
+
+    cloud = get_cloud(cloud_name) if cloud_name else infer_cloud(payload)
+    items = cloud.items(payload)
+    if len(items) == 1 and items[0].id is None:  # the delivery is answered as a whole
+        [item] = items
+        if item.error is not None:
+            raise item.error
+        return [event.to_dict() for event in item.events], 0
+    failed = {str(item.id) for item in items if item.error is not None}
+    status = max((answer(item.error).exit_code for item in items if item.error), default=0)
+    report = {
+        "cloud": cloud.name,
+        "items": [item.to_dict() for item in items],
+        "answer": cloud.batch_answer(payload, failed),
+    }
+    return report, status
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    """Print the parsed events; a payload that is not an event exits with status 2."""
-    from hookline.adapters._events import EventError
-    from hookline.errors import UsageError
+    """Print the parsed events (or the batch's items); a payload that is not an event, or
+    a batch with a message that is not, exits with status 2."""
+    from hookline.errors import HooklineError, UsageError
 
     payload = _read(args.file)
     try:
-        events = parse_payload(args.cloud, payload)
-    except EventError as exc:
+        report, status = parse_report(args.cloud, payload)
+    except UsageError:
+        raise
+    except HooklineError as exc:  # an EventError: bad input, exit status 2
         raise UsageError(f"{args.file}: {exc.message}", hint=exc.hint) from None
-    _print([event.to_dict() for event in events])
-    return 0
+    _print(report)
+    return status

@@ -6,7 +6,7 @@ in a fresh interpreter, interleaved:
 
 * **onnx**: ``hookline.onnx.load`` on the ONNX bytes, ``predict_both`` on one row
   (onnxruntime and numpy only);
-* **skops**: ``hookline._modelio.loads`` on the skops bytes (what the registry does: skops
+* **skops**: ``hookline.modelio.loads`` on the skops bytes (what the registry does: skops
   with the trusted-type check), a one-row pandas DataFrame, ``predict`` and
   ``predict_proba``;
 * **floor**: ``import numpy, onnxruntime`` and nothing else; and ``import numpy`` alone.
@@ -47,9 +47,9 @@ assert "sklearn" not in sys.modules and "pandas" not in sys.modules
 """,
     "skops": """
 import json, sys
-from hookline import _modelio
+from hookline import modelio
 folder = sys.argv[1]
-model = _modelio.loads(open(folder + "/model.skops", "rb").read(), expected_sha256=None,
+model = modelio.loads(open(folder + "/model.skops", "rb").read(), expected_sha256=None,
                        where=folder)
 import pandas as pd
 columns = json.load(open(folder + "/features.json"))
@@ -64,7 +64,7 @@ labels, proba = model.predict(frame), model.predict_proba(frame)
 def build(folder: Path) -> None:
     """Train the quickstart's pipeline and save both forms (in this process)."""
     import pandas as pd
-    from hookline import _modelio
+    from hookline import modelio
     from hookline.config import check_table
     from hookline.plugins import train
     from hookline.plugins._ingest_schema import kind_of
@@ -85,7 +85,7 @@ def build(folder: Path) -> None:
         raise SystemExit(f"the quickstart model did not convert: {result.reason}")
     (folder / "model.onnx").write_bytes(result.data)
     (folder / "onnx.json").write_text(json.dumps(result.manifest()))
-    (folder / "model.skops").write_bytes(_modelio.dumps(model.estimator))
+    (folder / "model.skops").write_bytes(modelio.dumps(model.estimator))
     (folder / "features.json").write_text(json.dumps(list(model.features)))
     (folder / "row.json").write_text(json.dumps(ROW))
 

@@ -202,7 +202,7 @@ def latency(scenario: str, repeat: int, root: Path) -> tuple[str, dict[str, Samp
     config = project(root / scenario, scenario)
     app = create_app(str(config), environ={})
     app.state.holder.load()
-    model = app.state.holder.current().model
+    model = app.state.holder.current().predictor.model
     hookline = LambdaHandler(app, base_path="")
     minimal = Mangum(minimal_app(model, scenario), lifespan="off")
     empty = Mangum(empty_app(), lifespan="off")

@@ -20,6 +20,7 @@ from hookline.types import (
     RunContext,
     Source,
     TrainedModel,
+    VersionMeta,
 )
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Source",
     "StorageEvent",
     "TrainedModel",
+    "VersionMeta",
     "__version__",
     "hookimpl",
     "hookspec",

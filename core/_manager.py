@@ -306,6 +306,17 @@ def _names(value: str | Iterable[str] | None) -> list[str] | None:
     return list(value)
 
 
+def _did_you_mean(names: list[str], known: list[str]) -> str:
+    from hookline._suggest import close_matches  # only on the error path
+
+    pairs = [(n, g[0]) for n in names if (g := close_matches(n, known))]
+    if not pairs:
+        return ""
+    if len(names) == 1:
+        return f" (did you mean {pairs[0][1]!r}?)"
+    return f" (did you mean {', '.join(f'{g!r} for {n!r}' for n, g in pairs)}?)"
+
+
 def make_plugin_manager(
     *,
     pinned: str | Iterable[str] | None = None,
@@ -333,10 +344,11 @@ def make_plugin_manager(
         if pin is not None:
             missing = [n for n in pin if n not in found and n not in (plugins or {})]
             if missing:
+                known = sorted({*found, *(plugins or {})})
                 raise PluginLoadError(
-                    f"pinned in {ENV_PINNED} but not installed",
+                    f"pinned in {ENV_PINNED} but not installed{_did_you_mean(missing, known)}",
                     plugin=", ".join(missing),
-                    hint=f"installed plugins: {', '.join(sorted(found)) or 'none'}",
+                    hint=f"installed plugins: {', '.join(known) or 'none'}",
                 )
         for name, ep in sorted(found.items()):
             if (pin is not None and name not in pin) or name in block:

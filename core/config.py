@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ __all__ = [
     "PipelineConfig",
     "Trigger",
     "find_config",
+    "json_schema",
     "load_config",
     "parse_config",
     "section_schemas",
@@ -65,6 +66,9 @@ class Option:
     help: str = ""
     required: bool = False
     choices: tuple[Any, ...] | None = None
+    check: Callable[[Any, str, str | None], None] | None = None
+    """Further validation of a value of the right type, called with the value, its dotted
+    key and the file it came from; raises :class:`ConfigError` naming the key."""
 
     def describe(self) -> str:
         types = self.types if isinstance(self.types, tuple) else (self.types,)
@@ -89,11 +93,9 @@ def _shown(value: Any, limit: int = 80) -> str:
 
 
 def _close_matches(word: str, candidates: Any, n: int = 1) -> list[str]:
-    import difflib  # only on the error path
+    from hookline._suggest import close_matches  # only on the error path
 
-    if not isinstance(word, str) or len(word) > 200:  # no guess for a huge word (and no cost)
-        return []
-    return difflib.get_close_matches(word, list(candidates), n=n)
+    return close_matches(word, list(candidates), n=n)
 
 
 def _check_value(value: Any, opt: Option, key: str, source: str | None) -> Any:
@@ -108,11 +110,16 @@ def _check_value(value: Any, opt: Option, key: str, source: str | None) -> Any:
             source=source,
         )
     if opt.choices is not None and value not in opt.choices:
+        choices = [str(c) for c in opt.choices]
+        guess = _close_matches(value, choices) if isinstance(value, str) else []
         raise ConfigError(
-            f"expected one of {', '.join(map(repr, opt.choices))}, got {_shown(value)}",
+            f"expected one of {', '.join(map(repr, opt.choices))}, got {_shown(value)}"
+            + (f" (did you mean {guess[0]!r}?)" if guess else ""),
             key=key,
             source=source,
         )
+    if opt.check is not None:
+        opt.check(value, key, source)
     return value
 
 
@@ -201,12 +208,25 @@ PIPELINE = {
         "enough (backend, when, ...; see docs/scaling.md)",
     ),
 }
+
+
+def _exact_type_names(value: Any, key: str, source: str | None) -> None:
+    from hookline.modelio import check_type_names
+
+    try:
+        check_type_names(value)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key=key, source=source) from None
+
+
 REGISTRY = {
     "trusted_types": Option(
         list,
         [],
-        "exact type names a model may contain beyond those the built-in trainer produces "
-        "(checked when any model is loaded: serving, gates, monitoring, CLI, dashboard)",
+        "exact type and function names a model may contain beyond skops' defaults and "
+        "those the built-in trainer produces, never prefixes (checked when any model is "
+        "loaded: serving, gates, monitoring, CLI, dashboard)",
+        check=_exact_type_names,
     ),
     "signing_key_env": Option(
         str,
@@ -214,7 +234,12 @@ REGISTRY = {
         "environment variable with the HMAC key that signs versions "
         "(or NAME_SECRET with a secret reference); unset: versions are not signed",
     ),
+    "signing_key_id": Option(
+        str, None, "the signing key's id in signatures (default: derived from the key)"
+    ),
 }
+
+
 CORE_SECTIONS: dict[str, Mapping[str, Option] | None] = {
     "project": PROJECT,
     "limits": LIMITS,
@@ -605,3 +630,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             hint="check quotes, brackets and '=' on the line named",
         ) from exc
     return parse_config(data, source=location, base_dir=base_dir)
+
+
+def json_schema(plugins: Mapping[str, Mapping[str, Option] | None] | None = None) -> dict[str, Any]:
+    """A JSON Schema (draft-07) of ``hookline.toml`` for editors, from the same options
+    that validate it here: every section, pipelines, and a table per plugin in
+    ``plugins`` (name to its ``CONFIG``). ``hookline config schema`` prints it for the
+    installed plugins; ``docs/hookline.schema.json`` is the built-ins' copy."""
+    from hookline._configschema import build
+
+    return build(plugins)

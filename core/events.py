@@ -24,6 +24,7 @@ __all__ = [
     "ScheduleEvent",
     "StorageEvent",
     "event_from_dict",
+    "skip_reason",
     "utc_now_iso",
 ]
 
@@ -190,6 +191,24 @@ RunEvent = StorageEvent | ScheduleEvent
 
 Event = StorageEvent | ScheduleEvent | JobEvent | ReconcileEvent
 """Every event a pipeline function handles."""
+
+
+def skip_reason(event: Event, *, skip_empty: bool = True) -> str | None:
+    """Why no pipeline runs on ``event``, or ``None`` to route it -- the one "skip this
+    event" rule, applied by :meth:`hookline.runner.Hookline.route` on every trigger.
+
+    Folder placeholders (keys ending in ``/``, which consoles and Data Lake tools create) are
+    never run; zero-byte objects (gcsfuse-style writers and ADLS ``CreateFile`` announce an
+    empty object before the real one) are skipped unless ``[limits] skip_empty_objects`` is
+    off (``skip_empty=False``). Schedules are never skipped.
+    """
+    if not isinstance(event, StorageEvent):
+        return None
+    if event.key.endswith("/"):
+        return f"{event.uri} is a folder placeholder (its key ends with '/'): skipped"
+    if skip_empty and event.size == 0:
+        return f"{event.uri} is empty (zero bytes): skipped"
+    return None
 
 
 def event_from_dict(data: dict[str, Any]) -> Event:

@@ -15,7 +15,8 @@ Rules that hold for every hook:
 * **Collecting** hooks (``validate``, ``deploy``, ``monitor``) gather every plugin's answer.
 * **Observer** hooks (``before_*``, ``after_*``, ``on_*_error``) return nothing; an error
   hook observes, and hookline re-raises afterwards.
-* **Registry events** (``after_version_registered``, ``after_alias_moved``) fire however
+* **Registry events** (``after_version_registered``, ``after_alias_moved``,
+  ``after_version_updated``) fire however
   the change happens: a pipeline run, the command line or the dashboard. ``ctx`` is the
   run's context when a run made the change and ``None`` when a person did.
 * An exception raised inside a hook is reported as ``plugin 'NAME' failed in hook 'HOOK'``.
@@ -37,6 +38,7 @@ from hookline.types import (
     RunContext,
     Source,
     TrainedModel,
+    VersionMeta,
 )
 
 if TYPE_CHECKING:
@@ -213,7 +215,9 @@ def after_pipeline_run(ctx: RunContext, record: Mapping[str, Any]) -> None:
     :param record: the run record as written to ``runs/<run_id>/record.json``.
     :returns: nothing.
 
-    Runs: once per completed run.
+    Runs: once per completed run -- at least once: when the invocation dies after writing
+    the record and before its observers finish, the next delivery calls them again, so
+    write outputs idempotently (the same key, the same bytes).
     """
 
 
@@ -230,7 +234,8 @@ def on_pipeline_error(ctx: RunContext, error: BaseException, record: Mapping[str
     :param record: the run record with status ``failed`` and the error.
     :returns: nothing.
 
-    Runs: once per failed run.
+    Runs: once per failed run, at least once (as ``after_pipeline_run``); on a repeat
+    call ``error`` is rebuilt from the record's ``error`` entry.
     """
 
 
@@ -274,4 +279,27 @@ def after_alias_moved(ctx: RunContext | None, project: Project, move: AliasMove)
 
     Runs: once per move that changed the alias, wherever it was made (a retry that finds
     its move already made does not fire it again).
+    """
+
+
+@hookspec
+def after_version_updated(
+    ctx: RunContext | None, project: Project, version: ModelVersion, meta: VersionMeta
+) -> None:
+    """Observe a change to a version's tags or description (the only part of a version
+    that changes after it is registered; the manifest never does).
+
+    Call semantics: every implementation is called; results are ignored; an exception
+    raised here is logged and never undoes or fails the change.
+
+    :param ctx: the run context when a pipeline run made the change; ``None`` when a person
+        did (``hookline models tag|describe``).
+    :param project: the project whose registry changed (configuration, storage, registry).
+    :param version: the version whose notes changed (model name, number and manifest).
+    :param meta: the tags and description after the change, who made it and when, and
+        ``meta.changed``: the tag keys set or removed and ``"description"`` if it changed.
+    :returns: nothing.
+
+    Runs: once per change that changed something (setting a tag to the value it already
+    has writes nothing and fires nothing).
     """

@@ -10,6 +10,7 @@ the whole layout (``docs/architecture.md`` shows it, and a test checks the two a
     │   ├── <run_id>/
     │   │   ├── claim.json                   create-only: the first delivery claims the run
     │   │   ├── record.json                  the run record, written when the run ends
+    │   │   ├── completed                    its observers ran (a redelivery re-runs them if not)
     │   │   ├── dispatch.json                create-only: the run was handed to a job (offload)
     │   │   ├── report.html                  the run's report (reports plugin)
     │   │   └── <output>                     anything a plugin writes with ctx.write_output
@@ -23,7 +24,9 @@ the whole layout (``docs/architecture.md`` shows it, and a test checks the two a
     │       │   └── <000007>/
     │       │       ├── _claim.json          create-only: allocates version 7
     │       │       ├── <artifact>           model.skops, schema.json, ... (sha256 each)
-    │       │       └── manifest.json        written last: the version exists once it does
+    │       │       ├── manifest.json        written last: the version exists once it does
+    │       │       ├── signature.json       with a signing key: HMAC of manifest + digests
+    │       │       └── meta.json            tags and description: moved by compare-and-swap
     │       ├── aliases/
     │       │   └── <alias>.json             {version, seq, history}: moved by compare-and-swap
     │       ├── by-run/
@@ -74,12 +77,14 @@ __all__ = [
     "retrain_key",
     "retrain_prefix",
     "run_claim_key",
+    "run_completed_key",
     "run_dispatch_key",
     "run_output_key",
     "run_prefix",
     "run_record_key",
     "version_claim_key",
     "version_key",
+    "version_meta_key",
     "version_number",
     "version_prefix",
     "versions_prefix",
@@ -95,6 +100,8 @@ OUTPUT_PREFIXES = (RUNS, REGISTRY, MONITORING)
 
 MANIFEST = "manifest.json"
 VERSION_CLAIM = "_claim.json"
+VERSION_META = "meta.json"
+"""A version's mutable notes (tags, description): outside the immutable, signed manifest."""
 INVERT = 10**13
 """Index keys hold ``INVERT - start time in ms``, so listing order is newest first."""
 
@@ -144,6 +151,10 @@ def run_claim_key(run_id: str) -> str:
 
 def run_record_key(run_id: str) -> str:
     return run_prefix(run_id) + "record.json"
+
+
+def run_completed_key(run_id: str) -> str:
+    return run_prefix(run_id) + "completed"
 
 
 def run_dispatch_key(run_id: str) -> str:
@@ -205,6 +216,12 @@ def version_claim_key(model: str, version: int) -> str:
 
 def manifest_key(model: str, version: int) -> str:
     return version_key(model, version, MANIFEST)
+
+
+def version_meta_key(model: str, version: int) -> str:
+    """The version's tags and description (:data:`VERSION_META`), the one mutable file of
+    a version."""
+    return version_key(model, version, VERSION_META)
 
 
 def version_number(model: str, key: str) -> tuple[int, str] | None:

@@ -128,13 +128,13 @@ class Project:
         plugins however the change is made; the plugin manager is built for the first
         event, not before.
         """
-        from hookline.registry import Registry
+        from hookline.registry import open_registry
+        from hookline.secrets import read_secret
 
-        section = self.config.registry
-        return Registry(
-            self.storage,
-            trusted_types=section["trusted_types"],
-            observer=self._observe,
+        # the trust list and, when its variable is set, the signing key (or a secret
+        # reference in <name>_SECRET, read by the installed cloud that recognises it)
+        return open_registry(
+            self.storage, self.config.registry, observer=self._observe, secret_reader=read_secret
         )
 
     @cached_property

@@ -3,6 +3,8 @@
 Keys are built by :mod:`hookline.layout` (``registry/<model>/versions/<000007>/...``,
 ``registry/<model>/aliases/<alias>.json``): a version is allocated by a create-only
 ``_claim.json``, its artifacts are written, then its manifest, last.
+With a signing key, ``signature.json`` beside the manifest holds the HMAC of the manifest
+and the artifact digests (see :mod:`hookline.signing`).
 
 Guarantees: two concurrent registrations never get the same version; nothing points at a
 version before all its artifacts are written; every alias move (promote, approve,
@@ -17,7 +19,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hookline import _modelio, jsonio, layout
+from hookline import jsonio, layout, modelio
+from hookline._modelref import ModelRef, parse_model_ref
+from hookline._signed import VersionCheck, VersionSigning
+from hookline._versionmeta import VersionMetadata
 from hookline.errors import (
     AlreadyExists,
     HooklineError,
@@ -27,13 +32,29 @@ from hookline.errors import (
     UsageError,
 )
 from hookline.events import utc_now_iso
+from hookline.signing import SIGNATURE, SigningKey, key_from_settings
 from hookline.storage import Storage
 from hookline.types import AliasMove, ModelVersion
 
 if TYPE_CHECKING:
     from hookline.types import RunContext
 
-__all__ = ["AliasState", "ModelVersion", "Observer", "Registry", "actor"]
+__all__ = [
+    "BUILTIN_TRUSTED_TYPES",
+    "AliasState",
+    "ModelRef",
+    "ModelVersion",
+    "Observer",
+    "Registry",
+    "VersionCheck",
+    "actor",
+    "check_type_names",
+    "open_registry",
+    "parse_model_ref",
+]
+
+BUILTIN_TRUSTED_TYPES = modelio.BUILTIN_TRUSTED_TYPES
+check_type_names = modelio.check_type_names
 
 log = logging.getLogger("hookline.registry")
 
@@ -42,6 +63,8 @@ Observer = Callable[..., None]
 passes them to the plugins' ``after_version_registered`` / ``after_alias_moved``."""
 
 _MAX_CAS_ATTEMPTS = 200
+_RESERVED = (layout.MANIFEST, layout.VERSION_CLAIM, layout.VERSION_META, SIGNATURE)
+"""File names of a version that no artifact may take."""
 
 
 def actor() -> str:
@@ -68,6 +91,28 @@ class AliasState:
     history: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
     etag: str | None = None
 
+    def _stack(self) -> list[int | None]:
+        """The versions a rollback walks back through: every move pushes, a rollback pops."""
+        stack: list[int | None] = []
+        for entry in self.history:
+            if entry.get("action") == "rollback":
+                if stack:
+                    stack.pop()
+            else:
+                stack.append(entry.get("version"))
+        return stack
+
+    @property
+    def can_roll_back(self) -> bool:
+        """Whether :meth:`Registry.rollback` has an earlier version to return to."""
+        return len(self._stack()) >= 2
+
+    @property
+    def rollback_target(self) -> int | None:
+        """The version :meth:`Registry.rollback` would move to (``None``: none, or unset)."""
+        stack = self._stack()
+        return stack[-2] if len(stack) >= 2 else None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
@@ -78,8 +123,32 @@ class AliasState:
         }
 
 
-class Registry:
-    """The registry in one storage root."""
+def open_registry(
+    storage: Storage,
+    settings: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    secret_reader: Any = None,
+    observer: Observer | None = None,
+) -> Registry:
+    """A registry configured by its settings table (``trusted_types``, ``signing_key_env``,
+    ``signing_key_id``): the signing key is read from the environment, or through
+    ``secret_reader(reference)`` from a cloud secret.
+
+    :raises ConfigError: the signing key cannot be read or is too short.
+    :raises UsageError: a trusted name that is not exact.
+    """
+    return Registry(
+        storage,
+        trusted_types=settings.get("trusted_types") or (),
+        signing_key=key_from_settings(settings, environ=environ, secret_reader=secret_reader),
+        observer=observer,
+    )
+
+
+class Registry(VersionSigning, VersionMetadata):
+    """The registry in one storage root (signatures: :class:`~hookline._signed.VersionSigning`;
+    tags, descriptions and references: :class:`~hookline._versionmeta.VersionMetadata`)."""
 
     _CACHED_MODELS = 4
 
@@ -88,10 +157,24 @@ class Registry:
         storage: Storage,
         *,
         trusted_types: Iterable[str] = (),
+        signing_key: SigningKey | None = None,
         observer: Observer | None = None,
     ) -> None:
+        """:param trusted_types: exact type and function names a model may contain beyond
+            skops' defaults and :data:`BUILTIN_TRUSTED_TYPES` (never prefixes).
+        :param signing_key: sign every version written, and refuse unsigned or
+            mis-signed versions for loading and for alias moves (off when ``None``).
+        :param observer: receives the registry's events (see :data:`Observer`).
+        :raises UsageError: a name that is not an exact ``module.Name``."""
         self.storage = storage
-        self.trusted_types = tuple(trusted_types)
+        self.signing_key = signing_key
+        self._signed_ok: set[tuple[str, int, str]] = set()
+        try:
+            self.trusted_types = modelio.check_type_names(trusted_types)
+        except ValueError as exc:
+            raise UsageError(
+                f"trusted_types: {exc}", hint=f"fix {modelio.TRUSTED_TYPES_KEY}"
+            ) from None
         self._observer = observer
         self._ctx: RunContext | None = None
         # Verified estimators by (model, version, sha256): a warm function scoring batch
@@ -191,8 +274,10 @@ class Registry:
         return self.get(model, state.version)
 
     def read_artifact(self, model: str, version: int, name: str) -> bytes:
-        """Read one artifact and check its sha256 against the manifest."""
+        """Read one artifact and check its sha256 against the manifest (and, with a
+        signing key, the manifest against its signature)."""
         mv = self.get(model, version)
+        self.require_signed(mv, "reading")
         meta = mv.artifacts.get(name)
         key = layout.version_key(model, version, name)
         if meta is None:
@@ -201,7 +286,7 @@ class Registry:
                 uri=self.storage.url(key),
             )
         data = self.storage.read(key)
-        if _modelio.sha256(data) != meta["sha256"]:
+        if modelio.sha256(data) != meta["sha256"]:
             raise ModelIntegrityError(
                 f"{self.storage.url(key)}: checksum mismatch: the artifact was modified "
                 "after it was registered",
@@ -221,6 +306,7 @@ class Registry:
                 )
         else:
             mv = self.get(model, version)
+        self.require_signed(mv, "loading")
         name = mv.manifest.get("model_artifact", "model.skops")
         meta = mv.artifacts.get(name) or {}
         cache_key = (model, mv.version, str(meta.get("sha256", "missing")))
@@ -228,10 +314,10 @@ class Registry:
             return self._models[cache_key], mv
         key = layout.version_key(model, mv.version, name)
         data = self.storage.read(key)
-        estimator = _modelio.loads(
+        estimator = modelio.loads(
             data,
             expected_sha256=meta.get("sha256", "missing"),
-            where=self.storage.url(key),
+            where=f"model {model!r} version {mv.version} ({self.storage.url(key)})",
             trusted=self.trusted_types,
         )
         if len(self._models) >= self._CACHED_MODELS:
@@ -255,25 +341,17 @@ class Registry:
         :param metadata: metrics, params, lineage, features... merged into the manifest.
         """
         for name in artifacts:
-            if "/" in name or name in (layout.MANIFEST, layout.VERSION_CLAIM) or not name:
+            if "/" in name or name in _RESERVED or not name:
                 raise UsageError(f"invalid artifact name {name!r}")
         run_id = str(metadata["run_id"]) if metadata.get("run_id") else None
-        version = self._version_for_run(model, run_id) if run_id else None
-        if version is None:
-            version = self._allocate(model, run_id)
-            if run_id:  # before any artifact: a retry of this run resumes this version
-                marker = jsonio.dumps({"run_id": run_id, "version": version})
-                try:
-                    self.storage.create(layout.by_run_key(model, run_id), marker)
-                except AlreadyExists:  # the same run, racing itself: follow the first
-                    version = self._version_for_run(model, run_id) or version
+        version = self._version_of(model, run_id) if run_id else self._allocate(model, None)
         manifest_key = layout.manifest_key(model, version)
         if self.storage.stat(manifest_key) is not None:  # an earlier attempt finished it
-            return self.get(model, version)
+            return self._finish_signature(self.get(model, version), run_id)
         recorded: dict[str, Any] = {}
         for name, data in sorted(artifacts.items()):
             self.storage.write(layout.version_key(model, version, name), data)
-            recorded[name] = {"sha256": _modelio.sha256(data), "size": len(data)}
+            recorded[name] = {"sha256": modelio.sha256(data), "size": len(data)}
         manifest = {
             **metadata,
             "model": model,
@@ -286,16 +364,58 @@ class Registry:
         try:
             self.storage.create(manifest_key, jsonio.dumps(manifest))
         except AlreadyExists:
-            return self.get(model, version)
-        registered = ModelVersion(model, version, manifest)
+            return self._finish_signature(self.get(model, version), run_id)
+        registered = self.get(model, version)  # as stored: what is signed is what is read
+        if self.signing_key is not None:
+            self._write_signature(registered)
         self._notify("after_version_registered", version=registered)
         return registered
 
-    def _version_for_run(self, model: str, run_id: str) -> int | None:
+    def _version_of(self, model: str, run_id: str) -> int:
+        """The version run ``run_id`` registers: the one it allocated on an earlier attempt,
+        else a new one. Never two, and never a number lost to a crash.
+
+        The run's marker is created *before* the allocation (``version: null``) and
+        completed after it, so a crash between the two leaves a marker that says "this run
+        allocated, look for its claim" rather than no trace at all.
+        """
+        key = layout.by_run_key(model, run_id)
         try:
-            return int(jsonio.loads(self.storage.read(layout.by_run_key(model, run_id)))["version"])
-        except NotFound:
-            return None
+            info = self.storage.create(key, jsonio.dumps({"run_id": run_id, "version": None}))
+        except AlreadyExists:
+            raw, info = self.storage.read_with_info(key)
+            found = jsonio.loads(raw).get("version")
+            if found is not None:
+                return int(found)
+            # An earlier attempt allocated (or crashed before allocating): its claim says.
+            claimed = self._claimed_by(model, run_id)
+            if claimed is not None:
+                self._complete_marker(key, run_id, claimed, info.etag)
+                return claimed
+        version = self._allocate(model, run_id)
+        return self._complete_marker(key, run_id, version, info.etag)
+
+    def _complete_marker(self, key: str, run_id: str, version: int, etag: str) -> int:
+        doc = jsonio.dumps({"run_id": run_id, "version": version})
+        try:
+            self.storage.replace(key, doc, etag)
+        except PreconditionFailed:  # the same run, racing itself: follow the first to finish
+            found = jsonio.loads(self.storage.read(key)).get("version")
+            if found is not None:
+                return int(found)
+        return version
+
+    def _claimed_by(self, model: str, run_id: str, *, scan: int = 1000) -> int | None:
+        """The newest version whose allocation claim names ``run_id`` (recovery path only:
+        it reads claims, newest first, at most ``scan``)."""
+        for number in reversed(self._version_numbers(model, claimed=True)[-scan:]):
+            try:
+                claim = jsonio.loads(self.storage.read(layout.version_claim_key(model, number)))
+            except NotFound:
+                continue
+            if claim.get("run_id") == run_id:
+                return number
+        return None
 
     def register_estimator(
         self,
@@ -304,7 +424,7 @@ class Registry:
         metadata: Mapping[str, Any],
         extra: Mapping[str, bytes] | None = None,
     ) -> ModelVersion:
-        artifacts = {"model.skops": _modelio.dumps(estimator), **(extra or {})}
+        artifacts = {"model.skops": modelio.dumps(estimator), **(extra or {})}
         return self.register(model, artifacts, {**metadata, "format": "skops"})
 
     def _allocate(self, model: str, run_id: Any) -> int:
@@ -332,15 +452,22 @@ class Registry:
         reason: str = "",
         run_id: str | None = None,
         expected: int | str | None = "any",
+        evidence: Mapping[str, Any] | None = None,
     ) -> AliasState:
         """Point ``alias`` at ``version`` by compare-and-swap and append the move to its
         history. The version must be complete (its manifest written).
 
         :param expected: when given, move only if the alias currently points at this
             version (``None``: only if unset); else raise :class:`PreconditionFailed`.
+            The check and the move are one conditional write: a promotion judged against
+            version P can only replace P.
+        :param evidence: what the move rests on (the comparison with the version it
+            replaces, the evaluation data's digest), kept in the history entry.
         """
         if version is not None:
-            self.get(model, version)  # raises NotFound for incomplete or missing versions
+            # NotFound for incomplete or missing versions; with a key, a version whose
+            # signature is missing or wrong is never promoted (nor rolled back to)
+            self.require_signed(self.get(model, version), f"{action} to alias {alias!r}")
         key = layout.alias_key(model, alias)
         for _ in range(_MAX_CAS_ATTEMPTS):
             state = self.alias(model, alias)
@@ -369,6 +496,8 @@ class Registry:
                 "reason": reason,
                 "run_id": run_id,
             }
+            if evidence:
+                entry["evidence"] = dict(evidence)
             history = [*(state.history if state else ()), entry]
             doc = {
                 "model": model,
@@ -404,26 +533,40 @@ class Registry:
         raise HooklineError(f"could not move alias {alias!r} of {model!r}: too much contention")
 
     def rollback(
-        self, model: str, alias: str = "production", *, by: str | None = None, reason: str = ""
+        self,
+        model: str,
+        alias: str = "production",
+        *,
+        by: str | None = None,
+        reason: str = "",
+        expected: int | str | None = "any",
     ) -> AliasState:
-        """Point ``alias`` back at the version it pointed at before its latest promotion."""
+        """Point ``alias`` back at the version it pointed at before its latest promotion.
+
+        :param expected: when given, roll back only if the alias currently points at this
+            version (``None``: only if unset); else raise :class:`PreconditionFailed`.
+        """
         state = self.alias(model, alias)
         if state is None:
             raise UsageError(f"model {model!r} has no alias {alias!r} to roll back")
-        stack: list[int | None] = []
-        for entry in state.history:
-            if entry.get("action") == "rollback":
-                if stack:
-                    stack.pop()
-            else:
-                stack.append(entry.get("version"))
-        if len(stack) < 2:
+        if expected != "any" and state.version != expected:
+            raise PreconditionFailed(
+                f"alias {alias!r} of {model!r} points at {state.version}, expected {expected}",
+                uri=self.storage.url(layout.alias_key(model, alias)),
+            )
+        if not state.can_roll_back:
             raise UsageError(
                 f"alias {alias!r} of {model!r} has no earlier version to roll back to",
                 hint="promote a version explicitly instead",
             )
         return self.move_alias(
-            model, alias, stack[-2], action="rollback", by=by, reason=reason, expected=state.version
+            model,
+            alias,
+            state.rollback_target,
+            action="rollback",
+            by=by,
+            reason=reason,
+            expected=state.version,
         )
 
     def approve(

@@ -28,6 +28,7 @@ from hookline.events import (
     RunEvent,
     ScheduleEvent,
     StorageEvent,
+    skip_reason,
     utc_now_iso,
 )
 from hookline.project import Project
@@ -169,8 +170,9 @@ class Hookline:
         own = _relative_key(self.storage.uri, event)
         if own is not None and own.startswith(OUTPUT_PREFIXES):
             return [], f"{event.uri} is one of hookline's own outputs (loop safety)"
-        if event.size == 0 and self.config.limits["skip_empty_objects"]:
-            return [], f"{event.uri} is empty (zero bytes): skipped"
+        skipped = skip_reason(event, skip_empty=self.config.limits["skip_empty_objects"])
+        if skipped:
+            return [], skipped
         matched = []
         for pipeline in self.config.pipelines.values():
             trigger = pipeline.trigger
@@ -233,9 +235,11 @@ class Hookline:
         """
         if not claim.acquired:
             if claim.state == "done" and claim.record is not None:
-                # The first delivery may have failed between the record and its index
-                # entry; rewriting the entry (same key, same bytes) repairs that.
+                # The first delivery may have died between the record and its index entry,
+                # or before its observers (reports...) ran: finish both, idempotently.
                 self.runs.index(claim.record)
+                if not self.runs.completed(run_id):
+                    self._complete(self._context(run_id, pipeline, event), claim.record)
                 msg = f"already processed (status {claim.record.get('status')}): nothing to do"
                 return RunResult(
                     run_id,
@@ -251,17 +255,7 @@ class Hookline:
                 "in_progress",
                 "another invocation is running it: nothing to do",
             )
-        registry = self.registry.for_run()
-        ctx = RunContext(
-            run_id=run_id,
-            pipeline=pipeline,
-            event=event,
-            storage=self.storage,
-            registry=registry,
-            config=self.config,
-            log=logging.getLogger(f"hookline.run.{run_id}"),
-        )
-        registry.attach(ctx)
+        ctx = self._context(run_id, pipeline, event)
         if notes:
             ctx.notes.update(notes)
         recorder = RunRecorder(self._new_record(ctx, claim.attempt))
@@ -284,8 +278,36 @@ class Hookline:
             # run must be retried, so release the claim before the platform redelivers.
             self.runs.release(ctx.run_id, str(exc))
             raise
-        self.pm.call_observers("after_pipeline_run", ctx=ctx, record=record)
+        self._complete(ctx, record)
         return RunResult(run_id, pipeline.name, record.status, _summary_line(record), uri, record)
+
+    def _context(self, run_id: str, pipeline: PipelineConfig, event: Event) -> RunContext:
+        registry = self.registry.for_run()
+        ctx = RunContext(
+            run_id=run_id,
+            pipeline=pipeline,
+            event=event,
+            storage=self.storage,
+            registry=registry,
+            config=self.config,
+            log=logging.getLogger(f"hookline.run.{run_id}"),
+        )
+        registry.attach(ctx)
+        return ctx
+
+    def _complete(self, ctx: RunContext, record: RunRecord) -> None:
+        """Tell the observers a run ended (its record is written), then mark it complete.
+
+        Observers are called at least once: a delivery that dies after the record and
+        before the mark leaves the next delivery to call them again (their outputs, such as
+        ``report.html``, are rewritten with the same bytes).
+        """
+        if record.status == "failed":
+            error = RecordedError((record.error or {}).get("message") or "the run failed")
+            self.pm.call_observers("on_pipeline_error", ctx=ctx, error=error, record=record)
+        else:
+            self.pm.call_observers("after_pipeline_run", ctx=ctx, record=record)
+        self.runs.mark_completed(ctx.run_id)
 
     def _new_record(self, ctx: RunContext, attempt: int) -> RunRecord:
         return RunRecord(
@@ -316,6 +338,7 @@ class Hookline:
         dataset = model = None
         result: Any = None
         checks: list[CheckResult] = []
+        refused: list[str] = []
         for stage in ctx.pipeline.stages:
             if stage == "deploy" and any(c.blocking and not c.passed for c in checks):
                 recorder.skip_stage(stage, "a blocking check failed")
@@ -348,6 +371,7 @@ class Hookline:
             elif stage == "deploy":
                 result = self.pm.call_collecting("deploy", ctx=ctx, model=model, checks=checks)
                 record.deployments = [asdict(d) for d in result]
+                refused = [f"deploy:{d.target}" for d in result if d.status == "rejected"]
             else:  # monitor
                 result = self.pm.call_collecting("monitor", ctx=ctx, dataset=dataset)
                 record.reports = [asdict(r) for r in result]
@@ -355,7 +379,7 @@ class Hookline:
             self.pm.call_observers(
                 "after_stage_run", ctx=ctx, stage=stage, result=result, seconds=seconds
             )
-        failed = [c.name for c in checks if c.blocking and not c.passed]
+        failed = [c.name for c in checks if c.blocking and not c.passed] + refused
         if failed:
             record.rejected_by = failed
             return "rejected"
@@ -394,8 +418,13 @@ class Hookline:
         uri = self.runs.save(record)
         log.error("run %s failed: %s", ctx.run_id, exc)
         self.pm.call_observers("on_pipeline_error", ctx=ctx, error=exc, record=record)
+        self.runs.mark_completed(ctx.run_id)
         message = (record.error or {}).get("message", str(exc))
         return RunResult(ctx.run_id, ctx.pipeline.name, "failed", message, uri, record)
+
+
+class RecordedError(HooklineError):
+    """A failure read back from a run record (its observers are being called again)."""
 
 
 def utc_now_epoch() -> float:
@@ -420,6 +449,18 @@ def _as_checks(group: Any) -> Sequence[CheckResult]:
     return list(group)
 
 
+def monitor_verdict(report: Mapping[str, Any]) -> str:
+    """``DRIFT``, ``DECAY: <what changed>`` (performance on labelled rows got worse), both,
+    or ``no drift or decay``: a monitor's finding in a few words, from its report."""
+    decay = (report.get("details") or {}).get("decay") or {}
+    found = ["DRIFT"] if report.get("drifted") else []
+    if decay.get("decayed"):
+        found.append(f"DECAY: {decay['change']}" if decay.get("change") else "DECAY")
+    if not found:
+        return "no drift or decay" if decay else "no drift"
+    return " + ".join(found)
+
+
 def _summary_line(record: Mapping[str, Any]) -> str:
     status = record["status"]
     if status == "rejected":
@@ -432,7 +473,7 @@ def _summary_line(record: Mapping[str, Any]) -> str:
                 + (f" to {dep['alias']}" if dep.get("alias") else "")
             )
     for rep in record.get("reports", []):
-        parts.append(f"{rep['name']}: {'DRIFT' if rep.get('drifted') else 'no drift'}")
+        parts.append(f"{rep['name']}: {monitor_verdict(rep)}")
     if record.get("metrics"):
         parts.append(
             ", ".join(

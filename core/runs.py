@@ -396,6 +396,17 @@ class RunStore:
         key = layout.index_key(_epoch_ms(record.started_at), record.run_id)
         self.storage.write(key, jsonio.dumps(record.summary()))
 
+    def mark_completed(self, run_id: str) -> None:
+        """Record that the run's observers ran after its record was written."""
+        try:
+            self.storage.create(layout.run_completed_key(run_id), b"{}")
+        except AlreadyExists:
+            pass
+
+    def completed(self, run_id: str) -> bool:
+        """Whether the run's observers ran (see :meth:`mark_completed`)."""
+        return self.storage.stat(layout.run_completed_key(run_id)) is not None
+
     def get(self, run_id: str, *, missing_ok: bool = False) -> RunRecord | None:
         """The run's record; :class:`NotFound` (or ``None`` with ``missing_ok``) when the
         run has none yet. An id that cannot name a run is never looked up."""

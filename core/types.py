@@ -31,6 +31,7 @@ __all__ = [
     "Source",
     "Task",
     "TrainedModel",
+    "VersionMeta",
 ]
 
 Task = Literal["classification", "regression"]
@@ -121,6 +122,9 @@ class CheckResult:
     :param blocking: a failed blocking check rejects the run: nothing is promoted.
     :param kind: ``data`` or ``model``.
     :param message: a sentence a person can act on, for failures especially.
+    :param details: what the verdict rests on, JSON-serialisable (e.g. the production
+        version and the evaluation data a comparison used), for the run record and for a
+        ``deploy`` that must act on exactly that evidence.
     """
 
     name: str
@@ -130,6 +134,7 @@ class CheckResult:
     blocking: bool = True
     kind: Literal["data", "model"] = "data"
     message: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +145,10 @@ class Deployment:
     :param model: the model name.
     :param version: the registered version, when there is one.
     :param alias: the alias it moved (``production``, ``staging``), if any.
-    :param status: ``promoted``, ``staged`` (waiting for approval), ``registered`` or
-        ``skipped``.
+    :param status: ``promoted``, ``staged`` (waiting for approval), ``registered``,
+        ``skipped``, or ``rejected``: the deploy found, at the moment of acting, that the
+        evidence the gates judged on no longer holds (production moved to a better
+        version); the run is then recorded as rejected, with ``details["reason"]``.
     :param uri: where the deployed artifact lives.
     """
 
@@ -149,7 +156,7 @@ class Deployment:
     model: str
     version: int | None
     alias: str | None
-    status: Literal["promoted", "staged", "registered", "skipped"]
+    status: Literal["promoted", "staged", "registered", "skipped", "rejected"]
     uri: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
 
@@ -223,6 +230,43 @@ class AliasMove:
     reason: str = ""
     run_id: str | None = None
     seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class VersionMeta:
+    """A version's tags and description: the only part of a version that changes after
+    it is registered (kept beside the immutable manifest, never signed or trusted).
+
+    :param model: the model name.
+    :param version: the version number.
+    :param tags: ``key -> value`` strings, as set by ``hookline models tag``.
+    :param description: free text, as set by ``hookline models describe``.
+    :param seq: the number of changes made so far (0: never changed).
+    :param by: who made the latest change (``None`` before any).
+    :param at: when, ISO 8601 UTC (``None`` before any).
+    :param changed: what the latest change touched: tag keys set or removed, and
+        ``"description"`` when it changed.
+    """
+
+    model: str
+    version: int
+    tags: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    seq: int = 0
+    by: str | None = None
+    at: str | None = None
+    changed: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "version": self.version,
+            "tags": dict(self.tags),
+            "description": self.description,
+            "seq": self.seq,
+            "by": self.by,
+            "at": self.at,
+        }
 
 
 @dataclass(frozen=True)

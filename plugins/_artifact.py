@@ -9,7 +9,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from hookline import _modelio
+from hookline import modelio
 
 __all__ = ["model_bytes"]
 
@@ -22,7 +22,7 @@ def model_bytes(estimator: Any) -> bytes:
         return _CACHE[estimator]
     except (KeyError, TypeError):
         pass
-    data = _modelio.dumps(estimator)
+    data = modelio.dumps(estimator)
     try:
         _CACHE[estimator] = data
     except TypeError:  # not weak-referenceable or not hashable: no cache

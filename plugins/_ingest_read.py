@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hookline.errors import DataError
+from hookline.errors import ConfigError, DataError
 
 __all__ = ["SUFFIX_FORMATS", "Limits", "choose_format", "read_frame", "sniff"]
 
@@ -31,6 +31,8 @@ SUFFIX_FORMATS = {
     ".json": "json",
 }
 _HEAD_BYTES = 64 * 1024
+MAX_HEADER_CHARS = 16 * 1024 * 1024
+"""The longest CSV header row read (1,000 columns of 16 KB names)."""
 _MAGIC = (
     (b"PAR1", "parquet"),
     (b"\x1f\x8b", "a gzip archive"),
@@ -136,31 +138,39 @@ def choose_format(path: str, uri: str, suffix: str, configured: str) -> str:
 
 
 def check_encoding(path: str, uri: str, encoding: str) -> None:
-    """Decode the whole file incrementally and fail on the first undecodable byte.
+    """Decode the whole file incrementally (one streaming pass, memory bounded by one
+    chunk): fail on the first undecodable byte, and on the first NUL character anywhere
+    in the file (text data never holds one; left in, it would become a category).
 
-    :raises DataError: naming the byte, its offset and its line.
+    :raises DataError: naming the byte, its offset and its line; or the NUL's line and
+        column.
     """
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
     newlines = 0
+    line, column = 1, 0  # where the decoded text stands: line, characters into it
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
             try:
-                decoder.decode(chunk)
+                text = decoder.decode(chunk)
             except UnicodeDecodeError as exc:
                 # exc.start is relative to the decoder's buffer: pending bytes + this chunk.
                 pending = len(exc.object) - len(chunk)
                 at = max(0, exc.start - pending)
                 position = offset + at
-                line = newlines + chunk[:at].count(b"\n") + 1
+                bad_line = newlines + chunk[:at].count(b"\n") + 1
                 bad = chunk[at] if at < len(chunk) else 0
                 raise DataError(
                     f"not valid {encoding} text: byte 0x{bad:02x} at offset {position} "
-                    f"(line {line}) cannot be decoded",
+                    f"(line {bad_line}) cannot be decoded",
                     uri=uri,
                     hint="save the file as UTF-8, or set [plugins.pandas] encoding to the "
                     'file\'s real encoding (e.g. "latin-1", "cp1252")',
                 ) from None
+            _check_no_nul(text, line, column, uri)
+            breaks = text.count("\n")
+            line += breaks
+            column = len(text) - text.rfind("\n") - 1 if breaks else column + len(text)
             offset += len(chunk)
             newlines += chunk.count(b"\n")
         try:
@@ -174,14 +184,53 @@ def check_encoding(path: str, uri: str, encoding: str) -> None:
             ) from None
 
 
+def _check_no_nul(text: str, line: int, column: int, uri: str) -> None:
+    at = text.find("\x00")
+    if at < 0:
+        return
+    before = text[:at]
+    breaks = before.count("\n")
+    last_break = before.rfind("\n")
+    where = (
+        f"line {line + breaks}, column {at - last_break}"
+        if breaks
+        else f"line {line}, column {column + at + 1}"
+    )
+    raise DataError(
+        f"a NUL character (\\x00) at {where}: text data never holds one",
+        uri=uri,
+        hint="the file is corrupt, binary, or in another encoding than the one configured "
+        "([plugins.pandas] encoding); remove the NUL characters and upload it again",
+    )
+
+
 def _python_encoding(encoding: str) -> str:
     return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
 
 
 def csv_header(path: str, uri: str, encoding: str, delimiter: str) -> list[str]:
-    """The header row, parsed with the configured delimiter."""
+    """The whole header row (however long), parsed with the configured delimiter; only the
+    header is read, line by line, up to :data:`MAX_HEADER_CHARS`.
+
+    :raises DataError: no header, a malformed one, or one longer than the limit.
+    """
+    text = ""
     with open(path, encoding=_python_encoding(encoding), newline="") as fh:
-        text = fh.read(_HEAD_BYTES)
+        while True:
+            piece = fh.readline(MAX_HEADER_CHARS + 1 - len(text))
+            if not text and piece and not piece.strip():
+                continue  # blank lines before the header: pandas skips them too
+            text += piece
+            if len(text) > MAX_HEADER_CHARS:
+                raise DataError(
+                    f"the header row is longer than {MAX_HEADER_CHARS:,} characters",
+                    uri=uri,
+                    hint="check the line endings (the whole file may be one line) and the "
+                    "delimiter ([plugins.pandas] delimiter)",
+                )
+            # a record is complete once its quotes balance (a quoted name may hold a newline)
+            if not piece or text.count('"') % 2 == 0:
+                break
     try:
         return next(csv.reader(io.StringIO(text), delimiter=delimiter))
     except StopIteration:
@@ -229,11 +278,19 @@ def check_header(
             hint="name every column (an unnamed first column is often a saved "
             "index: export with index=False)",
         )
+    _refuse_duplicates(names, uri)
+
+
+def _refuse_duplicates(names: Sequence[str], uri: str) -> None:
+    """Every column name once, across the whole header (pandas would rename a repeat
+    ``x.1`` and the file would train on a column nobody named)."""
     seen: set[str] = set()
     dupes = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
     if dupes:
+        positions = [i + 1 for i, n in enumerate(names) if n == dupes[0]]
         raise DataError(
-            f"duplicate column names: {', '.join(map(repr, dupes))}",
+            f"duplicate column names: {', '.join(map(repr, dupes))} "
+            f"({dupes[0]!r} is column {' and '.join(map(str, positions))})",
             uri=uri,
             hint="give every column a distinct name",
         )
@@ -336,9 +393,22 @@ def _read_csv(
     return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
 
 
+PARQUET_INSTALL = (
+    "pip install 'hookline[parquet]' where the pipeline runs; a deployed bundle: "
+    "`hookline package --parquet` (or name a .parquet suffix in a trigger), then redeploy"
+)
+
+
 def _read_parquet(path: str, uri: str, limits: Limits) -> Any:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise ConfigError(
+            f"{uri}: reading Parquet needs pyarrow, which is not installed here ({exc}); "
+            "the upload was not read and stays where it landed",
+            hint=PARQUET_INSTALL,
+        ) from None
 
     try:
         pf = pq.ParquetFile(path)
@@ -348,7 +418,8 @@ def _read_parquet(path: str, uri: str, limits: Limits) -> Any:
             uri=uri,
             hint="upload the complete file",
         ) from None
-    rows, columns = pf.metadata.num_rows, len(pf.schema_arrow.names)
+    names = [str(n).strip() for n in pf.schema_arrow.names]
+    rows, columns = pf.metadata.num_rows, len(names)
     if columns > limits.max_columns:
         raise DataError(
             f"has {columns:,} columns, over the configured limit of {limits.max_columns:,}",
@@ -362,10 +433,31 @@ def _read_parquet(path: str, uri: str, limits: Limits) -> Any:
             uri=uri,
             hint="raise [plugins.pandas] max_rows, or split the file",
         )
+    _refuse_duplicates(names, uri)  # from the schema, before any row is read
     try:
-        return pf.read().to_pandas()
+        frame = pf.read().to_pandas()
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise DataError(f"Parquet file is corrupt: {exc}", uri=uri) from None
+    _check_no_nul_cells(frame, uri)
+    return frame
+
+
+def _check_no_nul_cells(frame: Any, uri: str) -> None:
+    """Parquet is binary, so NUL bytes are normal in the file; inside a text cell one is
+    not data (the text formats are checked byte by byte in :func:`check_encoding`)."""
+    for column in frame.columns:
+        if frame[column].dtype.kind not in "OSUT" and str(frame[column].dtype) != "string":
+            continue
+        values = frame[column]
+        hits = values.map(lambda v: isinstance(v, str) and "\x00" in v)
+        if hits.any():
+            row = int(hits.to_numpy().nonzero()[0][0]) + 1
+            raise DataError(
+                f"column {str(column)!r} holds a NUL character (\\x00) in data row {row}: "
+                "text data never holds one",
+                uri=uri,
+                hint="remove the NUL characters from the text cells and upload the file again",
+            )
 
 
 def _read_json(path: str, uri: str, fmt: str, encoding: str, limits: Limits) -> Any:
@@ -374,6 +466,7 @@ def _read_json(path: str, uri: str, fmt: str, encoding: str, limits: Limits) -> 
     enc = _python_encoding(encoding)
     with open(path, "rb") as fh:
         array = sniff(fh.read(_HEAD_BYTES)) == "json"
+    check_json_records(path, uri, enc, array=array)
     try:
         if array:
             frame = pd.read_json(path, orient="records", encoding=enc, dtype=False)
@@ -407,6 +500,91 @@ def _read_json(path: str, uri: str, fmt: str, encoding: str, limits: Limits) -> 
                     hint="flatten the records to one value per column",
                 )
     return frame
+
+
+class _BadRecord(Exception):
+    """A JSON record with a repeated key or a NUL character (raised by the pairs hook)."""
+
+
+def _record_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, value in pairs:
+        if key in seen:
+            raise _BadRecord(f"the key {key!r} appears twice in one record")
+        seen.add(key)
+        if "\x00" in key or (isinstance(value, str) and "\x00" in value):
+            raise _BadRecord(f"a NUL character (\\x00) in {key!r}: text data never holds one")
+    return dict(pairs)
+
+
+def check_json_records(path: str, uri: str, encoding: str, *, array: bool) -> None:
+    """Every record of a JSON Lines file (or a JSON array) has distinct keys and no NUL
+    character in a key or a text value (``"\\u0000"`` is one, without a NUL byte in the
+    file). pandas keeps one of two equal keys silently.
+
+    One streaming pass: JSON Lines line by line, an array item by item from 1 MB chunks;
+    memory is bounded by the largest record. Malformed JSON is left to the reader, which
+    reports it with its line.
+
+    :raises DataError: naming the line (JSON Lines) or the record (array) and the key.
+    """
+    decoder = json.JSONDecoder(object_pairs_hook=_record_pairs)
+    where = "record 1"
+    with open(path, encoding=encoding) as fh:
+        try:
+            if array:
+                for index, _ in enumerate(_array_items(fh, decoder), 2):
+                    where = f"record {index}"  # the one decoded next
+                return
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                where = f"line {number}"
+                try:
+                    decoder.decode(line)
+                except (ValueError, RecursionError):
+                    return
+        except _BadRecord as exc:
+            raise DataError(
+                f"{exc} ({where})",
+                uri=uri,
+                hint="give every field of a record a distinct name, and remove NUL characters",
+            ) from None
+
+
+def _array_items(fh: Any, decoder: json.JSONDecoder) -> Any:
+    """Decode the items of a top-level JSON array one at a time from ``fh``; stops quietly
+    at anything malformed (the reader reports it)."""
+    buffer, pos, started = "", 0, False
+    while True:
+        chunk = fh.read(1 << 20)
+        buffer, pos = buffer[pos:] + chunk, 0
+        if not started:
+            stripped = buffer.lstrip()
+            if not stripped.startswith("["):
+                return
+            buffer, pos, started = stripped, 1, True
+        while True:
+            while pos < len(buffer) and buffer[pos] in " \t\r\n,":
+                pos += 1
+            if pos >= len(buffer):
+                break
+            if buffer[pos] == "]":
+                return
+            try:
+                _, end = decoder.raw_decode(buffer, pos)
+            except RecursionError:
+                return
+            except ValueError:
+                if chunk:
+                    break  # the item goes on in the next chunk
+                return
+            if end >= len(buffer) and chunk:
+                break  # a number cut by the chunk's end would decode short: read on
+            pos = end
+            yield None
+        if not chunk:
+            return
 
 
 def _bad_json_line(path: str, encoding: str) -> int | None:

@@ -1,26 +1,48 @@
-"""Self-contained HTML for the static reports: plain string templates and ``html.escape``.
+"""The HTML of a run record and of a model index: the one renderer of both.
 
-No template engine, no JavaScript, no external asset: the CSS is inline and the charts are
-inline SVG, so a report opens straight from a bucket, a file browser or an e-mail.
-Links between reports are relative (``runs/<id>/report.html`` and
+Two faces show a run record as HTML, and both call :func:`run_sections`:
+
+* the ``reports`` plugin's static ``runs/<run_id>/report.html`` (:func:`run_report_html`),
+  a self-contained page that opens straight from a bucket, a file browser or an e-mail;
+* the dashboard's run page, which puts the same sections inside its own chrome and links
+  them to its own pages (a :class:`Links`).
+
+The dashboard (an adapter) imports these names from the plugin's public module,
+:mod:`hookline.plugins.reports`, since plugins may not import adapters; the renderer lives
+with the plugin that writes reports, not in the core, because only presentation code needs
+it (the core stays what every cold start pays for). Plain
+string building and ``html.escape``: no template engine, no JavaScript, no external asset
+(inline CSS and SVG). Static links are relative (``runs/<id>/report.html`` and
 ``registry/<model>/index.html`` are both two folders below the storage root).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 from urllib.parse import quote
 
 from hookline.hookspecs import STAGES
 
-__all__ = ["model_index_html", "run_report_html"]
+__all__ = [
+    "CSS",
+    "SECTION_CSS",
+    "STATIC",
+    "Links",
+    "model_index_html",
+    "run_report_html",
+    "run_sections",
+]
 
-CSS = """
+PAGE_CSS = """
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
 color:#1f2933;background:#f5f7fa}main{max-width:1080px;margin:0 auto;padding:20px 24px 40px}
 h1{font-size:21px;margin:4px 0 6px}h2{font-size:15px;margin:0 0 10px}
+"""
+SECTION_CSS = """
 .sub{color:#616e7c;font-size:12px;margin:0 0 16px}
 section{background:#fff;border:1px solid #e4e7eb;border-radius:8px;padding:14px 18px;
 margin:0 0 14px}
@@ -36,10 +58,35 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}code,.m{font-family:ui-m
 .err .msg{font-weight:600;color:#771d1d;white-space:pre-wrap}dl{display:grid;
 grid-template-columns:max-content 1fr;gap:3px 14px;margin:0}dt{color:#616e7c}dd{margin:0}
 pre{background:#f8fafc;border:1px solid #e4e7eb;padding:8px;overflow:auto;font-size:12px}
-a{color:#2563eb}
+a{color:#2563eb}.warnbox{border-left:4px solid #b45309;background:#fffbeb;padding:10px 14px;
+border-radius:6px;margin:0 0 14px}h3{font-size:14px;margin:12px 0 6px}.muted{color:#616e7c}
 """
+CSS = PAGE_CSS + SECTION_CSS
+"""The stylesheet of a whole static page; :data:`SECTION_CSS` is the part the sections need."""
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Where the sections of a run link to; ``None`` from a function: no link, plain text.
+
+    :param model: a model's page.
+    :param version: a version of a model.
+    :param monitoring: a model's monitoring page.
+    :param extras: more ``(label, href)`` links shown under the run's title.
+    """
+
+    model: Callable[[str], str | None]
+    version: Callable[[str, Any], str | None] = lambda model, version: None
+    monitoring: Callable[[str], str | None] = lambda model: None
+    extras: Sequence[tuple[str, str]] = ()
+
+
+STATIC = Links(model=lambda m: f"../../registry/{quote(str(m), safe='')}/index.html")
+"""The links of a static report (relative, inside the same storage root)."""
 
 _BADGE = {
+    "no drift": "ok",
+    "closed": "ok",
     "succeeded": "ok",
     "pass": "ok",
     "promoted": "ok",
@@ -135,7 +182,8 @@ def _bars(
     if threshold is not None:
         x = left + threshold * scale
         out.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="2" y2="{height - 14}" stroke="#c81e1e" '
+            f'<line class="threshold" x1="{x:.1f}" x2="{x:.1f}" y1="2" y2="{height - 14}" '
+            f'stroke="#c81e1e" '
             f'stroke-dasharray="6 4" stroke-width="1.5"/><text x="{x:.1f}" '
             f'y="{height - 3}" text-anchor="middle" fill="#c81e1e">threshold '
             f"{threshold:.3g}</text>"
@@ -144,27 +192,181 @@ def _bars(
     return "".join(out)
 
 
+def _link(text: str, href: str | None) -> str:
+    return f'<a href="{escape(href)}">{text}</a>' if href else text
+
+
+def _dl(rows: Iterable[tuple[str, str]]) -> str:
+    return "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
+
+
 def _error(err: Mapping[str, Any]) -> str:
-    keys = ("plugin", "hook", "stage", "type", "distribution", "hint")
-    rows = "".join(
-        f"<dt>{k}</dt><dd>"
-        + (f"<code>{_e(err[k])}</code>" if k == "hook" else _e(err[k]))
-        + "</dd>"
-        for k in keys
-        if err.get(k)
-    )
+    keys = ("plugin", "distribution", "hook", "stage", "type", "hint")
+    rows = [
+        (k, f"<code>{_e(err[k])}</code>" if k == "hook" else _e(err[k])) for k in keys if err.get(k)
+    ]
     trace = (
         f"<details><summary>traceback</summary><pre>{_e(err['traceback'])}</pre></details>"
         if err.get("traceback")
         else ""
     )
     return (
-        f'<section class="err"><h2>Error</h2><div class="msg">{_e(err.get("message"))}'
-        f"</div><dl>{rows}</dl>{trace}</section>"
+        f'<section class="err" id="error"><h2>Error</h2><div class="msg">'
+        f"{_e(err.get('message'))}</div>{_dl(rows)}{trace}</section>"
     )
 
 
-def _reports(reports: Sequence[Mapping[str, Any]]) -> str:
+def _header(record: Mapping[str, Any], links: Links) -> str:
+    run_id, status, model = record.get("run_id"), str(record.get("status")), record.get("model")
+    model_html = _link(_e(model), links.model(str(model))) if model else ""
+    extras = "".join(f' · <a href="{escape(href)}">{_e(label)}</a>' for label, href in links.extras)
+    return (
+        f"<h1>Run <code>{_e(run_id)}</code> {_badge(status)}</h1>"
+        f'<p class="sub">pipeline <b>{_e(record.get("pipeline"))}</b> · model {model_html} · '
+        f"attempt {_e(record.get('attempt'))} · started {_e(record.get('started_at'))} · "
+        f"finished {_e(record.get('finished_at'))} · {_num(record.get('seconds'))} s{extras}</p>"
+    )
+
+
+def _trigger(trigger: Mapping[str, Any]) -> str:
+    source = trigger.get("source")
+    if trigger.get("event_id"):
+        source = f"{source} · event {trigger.get('event_id')}"
+    rows = [
+        (
+            "schedule" if trigger.get("type") == "schedule" else "uri",
+            trigger.get("uri") or trigger.get("pipeline"),
+        ),
+        ("version", trigger.get("read_version") or trigger.get("version")),
+        ("sha256", trigger.get("sha256")),
+        ("size", trigger.get("size")),
+        ("event time", trigger.get("event_time")),
+        ("source", source),
+    ]
+    shown = [
+        (k, f"{_num(v)} bytes" if k == "size" else f'<span class="m">{_e(v)}</span>')
+        for k, v in rows
+        if v is not None
+    ]
+    return f'<section id="trigger"><h2>Triggering object</h2>{_dl(shown)}</section>'
+
+
+def _stages(record: Mapping[str, Any]) -> str:
+    rank = {name: i for i, name in enumerate(STAGES)}
+    stages = sorted((record.get("stages") or {}).items(), key=lambda i: rank.get(i[0], len(rank)))
+    rows = [
+        [
+            _e(name),
+            _badge(str(info.get("status")))
+            + (f' <span class="muted">{_e(info["reason"])}</span>' if info.get("reason") else ""),
+            _num(info.get("seconds")),
+        ]
+        for name, info in stages
+    ]
+    bars = [(n, float(i.get("seconds") or 0.0), i.get("status") == "failed") for n, i in stages]
+    return (
+        '<section id="stages"><h2>Stage timings</h2>'
+        + _bars(bars, unit=" s")
+        + (_table(["stage", "status", "seconds"], rows, (2,)) if rows else "<p>no stage ran</p>")
+        + "</section>"
+    )
+
+
+def _checks(checks: Sequence[Mapping[str, Any]]) -> str:
+    if not checks:
+        return '<section id="checks"><h2>Checks</h2><p class="muted">No checks ran.</p></section>'
+    rows = [
+        [
+            _badge("pass" if c.get("passed") else "fail" if c.get("blocking") else "warn"),
+            f"<code>{_e(c.get('name'))}</code>",
+            _e(c.get("kind")),
+            _num(c.get("observed")),
+            _num(c.get("threshold")),
+            "yes" if c.get("blocking") else "no",
+            _e(c.get("message")),
+        ]
+        for c in checks
+    ]
+    headers = ["result", "check", "kind", "observed", "threshold", "blocking", "message"]
+    return f'<section id="checks"><h2>Checks</h2>{_table(headers, rows, (3, 4))}</section>'
+
+
+def _metrics(record: Mapping[str, Any]) -> str:
+    metrics, params = record.get("metrics") or {}, record.get("params") or {}
+    if not metrics and not params:
+        return ""
+    body = _table(["metric", "value"], [[_e(k), _num(v)] for k, v in metrics.items()], (1,))
+    if params:
+        body += (
+            f'<details id="params"><summary>Parameters ({len(params)})</summary>'
+            + _table(
+                ["parameter", "value"],
+                [[_e(k), f'<span class="m">{_e(v)}</span>'] for k, v in params.items()],
+            )
+            + "</details>"
+        )
+    return f'<section id="metrics"><h2>Metrics</h2>{body}</section>'
+
+
+def _deployments(deployments: Sequence[Mapping[str, Any]], links: Links) -> str:
+    if not deployments:
+        return ""
+    rows = []
+    for d in deployments:
+        model, version = str(d.get("model")), d.get("version")
+        rows.append(
+            [
+                _link(_e(model), links.model(model)),
+                _link(f"v{_e(version)}", links.version(model, version))
+                if version is not None
+                else "",
+                _badge(str(d.get("status"))),
+                f'<span class="b al">{_e(d["alias"])}</span>' if d.get("alias") else "",
+                _e(d.get("target")),
+            ]
+        )
+    table = _table(["model", "version", "status", "alias", "target"], rows)
+    return f'<section id="deployments"><h2>Deployments</h2>{table}</section>'
+
+
+def _flat(value: Any) -> bool:
+    items = value.values() if isinstance(value, Mapping) else value
+    if isinstance(value, Mapping | list):
+        return all(not isinstance(v, Mapping | list) for v in items)
+    return True
+
+
+def _profile(record: Mapping[str, Any]) -> str:
+    data = record.get("data") or {}
+    profile = dict(data.get("profile") or {})
+    columns = profile.pop("columns", None)
+    if not profile and not columns:
+        return ""
+    flat = [(k, _num(v)) for k, v in profile.items() if _flat(v)]
+    if data.get("target") and "target" not in profile:
+        flat.append(("target", _e(data["target"])))
+    body = _dl(flat)
+    if isinstance(columns, Mapping) and columns:
+        stats: list[str] = []
+        for values in columns.values():
+            if isinstance(values, Mapping):
+                stats.extend(k for k in values if k not in stats)
+        body += "<h3>Columns</h3>" + _table(
+            ["column", *stats],
+            [
+                [f"<code>{_e(c)}</code>"]
+                + [_num(v.get(s)) if isinstance(v, Mapping) else "" for s in stats]
+                for c, v in columns.items()
+            ],
+            range(1, len(stats) + 1),
+        )
+    for k, v in profile.items():
+        if not _flat(v):
+            body += f"<h3>{_e(k)}</h3><pre>{_e(json.dumps(v, indent=2, default=str))}</pre>"
+    return f'<section id="profile"><h2>Data profile</h2>{body}</section>'
+
+
+def _reports(reports: Sequence[Mapping[str, Any]], links: Links) -> str:
     out = []
     for rep in reports:
         features = rep.get("features") or {}
@@ -184,144 +386,108 @@ def _reports(reports: Sequence[Mapping[str, Any]]) -> str:
                     _badge("drift" if f.get("drifted") else "ok"),
                 ]
             )
-        status = _badge("drift" if rep.get("drifted") else "ok")
+        status = _badge("drift" if rep.get("drifted") else "no drift")
         retrain = (
             " " + _badge("open") + " retrain requested" if rep.get("retrain_requested") else ""
         )
+        model = str(rep.get("model"))
+        version = f" v{_e(rep['version'])}" if rep.get("version") is not None else ""
+        decay = (
+            (rep.get("details") or {}).get("decay")
+            if isinstance(rep.get("details"), Mapping)
+            else None
+        )
+        decay_html = ""
+        if isinstance(decay, Mapping) and decay:
+            decay_html = (
+                f'<p id="decay-{_e(rep.get("name"))}">Performance decay: '
+                f"<b>{_e(decay.get('metric'))}</b> "
+                f"{_num(decay.get('batch'))} on this batch vs {_num(decay.get('baseline'))} at "
+                f"training (alert below {_num(decay.get('threshold'))}) "
+                + _badge("drift" if decay.get("decayed") else "ok")
+                + "</p>"
+            )
         metrics = "".join(
             f"<tr><td>{_e(k)}</td><td class='n'>{_num(v)}</td></tr>"
             for k, v in (rep.get("metrics") or {}).items()
         )
+        limit = threshold if isinstance(threshold, int | float) else None
         out.append(
-            f"<section><h2>Monitoring: {_e(rep.get('name'))} {status}{retrain}</h2>"
-            f"{_bars(bars, threshold=threshold if isinstance(threshold, int | float) else None)}"
+            f'<section id="report-{_e(rep.get("name"))}"><h2>Monitoring: {_e(rep.get("name"))} '
+            f"{status}{retrain}</h2>"
+            f'<p class="sub">model {_link(_e(model), links.monitoring(model))}{version}</p>'
+            f"{_bars(bars, threshold=limit)}"
             f"{_table(['feature', 'PSI', 'KS p-value', 'threshold', 'drift'], rows, (1, 2, 3))}"
+            + decay_html
             + (f"<h2>Performance on this batch</h2><table>{metrics}</table>" if metrics else "")
             + "</section>"
         )
     return "".join(out)
 
 
-def run_report_html(record: Mapping[str, Any]) -> str:
-    """The report of one run: trigger, stage timings, profile, checks, metrics, deployments,
-    monitoring and the error, as one self-contained HTML page."""
-    run_id, status = record.get("run_id"), str(record.get("status"))
-    model = record.get("model")
-    trigger = record.get("trigger") or {}
-    parts = [
-        f"<h1>Run <code>{_e(run_id)}</code> {_badge(status)}</h1>"
-        f'<p class="sub">pipeline <b>{_e(record.get("pipeline"))}</b> · model '
-        f'<a href="../../registry/{_href(model)}/index.html">{_e(model)}</a> · started '
-        f"{_e(record.get('started_at'))} · {_num(record.get('seconds'))} s · attempt "
-        f"{_e(record.get('attempt'))}</p>"
-    ]
+def _provenance(record: Mapping[str, Any]) -> str:
+    libraries = ", ".join(f"{k} {v}" for k, v in (record.get("libraries") or {}).items())
+    body = _dl(
+        [
+            ("project", _e(record.get("project"))),
+            ("config sha256", f'<span class="m">{_e(record.get("config_hash"))}</span>'),
+            ("libraries", f'<span class="m">{_e(libraries)}</span>'),
+        ]
+    )
+    plugins = record.get("plugins") or []
+    if plugins:
+        body += "<h3>Plugins</h3>" + _table(
+            ["name", "distribution", "hooks"],
+            [
+                [
+                    _e(p.get("name")),
+                    _e(" ".join(str(x) for x in (p.get("distribution"), p.get("version")) if x)),
+                    f'<span class="m">{_e(", ".join(map(str, p.get("hooks") or [])))}</span>',
+                ]
+                for p in plugins
+                if isinstance(p, Mapping)
+            ],
+        )
+    if record.get("notes"):
+        body += f"<h3>Notes</h3><pre>{_e(json.dumps(record['notes'], indent=2, default=str))}</pre>"
+    return f'<section id="provenance"><h2>Provenance</h2>{body}</section>'
+
+
+def run_sections(record: Mapping[str, Any], links: Links = STATIC) -> str:
+    """The HTML of one run record, without page chrome: its title, the error (with the
+    failing plugin and hook), the gates that rejected it, the triggering object, stage
+    timings, checks with observed values and thresholds, metrics and parameters,
+    deployments, the data profile, monitoring reports (drift, decay) and provenance.
+
+    :param links: where model, version and monitoring names link to (:data:`STATIC` for
+        a static report).
+    """
+    parts = [_header(record, links)]
     if record.get("error"):
         parts.append(_error(record["error"]))
-    trig = [
-        ("uri", trigger.get("uri") or trigger.get("pipeline")),
-        ("version", trigger.get("read_version") or trigger.get("version")),
-        ("sha256", trigger.get("sha256")),
-        ("size", trigger.get("size")),
-        ("event time", trigger.get("event_time")),
+    if record.get("rejected_by"):
+        parts.append(
+            '<div class="warnbox">Rejected by blocking check(s): <b>'
+            + _e(", ".join(map(str, record["rejected_by"])))
+            + "</b>. Nothing was promoted.</div>"
+        )
+    parts += [
+        _trigger(record.get("trigger") or {}),
+        _stages(record),
+        _checks(record.get("checks") or []),
+        _metrics(record),
+        _deployments(record.get("deployments") or [], links),
+        _profile(record),
+        _reports(record.get("reports") or [], links),
+        _provenance(record),
     ]
-    parts.append(
-        "<section><h2>Triggering object</h2><dl>"
-        + "".join(
-            f"<dt>{k}</dt><dd class='m'>{_num(v) if k == 'size' else _e(v)}</dd>"
-            for k, v in trig
-            if v is not None
-        )
-        + "</dl></section>"
-    )
-    rank = {name: i for i, name in enumerate(STAGES)}
-    stages = dict(
-        sorted((record.get("stages") or {}).items(), key=lambda item: rank.get(item[0], len(rank)))
-    )
-    parts.append(
-        "<section><h2>Stage timings</h2>"
-        + _bars(
-            [
-                (s, float(i.get("seconds") or 0.0), i.get("status") == "failed")
-                for s, i in stages.items()
-            ],
-            unit=" s",
-        )
-        + _table(
-            ["stage", "status", "seconds"],
-            [
-                [_e(s), _badge(str(i.get("status"))), _num(i.get("seconds"))]
-                for s, i in stages.items()
-            ],
-            (2,),
-        )
-        + "</section>"
-    )
-    checks = record.get("checks") or []
-    if checks:
-        rows = [
-            [
-                _badge("pass" if c.get("passed") else "fail" if c.get("blocking") else "warn"),
-                f"<code>{_e(c.get('name'))}</code>",
-                _e(c.get("kind")),
-                _num(c.get("observed")),
-                _num(c.get("threshold")),
-                _e(c.get("message")),
-            ]
-            for c in checks
-        ]
-        parts.append(
-            "<section><h2>Checks</h2>"
-            + _table(["result", "check", "kind", "observed", "threshold", "message"], rows, (3, 4))
-            + "</section>"
-        )
-    if record.get("metrics"):
-        parts.append(
-            "<section><h2>Metrics</h2>"
-            + _table(
-                ["metric", "value"], [[_e(k), _num(v)] for k, v in record["metrics"].items()], (1,)
-            )
-            + "</section>"
-        )
-    deployments = record.get("deployments") or []
-    if deployments:
-        parts.append(
-            "<section><h2>Deployments</h2>"
-            + _table(
-                ["model", "version", "status", "alias"],
-                [
-                    [
-                        _e(d.get("model")),
-                        f"v{_e(d.get('version'))}" if d.get("version") is not None else "",
-                        _badge(str(d.get("status"))),
-                        f'<span class="b al">{_e(d["alias"])}</span>' if d.get("alias") else "",
-                    ]
-                    for d in deployments
-                ],
-            )
-            + "</section>"
-        )
-    profile = dict((record.get("data") or {}).get("profile") or {})
-    columns = profile.pop("columns", None)
-    if profile or columns:
-        body = "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_num(v)}</dd>" for k, v in profile.items())
-        body += "</dl>"
-        if isinstance(columns, Mapping) and columns:
-            stats: list[str] = []
-            for values in columns.values():
-                if isinstance(values, Mapping):
-                    stats.extend(k for k in values if k not in stats)
-            body += _table(
-                ["column", *stats],
-                [
-                    [f"<code>{_e(c)}</code>"]
-                    + [_num(v.get(s)) if isinstance(v, Mapping) else "" for s in stats]
-                    for c, v in columns.items()
-                ],
-                range(1, len(stats) + 1),
-            )
-        parts.append(f"<section><h2>Data profile</h2>{body}</section>")
-    parts.append(_reports(record.get("reports") or []))
-    return _page(f"hookline run {run_id} ({status})", "".join(parts))
+    return "".join(parts)
+
+
+def run_report_html(record: Mapping[str, Any]) -> str:
+    """The static report of one run: :func:`run_sections` as one self-contained page."""
+    title = f"hookline run {record.get('run_id')} ({record.get('status')})"
+    return _page(title, run_sections(record, STATIC))
 
 
 def model_index_html(

@@ -1,5 +1,6 @@
 """Numbers shared by the trainer, the gates and the drift monitor: task metrics, the
 reference profile of the training features, and the drift statistics computed against it.
+Which way each metric is better is :mod:`hookline.plugins.metrics`' table, nowhere else.
 
 numpy, pandas and scikit-learn are imported inside the functions; the drift statistics
 themselves (:mod:`hookline.stats`) need numpy alone.
@@ -15,7 +16,6 @@ from typing import Any
 from hookline.stats import ks_2samp, psi
 
 __all__ = [
-    "LOWER_IS_BETTER",
     "compare_metric",
     "feature_drift",
     "metrics_for",
@@ -23,7 +23,6 @@ __all__ = [
     "reference_profile",
 ]
 
-LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss"})
 NULL = "__null__"
 OTHER = "__other__"
 
@@ -71,7 +70,9 @@ def metrics_for(
     present = set(y.tolist())
     fitted = getattr(estimator, "classes_", None)
     classes = list(fitted) if fitted is not None else sorted(present | set(predicted))
-    binary = len(classes) == 2
+    # binary F1 only when every label is one of the two classes (an evaluation set may hold
+    # classes this model never saw: then macro F1 over all of them)
+    binary = len(classes) == 2 and present <= set(classes)
     out = {"accuracy": float(m.accuracy_score(y, predicted))}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -23,6 +23,13 @@ from hookline.errors import DataError, NotFound
 from hookline.events import utc_now_iso
 from hookline.jsonio import jsonable
 from hookline.plugins._common import settings
+from hookline.plugins.metrics import (
+    check_metric_name,
+    describe_change,
+    is_better,
+    lower_is_better,
+    worsening,
+)
 from hookline.retrain import RetrainRequests
 from hookline.types import Dataset, MonitorReport, RunContext
 
@@ -44,10 +51,16 @@ CONFIG = {
     "max_metric_drop": Option(
         float,
         0.1,
-        "performance decay: how far a labelled batch's "
-        "metric may fall below the model's hold-out value",
+        "performance decay: how much worse a labelled batch's metric may be than the "
+        "model's hold-out value, relative to it and in the metric's own terms (0.1: 10% "
+        "lower F1, or 10% higher RMSE)",
     ),
-    "decay_metric": Option(str, "auto", "metric watched for decay; `auto`: f1 or rmse"),
+    "decay_metric": Option(
+        str,
+        "auto",
+        "metric watched for decay; `auto`: f1 or rmse",
+        check=check_metric_name(allow=("auto",)),
+    ),
     "retrain_on_drift": Option(bool, False, "on drift or decay, write a retrain request"),
     "write_predictions": Option(bool, True, "write runs/<run_id>/predictions.csv"),
     "probabilities": Option(bool, True, "add a probability column per class"),
@@ -61,7 +74,7 @@ CONFIG = {
 def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
     """Score ``dataset`` with the production model and report drift and decay."""
     cfg = settings(ctx, NAME, CONFIG)
-    from hookline.plugins._stats import LOWER_IS_BETTER, compare_metric, metrics_for
+    from hookline.plugins._stats import compare_metric, metrics_for
 
     name = ctx.model_name
     current = ctx.registry.resolve(name, cfg["alias"])
@@ -116,17 +129,20 @@ def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
         metric = compare_metric(task, cfg["decay_metric"])
         baseline = mv.metrics.get(metric)
         if metric in metrics and baseline is not None:
-            lower = metric in LOWER_IS_BETTER
-            drop = metrics[metric] - baseline if lower else baseline - metrics[metric]
             limit = cfg["max_metric_drop"]
+            drop = worsening(metric, baseline, metrics[metric])
+            lower = lower_is_better(metric)
             decay = {
                 "metric": metric,
                 "baseline": baseline,
                 "batch": metrics[metric],
-                "drop": drop,
+                "drop": drop,  # relative, in the metric's own terms: 0.1 is 10% worse
                 "max_drop": limit,
                 "decayed": drop > limit,
-                "threshold": baseline + limit if lower else baseline - limit,
+                "threshold": baseline + limit * abs(baseline)
+                if lower
+                else baseline - limit * abs(baseline),
+                "change": describe_change(metric, baseline, metrics[metric]),
                 "labelled_rows": int(labelled.sum()),
             }
 
@@ -146,7 +162,8 @@ def monitor(ctx: RunContext, dataset: Dataset) -> MonitorReport | None:
         )
     if decay.get("decayed"):
         reasons.append(
-            f"{decay['metric']} fell from {decay['baseline']:.4g} to {decay['batch']:.4g}"
+            f"performance decay: {decay['change']} against the hold-out, over the "
+            f"limit of {decay['max_drop']:.0%}"
         )
     request_uri = None
     if reasons and cfg["retrain_on_drift"]:
@@ -267,7 +284,7 @@ def _shadow(
     labelled: Any,
 ) -> dict[str, Any]:
     import numpy as np
-    from hookline.plugins._stats import LOWER_IS_BETTER, compare_metric, metrics_for
+    from hookline.plugins._stats import compare_metric, metrics_for
 
     if not cfg["shadow"]:
         return {}
@@ -300,10 +317,8 @@ def _shadow(
         metric = compare_metric(task, "auto")
         out["metrics"] = {"production": mine, "challenger": other}
         if metric in mine and metric in other:
-            better = (
-                other[metric] < mine[metric]
-                if metric in LOWER_IS_BETTER
-                else other[metric] > mine[metric]
+            better = other[metric] != mine[metric] and is_better(
+                metric, other[metric], mine[metric]
             )
             out["challenger_better"] = bool(better)
             out["metric"] = metric

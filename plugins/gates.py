@@ -3,8 +3,9 @@
 Data checks: minimum rows, schema against the production model's features, null ratios,
 declared ranges and categories, label balance, formula-like cells. Model checks: metric
 thresholds, beating the current ``production`` model on the *same* hold-out by a margin,
-prediction latency per row and the size of the serialised model. Every check blocks by
-default; names listed in ``warn_only`` are recorded but never block.
+prediction latency per row (blocking only when a budget is set) and the size of the
+serialised model. Every check blocks by default; names listed in ``warn_only`` are
+recorded but never block.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hookline.jsonio import jsonable
 from hookline.plugins._common import schema_columns, settings
 from hookline.plugins._gates_model import check as _check
 from hookline.plugins._gates_model import model_checks
+from hookline.plugins.metrics import check_metric_name, check_metric_table
 from hookline.types import CheckResult, Dataset, RunContext, TrainedModel
 
 NAME = "gates"
@@ -37,26 +39,62 @@ CONFIG = {
         float, 0.01, "smallest share any class may have (label balance; classification)"
     ),
     "min_metrics": Option(
-        dict, {}, "metric -> lowest acceptable hold-out value, e.g. { accuracy = 0.8 }"
+        dict,
+        {},
+        "metric -> lowest acceptable hold-out value, e.g. { accuracy = 0.8 } "
+        "(metrics where higher is better)",
+        check=check_metric_table("min"),
     ),
     "max_metrics": Option(
-        dict, {}, "metric -> highest acceptable hold-out value, e.g. { rmse = 12.5 }"
+        dict,
+        {},
+        "metric -> highest acceptable hold-out value, e.g. { rmse = 12.5 } "
+        "(metrics where lower is better)",
+        check=check_metric_table("max"),
     ),
     "must_beat_production": Option(
-        bool, True, "compare with the production model on the same hold-out rows"
+        bool,
+        True,
+        "compare with the production model on the same rows: the registry's evaluation set, "
+        "the golden set and this batch's hold-out",
+    ),
+    "evaluation_rows": Option(
+        int,
+        5000,
+        "most rows of the registry's evaluation set (hold-outs of promoted versions) the "
+        "candidate and production are both scored on",
+    ),
+    "golden_set": Option(
+        str,
+        None,
+        "URI of a fixed labelled file both models are also scored on (trusted, like the "
+        "evaluation set)",
+    ),
+    "min_label_agreement": Option(
+        float,
+        0.2,
+        "lowest chance-corrected agreement of a batch's labels with production's "
+        "predictions (Cohen's kappa; Spearman correlation for regression)",
     ),
     "margin": Option(
         float, 0.0, "how much better than production the candidate must be (0: at least as good)"
     ),
     "compare_metric": Option(
-        str, "auto", "metric of that comparison; `auto`: f1 for classification, rmse for regression"
+        str,
+        "auto",
+        "metric of that comparison; `auto`: f1 for classification, rmse for regression",
+        check=check_metric_name(allow=("auto",)),
     ),
     "max_latency_ms_per_row": Option(
         float,
-        10.0,
-        "prediction latency budget, milliseconds per row, measured on a batch of hold-out rows",
+        None,
+        "prediction latency budget, milliseconds per row (the median of the timed "
+        "batches); unset: the latency is measured and recorded but never blocks",
     ),
-    "latency_rows": Option(int, 1000, "hold-out rows timed for the latency check"),
+    "latency_rows": Option(
+        int, 500, "rows per timed batch (hold-out rows, repeated when there are fewer)"
+    ),
+    "latency_repeats": Option(int, 5, "timed batches after one warm-up; their median counts"),
     "max_model_bytes": Option(int, 100_000_000, "size budget of the serialised (skops) model"),
     "warn_only": Option(
         list,
@@ -76,7 +114,9 @@ def validate(ctx: RunContext, dataset: Dataset, model: TrainedModel | None) -> l
     warn_only = [str(w) for w in cfg["warn_only"]]
     out = []
     for check in checks:
-        blocking = not any(check.name == w or check.name.startswith(w + ".") for w in warn_only)
+        blocking = check.blocking and not any(
+            check.name == w or check.name.startswith(w + ".") for w in warn_only
+        )
         out.append(
             CheckResult(
                 check.name,
@@ -86,6 +126,7 @@ def validate(ctx: RunContext, dataset: Dataset, model: TrainedModel | None) -> l
                 blocking,
                 check.kind,
                 check.message,
+                jsonable(dict(check.details)),
             )
         )
     return out

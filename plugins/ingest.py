@@ -291,7 +291,16 @@ def _production_schema(ctx: RunContext) -> tuple[dict[str, Any] | None, int | No
     if mv is None or "schema.json" not in mv.artifacts:
         return None, None
     raw = ctx.registry.read_artifact(ctx.model_name, mv.version, "schema.json")
-    return json.loads(raw), mv.version
+    schema = json.loads(raw)
+    features = mv.manifest.get("features")
+    if isinstance(schema, dict) and isinstance(features, Mapping) and features:
+        # a batch to score needs what the model reads, not the columns training excluded
+        schema = {
+            k: v
+            for k, v in schema.items()
+            if k in features or not isinstance(v, Mapping) or v.get("target")
+        }
+    return schema, mv.version
 
 
 def _check_columns(

@@ -20,10 +20,12 @@ from hookline.config import Option
 from hookline.errors import ConfigError
 from hookline.jsonio import jsonable
 from hookline.plugins._common import schema_columns, settings
+from hookline.plugins._compare import HOLDOUT_ARTIFACT, holdout_artifact
 from hookline.retrain import RetrainRequests
 from hookline.types import CheckResult, Deployment, RunContext, TrainedModel
 
 NAME = "registry"
+
 
 CONFIG = {
     "require_approval": Option(
@@ -34,6 +36,12 @@ CONFIG = {
     ),
     "close_retrain_requests": Option(
         bool, True, "mark open retrain requests of the model done when a new version is promoted"
+    ),
+    "holdout_rows": Option(
+        int,
+        2000,
+        "hold-out rows kept with each version (`holdout.json`): the registry's evaluation set "
+        "that later candidates and production are compared on; 0 keeps none",
     ),
     "onnx": Option(
         str,
@@ -57,21 +65,37 @@ def deploy(
     name = ctx.model_name
     onnx_artifacts, onnx_entry = _onnx(ctx, model, cfg["onnx"])
     # Registration is idempotent per run id: a restarted run gets the version it made.
+    holdout = holdout_artifact(model, max_rows=cfg["holdout_rows"])
     version = ctx.registry.register(
         name,
-        {"model.skops": model_bytes(model.estimator), **_extra(model), **onnx_artifacts},
+        {
+            "model.skops": model_bytes(model.estimator),
+            **_extra(model),
+            **onnx_artifacts,
+            **({HOLDOUT_ARTIFACT: holdout} if holdout is not None else {}),
+        },
         {**_metadata(ctx, model, checks), "format": "skops", "onnx": onnx_entry},
     )
     alias = "staging" if cfg["require_approval"] else ctx.pipeline.alias
     passed = sum(1 for c in checks if c.passed)
-    ctx.registry.move_alias(
-        name,
-        alias,
-        version.version,
-        action="promote",
-        run_id=ctx.run_id,
-        reason=f"run {ctx.run_id}: {passed}/{len(checks)} checks passed",
-    )
+    reason = f"run {ctx.run_id}: {passed}/{len(checks)} checks passed"
+    compared = next((c for c in checks if c.name == "beats_production" and c.passed), None)
+    if compared is not None and alias == "production":
+        refused = _promote_bound(ctx, model, version.version, compared, reason)
+        if refused is not None:
+            return Deployment(
+                target="registry",
+                model=name,
+                version=version.version,
+                alias=None,
+                status="rejected",
+                uri=ctx.storage.url(layout.version_key(name, version.version, "model.skops")),
+                details={"reason": refused},
+            )
+    else:
+        ctx.registry.move_alias(
+            name, alias, version.version, action="promote", run_id=ctx.run_id, reason=reason
+        )
     status: Literal["staged", "promoted"] = "staged" if cfg["require_approval"] else "promoted"
     closed: list[str] = []
     if status == "promoted" and alias == "production" and cfg["close_retrain_requests"]:
@@ -102,6 +126,58 @@ def deploy(
             ),
         },
     )
+
+
+MAX_RECOMPARISONS = 5
+"""How often a promotion compares again when production moved meanwhile."""
+
+
+def _promote_bound(
+    ctx: RunContext, model: TrainedModel, version: int, compared: CheckResult, reason: str
+) -> str | None:
+    """Move production to ``version`` only while it still points at the version the
+    candidate beat; when it moved meanwhile, compare with the new production and try again.
+
+    :returns: ``None`` once promoted, else why not (the run is then rejected).
+    """
+    from hookline.errors import PreconditionFailed
+    from hookline.plugins import gates
+    from hookline.plugins._gates_model import judge
+
+    name = ctx.model_name
+    expected = compared.details.get("compared_with")
+    evidence = dict(compared.details)
+    for _ in range(MAX_RECOMPARISONS):
+        try:
+            ctx.registry.move_alias(
+                name,
+                "production",
+                version,
+                action="promote",
+                run_id=ctx.run_id,
+                reason=reason,
+                expected=expected,
+                evidence=evidence,
+            )
+            return None
+        except PreconditionFailed:
+            pass
+        current = ctx.registry.resolve(name, "production")
+        if current is None:  # unset meanwhile: nothing to beat
+            expected, evidence = None, {"compared_with": None}
+            continue
+        if current.version == version:
+            return None  # this run's own move, made by an attempt that lost its answer
+        estimator, _ = ctx.registry.load_model(name, version=current.version)
+        cfg = settings(ctx, gates.NAME, gates.CONFIG)
+        again = judge(ctx, model, cfg, current, estimator)
+        if not again.passed:
+            return (
+                f"production moved to v{current.version} after the gates ran; compared "
+                f"again: {again.message}"
+            )
+        expected, evidence = current.version, dict(again.details)
+    return f"production kept moving: gave up after {MAX_RECOMPARISONS} comparisons"
 
 
 def _onnx(

@@ -19,12 +19,36 @@ A failure here is logged by the runner and never fails the run.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookline import RunContext, hookimpl, layout
 from hookline.config import Option
 
-__all__ = ["CONFIG", "after_pipeline_run", "on_pipeline_error", "write_reports"]
+if TYPE_CHECKING:
+    from hookline.plugins._report_html import SECTION_CSS, STATIC, Links, run_sections
+
+__all__ = [
+    "CONFIG",
+    "SECTION_CSS",
+    "STATIC",
+    "Links",
+    "after_pipeline_run",
+    "on_pipeline_error",
+    "run_sections",
+    "write_reports",
+]
+_RENDERER = ("SECTION_CSS", "STATIC", "Links", "run_sections")
+"""The one renderer of a run record (:mod:`._report_html`), public here for the dashboard:
+imported when first used, not when the plugin loads."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RENDERER:
+        from hookline.plugins import _report_html
+
+        return getattr(_report_html, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 CONFIG = {
     "model_index": Option(bool, True, "rewrite registry/<model>/index.html after each run"),

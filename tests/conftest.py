@@ -12,3 +12,17 @@ pytest_plugins = [f"{__package__ + '.' if __package__ else ''}emulators.fixtures
 # printed at the end of the session (make soak).
 pytest_plugins.append(f"{__package__ + '.' if __package__ else ''}reliability._summary")
 # --- end reliability figures
+
+# --- hypothesis profiles: `ci` (CI=true) derandomizes every property test, so a run in CI
+# replays the same examples; `fuzz` (make fuzz) explores new ones. Example counts are fixed
+# per test and scaled by $HOOKLINE_FUZZ_SCALE (see tests/serving/_fuzzing.py).
+import os as _os  # noqa: E402
+
+from hypothesis import settings as _settings  # noqa: E402
+
+_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+_settings.register_profile("fuzz", derandomize=False, database=None, print_blob=True)
+_settings.load_profile(
+    _os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _os.environ.get("CI") else "default")
+)
+# --- end hypothesis profiles

@@ -3,7 +3,6 @@ deliver (``hookline events sample --cloud aws``)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 from urllib.parse import quote_plus
@@ -139,13 +138,19 @@ def _sqs(body: str, event_time: str, region: str) -> dict[str, Any]:
                     "ApproximateFirstReceiveTimestamp": "1700000000010",
                 },
                 "messageAttributes": {},
-                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+                "md5OfBody": _md5(body),
                 "eventSource": "aws:sqs",
                 "eventSourceARN": f"arn:aws:sqs:{region}:{ACCOUNT}:hookline-landing",
                 "awsRegion": region,
             }
         ]
     }
+
+
+def _md5(text: str) -> str:
+    import hashlib
+
+    return hashlib.md5(text.encode()).hexdigest()
 
 
 def sample_event(

@@ -22,33 +22,35 @@ One Lambda handler receives everything, so :func:`classify` tells the payloads a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
-from hookline.adapters._events import (
+from hookline.adapters._jobs import is_reconcile, reconcile_event
+from hookline.adapters.aws._samples import KINDS, sample_event, sample_schedule
+from hookline.adapters.aws.compute import classify_job_event, job_event
+from hookline.adapters.cloud import (
     SCHEDULE_SOURCE,
     EventError,
+    Item,
     check_depth,
     decode_json,
     get_int,
     get_map,
     get_str,
-    object_uri,
     schedule_event,
+    storage_event,
 )
-from hookline.adapters._jobs import is_reconcile, reconcile_event
-from hookline.adapters.aws._samples import sample_event, sample_schedule
-from hookline.adapters.aws.compute import classify_job_event, job_event
-from hookline.events import Event, StorageEvent
+from hookline.errors import HooklineError
+from hookline.events import Event
 
 __all__ = [
+    "KINDS",
     "EventError",
-    "SQSMessage",
     "classify",
     "parse_event",
     "sample_event",
     "sample_schedule",
+    "sqs_message_id",
     "sqs_messages",
 ]
 
@@ -195,20 +197,19 @@ def _s3_record(record: Any, where: str) -> list[Event]:
     obj = get_map(s3, "object", f"{where}.s3", CLOUD)
     raw_key = get_str(obj, "key", f"{where}.s3.object", CLOUD)
     key = unquote_plus(raw_key)  # exactly once: '+' is a space, '%2B' a plus
-    if not key:
-        raise EventError("empty object key", where=f"{where}.s3.object.key", cloud=CLOUD)
-    event_time = record.get("eventTime")
     return [
-        StorageEvent(
-            uri=object_uri("s3", bucket, key),
-            bucket=bucket,
-            key=key,
+        storage_event(
+            CLOUD,
+            "s3",
+            bucket,
+            key,
+            where=f"{where}.s3.bucket.name",
+            key_where=f"{where}.s3.object.key",
+            event_time=record.get("eventTime"),
             size=get_int(obj, "size", f"{where}.s3.object", CLOUD),
             etag=get_str(obj, "eTag", f"{where}.s3.object", CLOUD, required=False),
             version=get_str(obj, "versionId", f"{where}.s3.object", CLOUD, required=False),
             event_id=get_str(obj, "sequencer", f"{where}.s3.object", CLOUD, required=False),
-            source=CLOUD,
-            **({"event_time": event_time} if isinstance(event_time, str) and event_time else {}),
         )
     ]
 
@@ -223,12 +224,15 @@ def _eventbridge(payload: Mapping[str, Any], where: str) -> list[Event]:
     path = f"{where}detail.object"
     obj = get_map(detail, "object", f"{where}detail", CLOUD)
     key = get_str(obj, "key", path, CLOUD)  # not URL-encoded in EventBridge events
-    event_time = payload.get("time")
     return [
-        StorageEvent(
-            uri=object_uri("s3", bucket, key),
-            bucket=bucket,
-            key=key,
+        storage_event(
+            CLOUD,
+            "s3",
+            bucket,
+            key,
+            where=f"{where}detail.bucket.name",
+            key_where=f"{path}.key",
+            event_time=payload.get("time"),
             size=get_int(obj, "size", path, CLOUD),
             etag=get_str(obj, "etag", path, CLOUD, required=False),
             version=get_str(obj, "version-id", path, CLOUD, required=False),
@@ -236,8 +240,6 @@ def _eventbridge(payload: Mapping[str, Any], where: str) -> list[Event]:
                 get_str(obj, "sequencer", path, CLOUD, required=False)
                 or get_str(payload, "id", where, CLOUD, required=False)
             ),
-            source=CLOUD,
-            **({"event_time": event_time} if isinstance(event_time, str) and event_time else {}),
         )
     ]
 
@@ -260,33 +262,32 @@ def _schedule(payload: Mapping[str, Any], where: str) -> Event:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class SQSMessage:
-    """One message of an SQS batch: its events, or why it could not be parsed.
-
-    :param message_id: the SQS ``messageId`` (for ``batchItemFailures``).
-    """
-
-    message_id: str
-    events: list[Event] = field(default_factory=list)
-    error: EventError | None = None
+def sqs_message_id(record: Any, index: int) -> str:
+    """The id that names record ``index`` of an SQS batch in ``batchItemFailures``: its
+    ``messageId``, else its index."""
+    message_id = record.get("messageId") if isinstance(record, Mapping) else None
+    return message_id if isinstance(message_id, str) and message_id else str(index)
 
 
-def sqs_messages(payload: Any) -> list[SQSMessage]:
+def sqs_messages(payload: Any) -> list[Item]:
     """Parse an SQS batch message by message, so one bad message does not sink the others.
 
+    :returns: one :class:`~hookline.adapters.cloud.Item` per record: its ``messageId`` (the
+        ``itemIdentifier`` of ``batchItemFailures``; the record's index when it has none),
+        its events, or why it cannot be run.
     :raises EventError: when ``payload`` is not an SQS batch at all.
     """
     if classify(payload) != "sqs":
         raise EventError("not an SQS batch", cloud=CLOUD, expected="Records[] from aws:sqs")
     out = []
     for i, record in enumerate(payload["Records"]):
-        message_id = str(record.get("messageId", i)) if isinstance(record, Mapping) else str(i)
+        where = f"Records[{i}]"
+        message_id = sqs_message_id(record, i)
         try:
-            body = get_str(record, "body", f"Records[{i}]", CLOUD)
-            path = f"Records[{i}].body"
+            body = get_str(record, "body", where, CLOUD)
+            path = f"{where}.body"
             events = _parse(decode_json(body, path, CLOUD), f"{path}:", 1)
-            out.append(SQSMessage(message_id, events))
-        except EventError as exc:
-            out.append(SQSMessage(message_id, error=exc))
+            out.append(Item(message_id, where, tuple(events)))
+        except HooklineError as exc:
+            out.append(Item(message_id, where, error=exc))
     return out

@@ -121,6 +121,9 @@ class LambdaHandler:
         base_path: str | None = None,
         bundle_dir: str | None = None,
     ) -> None:
+        from hookline.adapters.aws import CLOUD
+
+        CLOUD.configure_logging()
         self._app = app
         self._base_path = base_path
         self._bundle_dir = bundle_dir
@@ -136,9 +139,8 @@ class LambdaHandler:
                     app = self._app
                     if app is None:
                         from hookline.adapters.serving import create_app
-                        from hookline.adapters.serving._settings import config_location
 
-                        app = create_app(config_location(self._bundle_dir))
+                        app = create_app(bundle_dir=self._bundle_dir)
                     self._mangum = Mangum(_with_root_path(app), lifespan="off")
         return self._mangum
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from hookline.adapters._samples import digest, fake_uuid, now_iso, split_uri
 from hookline.errors import UsageError
 
-__all__ = ["SCHEMAS", "sample_event"]
+__all__ = ["SCHEMAS", "sample_event", "sample_schedule"]
 
 SCHEMAS = ("eventgrid", "cloudevents")
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -76,4 +76,19 @@ def sample_event(
         **common,
         "dataVersion": "",
         "metadataVersion": "1",
+    }
+
+
+def sample_schedule(pipeline: str, *, event_time: str | None = None) -> dict[str, Any]:
+    """An Event Grid event of type ``hookline.schedule`` (a custom topic's firing). The
+    timer trigger has no payload: ``pipeline_timer`` names its pipeline by app setting."""
+    event_time = event_time or now_iso()
+    return {
+        "id": fake_uuid("schedule", pipeline, event_time),
+        "topic": "hookline",
+        "subject": f"schedules/{pipeline}",
+        "eventType": "hookline.schedule",
+        "eventTime": event_time,
+        "data": {"pipeline": pipeline},
+        "dataVersion": "1",
     }

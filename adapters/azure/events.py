@@ -14,7 +14,16 @@
   ``.length`` of a ``func.InputStream`` without reading the blob (blob bindings load the
   whole blob into memory: bind the name or a client and stream with the SDK instead), and
   :func:`from_blob_client` does the same for an SDK-typed ``BlobClient`` binding.
+* Storage Queue messages (``pipeline_queue``): Event Grid writes each event, in either
+  schema, as one message; :func:`from_queue_message` reads a ``func.QueueMessage`` (or the
+  message text; a base64 body is decoded, whatever ``host.json``'s ``messageEncoding``).
 * Timers: :func:`from_timer` turns a timer trigger into a :class:`ScheduleEvent`.
+
+**One blob version, one identity.** Azure's ETag changes on every write of a blob, so it
+is the blob's version: every parser here sets ``StorageEvent.version`` to the ETag,
+normalised once (:func:`normalize_etag`: no quotes), so the same upload delivered by Event
+Grid (either schema), through the queue or by the blob trigger has the same run id. ETags
+arrive quoted from the SDK and the blob trigger's properties and bare in Event Grid events.
 """
 
 from __future__ import annotations
@@ -25,27 +34,33 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from hookline.adapters._events import (
+from hookline.adapters.azure._samples import SCHEMAS, sample_event, sample_schedule
+from hookline.adapters.cloud import (
     SCHEDULE_SOURCE,
     EventError,
+    decode_json,
     get_int,
     get_map,
     get_str,
-    object_uri,
     schedule_event,
+    storage_event,
 )
-from hookline.adapters.azure._samples import sample_event
 from hookline.events import Event, ScheduleEvent, StorageEvent, utc_now_iso
 
 __all__ = [
+    "SCHEMAS",
     "EventError",
     "classify",
     "from_blob_client",
     "from_eventgrid_event",
     "from_input_stream",
+    "from_queue_message",
     "from_timer",
+    "normalize_etag",
     "parse_event",
+    "parse_queue_body",
     "sample_event",
+    "sample_schedule",
     "validation_response",
 ]
 
@@ -57,6 +72,20 @@ EXPECTED = (
     'an array), or a schedule {"pipeline": NAME} event of type hookline.schedule'
 )
 _SUBJECT_PREFIX = "/blobServices/default/containers/"
+
+
+def normalize_etag(etag: Any) -> str | None:
+    """An ETag in one form, bare: ``"0x8DC..."`` (quoted, as the SDK and the blob trigger
+    give it) and ``0x8DC...`` (as Event Grid does) are both ``0x8DC...``; ``None`` for
+    anything that is not a non-empty string."""
+    if not isinstance(etag, str):
+        return None
+    etag = etag.strip()
+    if etag.startswith("W/"):
+        etag = etag[2:]
+    if len(etag) >= 2 and etag[0] == etag[-1] == '"':
+        etag = etag[1:-1].strip()
+    return etag or None
 
 
 def _type(event: Any) -> Any:
@@ -144,10 +173,12 @@ def _blob_created(event: Any, where: str) -> StorageEvent:
     subject = event.get("subject")
     container_from_subject, key_from_subject = _split_subject(subject)
     url = get_str(data, "url", data_where, CLOUD, required=False)
+    key_where = f"{data_where}.url"
     if url is not None:
-        container, key = _split_url(url, container_from_subject, f"{data_where}.url")
+        container, key = _split_url(url, container_from_subject, key_where)
     elif container_from_subject and key_from_subject:
         container, key = container_from_subject, key_from_subject
+        key_where = f"{where}.subject" if where else "subject"
     else:
         raise EventError(
             "no blob URL and no usable subject",
@@ -155,16 +186,18 @@ def _blob_created(event: Any, where: str) -> StorageEvent:
             cloud=CLOUD,
             expected=f"data.url or a subject '{_SUBJECT_PREFIX}C/blobs/K'",
         )
-    event_time = event.get("eventTime") or event.get("time")
-    return StorageEvent(
-        uri=object_uri("az", container, key),
-        bucket=container,
-        key=key,
+    etag = normalize_etag(get_str(data, "eTag", data_where, CLOUD, required=False))
+    return storage_event(
+        CLOUD,
+        "az",
+        container,
+        key,
+        where=key_where,
+        event_time=event.get("eventTime") or event.get("time"),
         size=get_int(data, "contentLength", data_where, CLOUD),
-        etag=get_str(data, "eTag", data_where, CLOUD, required=False),
+        etag=etag,
+        version=etag,
         event_id=event.get("id") if isinstance(event.get("id"), str) else None,
-        source=CLOUD,
-        **({"event_time": event_time} if isinstance(event_time, str) and event_time else {}),
     )
 
 
@@ -258,14 +291,18 @@ def from_input_stream(stream: Any) -> StorageEvent:
         )
     length = getattr(stream, "length", None)
     props = getattr(stream, "blob_properties", None)
-    etag = props.get("ETag") or props.get("Etag") if isinstance(props, Mapping) else None
-    return StorageEvent(
-        uri=object_uri("az", container, key),
-        bucket=container,
-        key=key,
+    etag = normalize_etag(
+        props.get("ETag") or props.get("Etag") if isinstance(props, Mapping) else None
+    )
+    return storage_event(
+        CLOUD,
+        "az",
+        container,
+        key,
+        where="name",
         size=length if isinstance(length, int) and not isinstance(length, bool) else None,
-        etag=etag if isinstance(etag, str) and etag else None,
-        source=CLOUD,
+        etag=etag,
+        version=etag,
     )
 
 
@@ -282,18 +319,55 @@ def from_blob_client(client: Any, properties: Any = None) -> StorageEvent:
             expected="a BlobClient with container_name and blob_name",
         )
     size = getattr(properties, "size", None)
-    etag = getattr(properties, "etag", None)
+    etag = normalize_etag(getattr(properties, "etag", None))
     modified = getattr(properties, "last_modified", None)
     when = modified.isoformat().replace("+00:00", "Z") if isinstance(modified, datetime) else None
-    return StorageEvent(
-        uri=object_uri("az", container, key),
-        bucket=container,
-        key=key,
+    return storage_event(
+        CLOUD,
+        "az",
+        container,
+        key,
+        where="blob_name",
+        event_time=when,
         size=size if isinstance(size, int) and not isinstance(size, bool) else None,
-        etag=etag if isinstance(etag, str) else None,
-        source=CLOUD,
-        **({"event_time": when} if when else {}),
+        etag=etag,
+        version=etag,
     )
+
+
+def parse_queue_body(body: Any, where: str = "message") -> list[Event]:
+    """The events in one Storage Queue message that Event Grid wrote: the JSON text of one
+    event (Event Grid or CloudEvents schema). Text that is not JSON is read as base64
+    (what Event Grid writes, when ``host.json`` did not already decode it).
+
+    :raises EventError: the message is not a storage or schedule event.
+    """
+    if isinstance(body, bytes | bytearray):
+        try:
+            body = bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            raise EventError(
+                "the message is not UTF-8 text", where=where, cloud=CLOUD, expected=EXPECTED
+            ) from None
+    if isinstance(body, str) and body.strip() and body.strip()[0] not in "{[":
+        import base64
+        import binascii
+
+        try:
+            body = base64.b64decode(body.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            pass  # not base64 either: let the JSON parser say what is wrong
+    return parse_event(decode_json(body, where, CLOUD, what="the JSON of an Event Grid event"))
+
+
+def from_queue_message(message: Any) -> list[Event]:
+    """The events of a queue trigger's ``func.QueueMessage`` (duck-typed: ``get_body()``),
+    or of its text."""
+    get_body = getattr(message, "get_body", None)
+    body = get_body() if callable(get_body) else message
+    message_id = getattr(message, "id", None)
+    where = f"message {message_id}" if isinstance(message_id, str) and message_id else "message"
+    return parse_queue_body(body, where)
 
 
 def from_timer(timer: Any, pipeline: str) -> ScheduleEvent:

@@ -66,7 +66,6 @@ def function_app(
         )
     if app is None:
         from hookline.adapters.serving import create_app
-        from hookline.adapters.serving._settings import config_location
 
-        app = create_app(config_location(bundle_dir))
+        app = create_app(bundle_dir=bundle_dir)
     return func.AsgiFunctionApp(app=strip_route_prefix(app), http_auth_level=func.AuthLevel(level))

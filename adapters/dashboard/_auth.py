@@ -1,8 +1,10 @@
 """Operator authentication for the dashboard: API keys, signed session cookies, CSRF tokens.
 
-* The keys are the serving function's: ``$HOOKLINE_API_KEYS`` (comma separated; the
-  variable's name comes from ``[serving] api_keys_env``). A key is compared in constant time
-  against every configured key.
+* The keys are read by the one loader serving uses (:mod:`hookline.adapters.web.keys`):
+  prediction keys (``$HOOKLINE_API_KEYS`` or ``$HOOKLINE_API_KEYS_SECRET``; the name follows
+  ``[serving] api_keys_env``) may log in and look; administration keys
+  (``$HOOKLINE_ADMIN_KEYS`` or ``$HOOKLINE_ADMIN_KEYS_SECRET``) may also approve, promote
+  and roll back. A key is compared in constant time against every configured key.
 * An operator logs in once with a key and a name and gets a session cookie: a JSON payload
   signed with HMAC-SHA256, ``HttpOnly``, ``SameSite=Strict``, ``Secure`` over HTTPS. It names
   the operator and the key's fingerprint (never the key), so removing a key from the
@@ -27,27 +29,28 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["COOKIE", "Auth", "Session", "load_keys"]
+from hookline.adapters.web.keys import (
+    PREDICTION_KEYS_ENV,
+    ApiKeys,
+    admin_keys_from_env,
+    fingerprint,
+    keys_from_env,
+)
+
+__all__ = ["ADMIN", "COOKIE", "VIEWER", "Auth", "Session", "fingerprint", "load_keys"]
 
 COOKIE = "hookline_session"
 SECRET_ENV = "HOOKLINE_UI_SECRET"
-DEFAULT_KEYS_ENV = "HOOKLINE_API_KEYS"
 SESSION_SECONDS = 12 * 3600
+ADMIN, VIEWER = "admin", "viewer"
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._@-+")
 
 
 def load_keys(
-    env_name: str = DEFAULT_KEYS_ENV, environ: Mapping[str, str] | None = None
-) -> tuple[str, ...]:
-    """The API keys in the environment variable ``env_name`` (comma separated, blanks
-    dropped)."""
-    raw = (os.environ if environ is None else environ).get(env_name, "")
-    return tuple(k.strip() for k in raw.split(",") if k.strip())
-
-
-def fingerprint(key: str) -> str:
-    """A short, non-secret name for a key: the first 8 hex digits of its sha256."""
-    return hashlib.sha256(key.encode()).hexdigest()[:8]
+    env_name: str = PREDICTION_KEYS_ENV, environ: Mapping[str, str] | None = None
+) -> ApiKeys:
+    """The prediction keys, read as serving reads them (a variable or a secret reference)."""
+    return keys_from_env(env_name, environ)
 
 
 def clean_operator(name: str) -> str:
@@ -72,6 +75,7 @@ class Session:
     key_id: str | None = None
     expires: float = 0.0
     new: bool = False
+    role: str | None = None
 
     @property
     def actor(self) -> str | None:
@@ -88,67 +92,112 @@ class Session:
 class Auth:
     """Keys, sessions and CSRF checks for one dashboard app.
 
-    :param keys: the accepted API keys; empty means no key is configured.
+    :param keys: prediction keys (may look), as :class:`ApiKeys` or a list; empty: none.
+    :param admin_keys: administration keys (may also move aliases).
     :param secret: the cookie signing secret (see the module docstring for the default).
-    :param local_operator: when no key is configured, the operator recorded for actions
-        (the dashboard then runs for one person on a loopback address); ``None`` disables
-        actions until keys are configured.
+    :param local_operator: when no key at all is configured, the operator recorded for
+        actions (the dashboard then runs for one person on a loopback address); ``None``
+        disables actions until keys are configured.
     """
 
     def __init__(
-        self, keys: Sequence[str], *, secret: bytes | None = None, local_operator: str | None = None
+        self,
+        keys: ApiKeys | Sequence[str] = (),
+        *,
+        admin_keys: ApiKeys | Sequence[str] = (),
+        secret: bytes | None = None,
+        local_operator: str | None = None,
     ) -> None:
-        self.keys = tuple(keys)
-        self._ids = {fingerprint(k) for k in self.keys}
+        self.keys = keys if isinstance(keys, ApiKeys) else ApiKeys(tuple(keys))
+        self.admin_keys = (
+            admin_keys if isinstance(admin_keys, ApiKeys) else ApiKeys(tuple(admin_keys))
+        )
         env_secret = os.environ.get(SECRET_ENV)
-        if secret is None and env_secret:
-            secret = env_secret.encode()
-        if secret is None and self.keys:
-            secret = hmac.new(
-                b"hookline-dashboard-session", "\n".join(sorted(self.keys)).encode(), hashlib.sha256
-            ).digest()
-        self._secret = secret or secrets.token_bytes(32)
+        self._given_secret = secret or (env_secret.encode() if env_secret else None)
+        self._derived: bytes | None = None
+        self._random = secrets.token_bytes(32)
         self.local_operator = local_operator
+
+    @classmethod
+    def from_env(
+        cls,
+        env_name: str = PREDICTION_KEYS_ENV,
+        environ: Mapping[str, str] | None = None,
+        *,
+        local_operator: str | None = None,
+    ) -> Auth:
+        """Prediction and administration keys from the environment (variables or secrets)."""
+        return cls(
+            keys_from_env(env_name, environ),
+            admin_keys=admin_keys_from_env(environ),
+            local_operator=local_operator,
+        )
 
     @property
     def required(self) -> bool:
         """Whether a key is configured, so every page needs a logged-in session."""
-        return bool(self.keys)
+        return self.keys.enabled or self.admin_keys.enabled
 
     @property
     def actions_enabled(self) -> bool:
-        return self.required or self.local_operator is not None
+        """Whether anyone may act: an administration key exists, or local use."""
+        return self.admin_keys.enabled or (not self.required and self.local_operator is not None)
+
+    def _roles(self) -> dict[str, str]:
+        """Fingerprint to role of every configured key (resolving secrets once).
+
+        :raises KeysUnavailable: a secret cannot be read (fail closed).
+        """
+        roles = {fingerprint(k): VIEWER for k in self.keys.resolved()}
+        roles.update({fingerprint(k): ADMIN for k in self.admin_keys.resolved()})
+        return roles
+
+    @property
+    def _secret(self) -> bytes:
+        if self._given_secret is not None:
+            return self._given_secret
+        if not self.required:
+            return self._random
+        if self._derived is None:
+            everything = sorted([*self.keys.resolved(), *self.admin_keys.resolved()])
+            self._derived = hmac.new(
+                b"hookline-dashboard-session", b"\n".join(everything), hashlib.sha256
+            ).digest()
+        return self._derived
 
     # -- keys -----------------------------------------------------------------------------
 
-    def match_key(self, candidate: str) -> str | None:
-        """The fingerprint of the configured key equal to ``candidate``, else ``None``.
-        Every key is compared, in constant time, whatever matches."""
-        given = candidate.encode()
-        found = None
-        for key in self.keys:
-            if hmac.compare_digest(given, key.encode()):
-                found = fingerprint(key)
-        return found
+    def match_key(self, candidate: str) -> tuple[str, str] | None:
+        """``(fingerprint, role)`` of the configured key equal to ``candidate``, else
+        ``None``. Every key is compared, in constant time, whatever matches."""
+        admin = self.admin_keys.match(candidate) if self.admin_keys.enabled else None
+        viewer = self.keys.match(candidate) if self.keys.enabled else None
+        if admin is not None:
+            return admin, ADMIN
+        return (viewer, VIEWER) if viewer is not None else None
 
     # -- sessions -------------------------------------------------------------------------
 
-    def new_session(self, operator: str | None = None, key_id: str | None = None) -> Session:
+    def new_session(
+        self, operator: str | None = None, key_id: str | None = None, role: str | None = None
+    ) -> Session:
         return Session(
             csrf=secrets.token_urlsafe(32),
             operator=operator,
             key_id=key_id,
             expires=time.time() + SESSION_SECONDS,
             new=True,
+            role=role,
         )
 
     def login(self, session: Session, key: str, operator: str) -> Session | None:
         """A logged-in session for a valid key, with a fresh CSRF token; ``None`` when the
         key is not one of the configured keys."""
-        key_id = self.match_key(key)
-        if key_id is None:
+        found = self.match_key(key[:1024])
+        if found is None:
             return None
-        return self.new_session(clean_operator(operator) or f"key-{key_id}", key_id)
+        key_id, role = found
+        return self.new_session(clean_operator(operator) or f"key-{key_id}", key_id, role)
 
     def dump(self, session: Session) -> str:
         payload = json.dumps(
@@ -156,6 +205,7 @@ class Auth:
                 "c": session.csrf,
                 "o": session.operator,
                 "k": session.key_id,
+                "r": session.role,
                 "e": int(session.expires),
             },
             separators=(",", ":"),
@@ -184,23 +234,31 @@ class Auth:
                 operator=data.get("o"),
                 key_id=data.get("k"),
                 expires=float(data["e"]),
+                role=data.get("r"),
             )
         except (ValueError, KeyError, TypeError):
             return None
         if session.expires < time.time():
             return None
-        if session.operator is not None and self.required and session.key_id not in self._ids:
-            return None  # its key was removed from the environment
+        if session.operator is not None and self.required:
+            role = self._roles().get(session.key_id or "")
+            if role is None or role != session.role:
+                return None  # its key was removed from the environment, or changed role
         return session
 
     def authenticated(self, session: Session) -> bool:
         """Whether ``session`` may see pages (always, when no key is configured)."""
-        return not self.required or (session.operator is not None and session.key_id in self._ids)
+        if not self.required:
+            return True
+        return session.operator is not None and session.key_id in self._roles()
 
     def actor(self, session: Session) -> str | None:
-        """Who an action of ``session`` is recorded as, or ``None`` if it may not act."""
+        """Who an action of ``session`` is recorded as, or ``None`` if it may not act: only
+        a session opened with an administration key acts when keys are configured."""
         if self.required:
-            return session.actor if self.authenticated(session) else None
+            if not self.authenticated(session):
+                return None
+            return session.actor if self._roles().get(session.key_id or "") == ADMIN else None
         if self.local_operator is None:
             return None
         return f"{self.local_operator} [dashboard, local]"

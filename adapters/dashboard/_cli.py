@@ -39,24 +39,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     ui.set_defaults(func=cmd_ui)
 
 
-def _config(args: argparse.Namespace) -> object | None:
-    """The project config, or ``None`` when only ``--storage`` was given and no
-    ``hookline.toml`` is around."""
-    from hookline.config import CONFIG_FILE, ENV_CONFIG, load_config
-    from hookline.errors import UsageError
-
-    if args.config or os.environ.get(ENV_CONFIG) or os.path.exists(CONFIG_FILE):
-        if args.storage:
-            os.environ["HOOKLINE_STORAGE"] = args.storage
-        return load_config(args.config)
-    if not args.storage:
-        raise UsageError(
-            "no hookline.toml here and no --storage given",
-            hint="pass --config FILE or --storage URI (a folder, s3://, gs://, az://)",
-        )
-    return None
-
-
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -70,21 +52,23 @@ def cmd_ui(args: argparse.Namespace) -> int:
     import socket
 
     import uvicorn
-    from hookline.adapters.dashboard._app import create_app
-    from hookline.adapters.dashboard._auth import Auth, load_keys
-    from hookline.config import Config
+    from hookline.adapters.dashboard._auth import Auth
+    from hookline.adapters.dashboard.app import create_app
+    from hookline.errors import UsageError
+    from hookline.project import Project
     from hookline.registry import actor
-    from hookline.storage import open_storage
 
-    config = _config(args)
-    assert config is None or isinstance(config, Config)
-    storage = open_storage(args.storage or config.storage)  # type: ignore[union-attr]
-    env_name = (
-        config.section("serving").get("api_keys_env") if config else None
-    ) or "HOOKLINE_API_KEYS"
-    keys = load_keys(env_name)
-    local = actor() if not keys and _loopback(args.host) else None
-    app = create_app(storage, config=config, auth=Auth(keys, local_operator=local))
+    if not args.storage and not args.config and not _has_config():
+        raise UsageError(
+            "no hookline.toml here and no --storage given",
+            hint="pass --config FILE or --storage URI (a folder, s3://, gs://, az://)",
+        )
+    project = Project.open(args.config, storage=args.storage, require_config=not args.storage)
+    env_name = project.config.section("serving").get("api_keys_env") or "HOOKLINE_API_KEYS"
+    auth = Auth.from_env(env_name)
+    if not auth.required and _loopback(args.host):
+        auth = Auth(local_operator=actor())
+    app = create_app(project, auth=auth)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -92,13 +76,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
     sock.listen(128)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
-    if keys:
-        mode = f"log in with a key from ${env_name}"
-    elif local:
-        mode = f"no API key configured: actions recorded as {local!r} (loopback only)"
+    if auth.admin_keys.enabled:
+        mode = f"log in with a key from ${env_name} (to look) or $HOOKLINE_ADMIN_KEYS (to act)"
+    elif auth.required:
+        mode = f"log in with a key from ${env_name}; set $HOOKLINE_ADMIN_KEYS to enable actions"
+    elif auth.local_operator:
+        mode = f"no API key configured: actions recorded as {auth.actor(auth.new_session())!r}"
+        mode += " (loopback only)"
     else:
-        mode = f"read-only: set ${env_name} to enable approve/promote/rollback"
-    print(f"hookline ui: {storage.uri} at http://{shown}:{port}/ ({mode})", flush=True)
+        mode = "read-only: set $HOOKLINE_ADMIN_KEYS to enable approve/promote/rollback"
+    print(f"hookline ui: {project.storage.uri} at http://{shown}:{port}/ ({mode})", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     try:
         server.run(sockets=[sock])
@@ -106,3 +93,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
         sock.close()
     print("hookline ui: stopped", file=sys.stderr)
     return 0
+
+
+def _has_config() -> bool:
+    from hookline.config import CONFIG_FILE, ENV_CONFIG
+
+    return bool(os.environ.get(ENV_CONFIG)) or os.path.exists(CONFIG_FILE)

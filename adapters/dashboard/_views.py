@@ -11,10 +11,11 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
-from hookline.adapters.dashboard._charts import BarRow, Point, bar_chart, line_chart
-from hookline.errors import NotFound
-from hookline.hookspecs import STAGES
+from hookline.adapters.dashboard._charts import Point, line_chart
+from hookline.errors import HooklineError, NotFound
+from hookline.plugins.reports import SECTION_CSS, Links, run_sections
 from hookline.registry import Registry
 from hookline.runs import RunStore
 from hookline.storage import Storage
@@ -31,6 +32,9 @@ __all__ = [
 MONITORING = "monitoring/"
 MAX_REPORTS = 60
 MAX_LINEAGE_READS = 20
+MAX_VERIFIED = 20
+"""Versions whose bytes (and signature) the model page checks, newest first: each check
+reads every artifact, so older versions say "not checked" (`hookline models verify`)."""
 
 
 def _when(iso: Any) -> str:
@@ -81,91 +85,21 @@ def _day(value: str | None, *, end: bool = False) -> str | None:
 
 
 def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
-    """A run record with what its page derives from it: the stage chart, the profile
-    table, checks split by kind."""
-    stored = store.get(run_id)
-    assert stored is not None
-    stages = _in_order(stored.get("stages") or {})
-    record = {**stored, "stages": stages}
-    bars = [
-        BarRow(
-            name,
-            float(info.get("seconds") or 0.0),
-            info.get("status") == "failed",
-            str(info.get("status", "")),
-        )
-        for name, info in stages.items()
-    ]
-    profile = dict((record.get("data") or {}).get("profile") or {})
-    columns = profile.pop("columns", None)
-    column_rows, column_stats = _profile_columns(columns)
-    report_key = f"runs/{run_id}/report.html"
-    return {
-        "record": record,
-        "trigger": record.get("trigger") or {},
-        "stage_chart": bar_chart(bars, unit=" s", width=460) if bars else "",
-        "profile": {k: v for k, v in profile.items() if _flat(v)},
-        "profile_nested": {k: v for k, v in profile.items() if not _flat(v)},
-        "columns": column_rows,
-        "column_stats": column_stats,
-        "schema": (record.get("data") or {}).get("schema") or {},
-        "checks": record.get("checks") or [],
-        "reports": [_report_view(r) for r in record.get("reports") or []],
-        "has_report": store.storage.stat(report_key) is not None,
-        "started": _when(record.get("started_at")),
-        "finished": _when(record.get("finished_at")),
-    }
-
-
-def _in_order(stages: Mapping[str, Any]) -> dict[str, Any]:
-    """Stages in lifecycle order (records store keys sorted by name)."""
-    rank = {name: i for i, name in enumerate(STAGES)}
-    return dict(sorted(stages.items(), key=lambda item: rank.get(item[0], len(rank))))
-
-
-def _flat(value: Any) -> bool:
-    """A scalar, or a list/dict of scalars: shown inline rather than as a JSON block."""
-    items = value.values() if isinstance(value, Mapping) else value
-    if isinstance(value, Mapping | list):
-        return all(not isinstance(v, Mapping | list) for v in items)
-    return True
-
-
-def _profile_columns(columns: Any) -> tuple[list[dict[str, Any]], list[str]]:
-    """Per-column statistics as rows, and the union of the statistics' names."""
-    if not isinstance(columns, Mapping):
-        return [], []
-    rows: list[dict[str, Any]] = []
-    stats: list[str] = []
-    for name, values in columns.items():
-        values = values if isinstance(values, Mapping) else {"value": values}
-        rows.append({"name": name, **values})
-        stats.extend(k for k in values if k not in stats)
-    return rows, stats
-
-
-def _report_view(report: Mapping[str, Any]) -> dict[str, Any]:
-    features = report.get("features") or {}
-    rows = []
-    for name, f in features.items():
-        f = f if isinstance(f, Mapping) else {}
-        rows.append(
-            {
-                "name": name,
-                "psi": f.get("psi"),
-                "ks_pvalue": f.get("ks_pvalue"),
-                "drifted": bool(f.get("drifted")),
-                "threshold": f.get("threshold"),
-            }
-        )
-    threshold = next((r["threshold"] for r in rows if r["threshold"] is not None), None)
-    bars = [
-        BarRow(r["name"], float(r["psi"] or 0.0), r["drifted"])
-        for r in rows
-        if isinstance(r["psi"], int | float)
-    ]
-    chart = bar_chart(bars, threshold=threshold, threshold_label="PSI threshold") if bars else ""
-    return {**report, "feature_rows": rows, "chart": chart}
+    """A run's page: the run record rendered by the one renderer of run records
+    (:func:`hookline.plugins.reports.run_sections`), linked to the dashboard's pages."""
+    record = store.get(run_id)
+    assert record is not None
+    has_report = store.storage.stat(f"runs/{run_id}/report.html") is not None
+    extras = [("record.json", f"/runs/{run_id}/record.json")]
+    if has_report:
+        extras.append(("static report", f"/runs/{run_id}/report.html"))
+    links = Links(
+        model=lambda m: f"/models/{quote(m, safe='')}",
+        version=lambda m, v: f"/models/{quote(m, safe='')}#v{v}",
+        monitoring=lambda m: f"/monitoring/{quote(m, safe='')}",
+        extras=extras,
+    )
+    return {"run_id": run_id, "sections": run_sections(record, links), "css": SECTION_CSS}
 
 
 # --- models ------------------------------------------------------------------------------
@@ -190,6 +124,16 @@ def models_overview(registry: Registry) -> list[dict[str, Any]]:
     return out
 
 
+def _verified(registry: Registry, model: str, version: int) -> dict[str, Any]:
+    """Whether a version's bytes match its manifest and, with a signing key, its signature
+    is valid: ``{"ok", "signature", "problems"}`` for the page's Verified column."""
+    try:
+        check = registry.verify(model, version)
+    except HooklineError as exc:
+        return {"ok": False, "signature": "", "problems": [exc.message]}
+    return {"ok": check.ok, "signature": check.signature, "problems": list(check.problems)}
+
+
 def model_detail(registry: Registry, store: RunStore, model: str) -> dict[str, Any]:
     """Versions newest first with metrics side by side, aliases with their history, and
     the lineage chain upload -> run -> version -> alias of each version."""
@@ -207,6 +151,7 @@ def model_detail(registry: Registry, store: RunStore, model: str) -> dict[str, A
     for i, v in enumerate(versions):
         pointing = sorted(a for a, s in aliases.items() if s.version == v.version)
         lineage = _lineage(v.manifest, store, read_run=i < MAX_LINEAGE_READS)
+        verified = _verified(registry, model, v.version) if i < MAX_VERIFIED else None
         rows.append(
             {
                 "version": v.version,
@@ -216,6 +161,7 @@ def model_detail(registry: Registry, store: RunStore, model: str) -> dict[str, A
                 "run_id": v.manifest.get("run_id"),
                 "aliases": pointing,
                 "lineage": lineage,
+                "verified": verified,
             }
         )
     history = sorted(
@@ -234,8 +180,8 @@ def model_detail(registry: Registry, store: RunStore, model: str) -> dict[str, A
                 "name": name,
                 "version": state.version,
                 "seq": state.seq,
-                "can_rollback": _rollback_target(state.history) is not None,
-                "rollback_to": _rollback_target(state.history),
+                "can_rollback": state.can_roll_back,
+                "rollback_to": state.rollback_target,
                 "updated": _when(state.history[-1].get("at")) if state.history else "",
             }
         )
@@ -259,7 +205,16 @@ def model_detail(registry: Registry, store: RunStore, model: str) -> dict[str, A
     }
 
 
-_LOWER_IS_BETTER = ("rmse", "mae", "mse", "loss", "error", "log_loss", "latency")
+_LOWER_IS_BETTER = ("rmse", "mae", "mse", "loss", "error", "latency")
+
+
+def _lower_is_better(metric: str) -> bool:
+    """The plugins' table of metric directions; for a name it lacks, the name's look."""
+    from hookline.plugins.metrics import DIRECTIONS
+
+    if metric in DIRECTIONS:
+        return DIRECTIONS[metric] == "lower"
+    return any(tag in metric.lower() for tag in _LOWER_IS_BETTER)
 
 
 def _best(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, Any]:
@@ -269,21 +224,9 @@ def _best(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, 
             r["metrics"][name] for r in rows if isinstance(r["metrics"].get(name), int | float)
         ]
         if values:
-            lower = any(tag in name.lower() for tag in _LOWER_IS_BETTER)
+            lower = _lower_is_better(name)
             best[name] = min(values) if lower else max(values)
     return best
-
-
-def _rollback_target(history: Sequence[Mapping[str, Any]]) -> int | None:
-    """The version ``Registry.rollback`` would move to (same stack walk), or ``None``."""
-    stack: list[Any] = []
-    for entry in history:
-        if entry.get("action") == "rollback":
-            if stack:
-                stack.pop()
-        else:
-            stack.append(entry.get("version"))
-    return stack[-2] if len(stack) >= 2 else None
 
 
 def _lineage(manifest: Mapping[str, Any], store: RunStore, *, read_run: bool) -> dict[str, Any]:
@@ -421,7 +364,7 @@ def _performance(
 ) -> dict[str, Any]:
     """One metric over time, against the value measured at training time (the reference)
     and the alert threshold when the report states one."""
-    lower = any(tag in metric.lower() for tag in _LOWER_IS_BETTER)
+    lower = _lower_is_better(metric)
     reference = threshold = None
     trained: dict[int, Any] = {}
     points = []

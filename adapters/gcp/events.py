@@ -32,21 +32,29 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from hookline.adapters._events import (
+from hookline.adapters._jobs import RECONCILE_SOURCE, is_reconcile, reconcile_event
+from hookline.adapters.cloud import (
     SCHEDULE_SOURCE,
     EventError,
     decode_json,
     get_int,
     get_map,
     get_str,
-    object_uri,
     schedule_event,
+    storage_event,
 )
-from hookline.adapters._jobs import RECONCILE_SOURCE, is_reconcile, reconcile_event
-from hookline.adapters.gcp._samples import sample_event
+from hookline.adapters.gcp._samples import MODES, sample_event, sample_schedule
 from hookline.events import Event, StorageEvent
 
-__all__ = ["EventError", "classify", "parse_event", "parse_http", "sample_event"]
+__all__ = [
+    "MODES",
+    "EventError",
+    "classify",
+    "parse_event",
+    "parse_http",
+    "sample_event",
+    "sample_schedule",
+]
 
 CLOUD = "gcp"
 FINALIZED = "google.cloud.storage.object.v1.finalized"
@@ -246,7 +254,9 @@ def _object_event(
     generation = resource.get("generation")
     if isinstance(generation, int) and not isinstance(generation, bool):
         generation = str(generation)
-    if generation is not None and not (isinstance(generation, str) and generation.isdigit()):
+    if generation is not None and not (
+        isinstance(generation, str) and generation.isascii() and generation.isdigit()
+    ):
         raise EventError(
             f"generation {generation!r} is not a number",
             cloud=CLOUD,
@@ -257,16 +267,18 @@ def _object_event(
     etag = get_str(resource, "md5Hash", where, CLOUD, required=False) or get_str(
         resource, "etag", where, CLOUD, required=False
     )
-    return StorageEvent(
-        uri=object_uri("gs", bucket, name),
-        bucket=bucket,
-        key=name,
+    return storage_event(
+        CLOUD,
+        "gs",
+        bucket,
+        name,
+        where=f"{where}.bucket",
+        key_where=f"{where}.name",
+        event_time=created,
         size=get_int(resource, "size", where, CLOUD),
         etag=etag,
         version=generation,
         event_id=event_id,
-        source=CLOUD,
-        **({"event_time": created} if isinstance(created, str) and created else {}),
     )
 
 

@@ -39,15 +39,17 @@ def forward(app: Callable[..., Any] | None = None, *, bundle_dir: str | None = N
     ``$HOOKLINE_CONFIG``, else the ``hookline.toml`` in ``bundle_dir``, else
     ``./hookline.toml``)."""
     global _app
+    from hookline.adapters.gcp import CLOUD
+
+    CLOUD.configure_logging()
     if app is not None:
         return AsgiForward(app)
     if _app is None:
         with _lock:
             if _app is None:
                 from hookline.adapters.serving import create_app
-                from hookline.adapters.serving._settings import config_location
 
-                _app = create_app(config_location(bundle_dir))
+                _app = create_app(bundle_dir=bundle_dir)
     return AsgiForward(_app)
 
 

@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "images with --format image), dist/gcp/source.zip, dist/azure/{pipeline,serving}.zip; "
         "each with ROLE.manifest.json beside it, which the Terraform modules read.",
     )
-    p.add_argument("--cloud", required=True, choices=("aws", "gcp", "azure"))
+    p.add_argument(
+        "--cloud", required=True, choices=("aws", "gcp", "azure"), help="the cloud to package for"
+    )
     p.add_argument(
         "--config",
         "-c",

@@ -401,8 +401,10 @@ def bundle_specs(
         declared.setdefault(name, spec)
     parquet = needs_parquet(config_raw) if options.parquet is None else options.parquet
     notes: list[str] = []
-    pipeline_deps = [n for n in base if parquet or n != "pyarrow"]
-    if "pyarrow" in base and not parquet:
+    # pyarrow comes from hookline's `parquet` extra (from the base of older releases)
+    parquet_deps = [n for n in base if n == "pyarrow"] + extras.get("parquet", [])
+    pipeline_deps = [n for n in base if n != "pyarrow"] + (parquet_deps if parquet else [])
+    if parquet_deps and not parquet:
         notes.append(
             "pyarrow left out: the config names no Parquet input "
             "(pass --parquet to include it; it adds about 170 MB unzipped)"

@@ -22,9 +22,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hookline.adapters.serving._frame import InputBuilder, input_builder, needs_frame
+from hookline.adapters.serving._predictor import Predictor, SklearnPredictor
 from hookline.adapters.serving._schema import FeatureSchema, build_record_model
-from hookline.errors import HooklineError
+from hookline.errors import Unavailable
 from hookline.registry import Registry
 from pydantic import BaseModel, TypeAdapter
 
@@ -33,8 +33,14 @@ __all__ = ["ModelBundle", "ModelHolder", "ModelUnavailable"]
 log = logging.getLogger("hookline.serving")
 
 
-class ModelUnavailable(HooklineError):
+class ModelUnavailable(Unavailable):
     """No verified model can answer (nothing promoted yet, or loading failed): HTTP 503."""
+
+    title = "model unavailable"
+
+    def __init__(self, message: str, *, hint: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message, hint=hint)
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -44,17 +50,13 @@ class ModelBundle:
     name: str
     version: int
     alias: str
-    model: Any
+    predictor: Predictor
     manifest: Mapping[str, Any]
-    schema: FeatureSchema
-    """Features in the model's own column order."""
     record_model: type[BaseModel]
     batch_adapter: TypeAdapter[Any]
     fields: tuple[str, ...]
     """The record model's attribute names, in column order."""
-    build_input: InputBuilder
     task: str
-    classes: tuple[Any, ...] | None
     uri: str
     loaded_at: float = field(default_factory=time.time)
     load_seconds: float = 0.0
@@ -62,6 +64,19 @@ class ModelBundle:
     @property
     def version_header(self) -> str:
         return str(self.version)
+
+    @property
+    def schema(self) -> FeatureSchema:
+        """Features in the order the predictor takes them."""
+        return self.predictor.schema
+
+    @property
+    def classes(self) -> tuple[Any, ...] | None:
+        return self.predictor.classes
+
+    @property
+    def has_proba(self) -> bool:
+        return self.classes is not None and self.predictor.has_proba
 
     def rows(self, records: Sequence[BaseModel]) -> list[tuple[Any, ...]]:
         """Validated records to value tuples in column order."""
@@ -72,10 +87,11 @@ class ModelBundle:
         self, rows: Sequence[Sequence[Any]], proba: bool
     ) -> tuple[list[Any], list[list[float]] | None]:
         """Predictions (and class probabilities when asked) for ``rows``."""
-        x = self.build_input(rows)
-        predictions = self.model.predict(x).tolist()
-        probabilities = self.model.predict_proba(x).tolist() if proba else None
-        return predictions, probabilities
+        both = getattr(self.predictor, "predict_both", None)
+        if both is not None:
+            return both(rows, proba)  # type: ignore[no-any-return]
+        predictions = self.predictor.predict(rows)
+        return predictions, self.predictor.predict_proba(rows) if proba else None
 
 
 def build_bundle(registry: Registry, name: str, alias: str, version: int) -> ModelBundle:
@@ -87,26 +103,23 @@ def build_bundle(registry: Registry, name: str, alias: str, version: int) -> Mod
     started = time.perf_counter()
     model, mv = registry.load_model(name, version=version)
     uri = registry.storage.url(f"registry/{name}/versions/{mv.version:06d}/")
-    schema = FeatureSchema.from_manifest(mv.manifest, where=uri)
-    frame = needs_frame(model)
-    if frame:
-        schema = schema.reorder([str(c) for c in model.feature_names_in_], where=uri)
-    record_model = build_record_model(schema)
-    classes = getattr(model, "classes_", None)
-    task = mv.manifest.get("task") or ("classification" if classes is not None else "regression")
+    predictor = SklearnPredictor(
+        model, FeatureSchema.from_manifest(mv.manifest, where=uri), where=uri
+    )
+    record_model = build_record_model(predictor.schema)
+    task = mv.manifest.get("task") or (
+        "classification" if predictor.classes is not None else "regression"
+    )
     bundle = ModelBundle(
         name=name,
         version=mv.version,
         alias=alias,
-        model=model,
+        predictor=predictor,
         manifest=mv.manifest,
-        schema=schema,
         record_model=record_model,
         batch_adapter=TypeAdapter(list[record_model]),  # type: ignore[valid-type]
         fields=tuple(record_model.model_fields),
-        build_input=input_builder(schema, frame=frame),
         task=str(task),
-        classes=tuple(classes.tolist()) if classes is not None else None,
         uri=uri,
         load_seconds=time.perf_counter() - started,
     )
@@ -124,10 +137,7 @@ def _warm_up(bundle: ModelBundle) -> None:
         else:
             row.append({"number": 0.0, "integer": 0, "string": "", "boolean": False}[f.dtype])
     try:
-        bundle.predict(
-            [tuple(row)],
-            proba=bundle.classes is not None and hasattr(bundle.model, "predict_proba"),
-        )
+        bundle.predict([tuple(row)], proba=bundle.has_proba)
     except Exception as exc:
         log.debug("warm-up prediction of %s v%s failed: %s", bundle.name, bundle.version, exc)
 
@@ -198,7 +208,11 @@ class ModelHolder:
             if self._bundle is None and self._clock() >= self._next_check:
                 self._check()
             if self._bundle is None:
-                raise ModelUnavailable(self._unavailable, hint=self._hint())
+                raise ModelUnavailable(
+                    self._unavailable,
+                    hint=self._hint(),
+                    retry_after=int(self.reload_seconds) or 1,
+                )
             return self._bundle
 
     # -- checking and swapping -------------------------------------------------------------

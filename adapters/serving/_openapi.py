@@ -1,6 +1,6 @@
 """The OpenAPI document, generated from the loaded version's feature schema.
 
-``/predict`` reads its body by hand (see :mod:`._app`), so FastAPI cannot see its schema;
+``/predict`` reads its body by hand (see :mod:`.routes.predict`), so FastAPI cannot see its schema;
 this module writes it in: a record (``Record``, one property per feature, extra properties
 forbidden), a non-empty list of records, or ``{"records": [...], "proba": true}``. The
 document is rebuilt when a new version is swapped in, and cached per version.
@@ -15,8 +15,10 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from hookline.adapters.serving._loader import ModelBundle, ModelHolder, ModelUnavailable
 
-__all__ = ["example_record", "install_openapi"]
+__all__ = ["OPEN_PATHS", "example_record", "install_openapi"]
 
+OPEN_PATHS = ("/health", "/ping", "/v2/health/live", "/v2/health/ready")
+"""Routes answered without a key (platform probes)."""
 _REF = "#/components/schemas/{model}"
 
 
@@ -127,9 +129,10 @@ def install_openapi(app: FastAPI, holder: ModelHolder, auth: bool) -> None:
                 "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
                 "Bearer": {"type": "http", "scheme": "bearer"},
             }
-            for path in ("/predict", "/model"):
-                for operation in doc["paths"][path].values():
-                    operation["security"] = [{"ApiKey": []}, {"Bearer": []}]
+            for path, item in doc["paths"].items():
+                if path not in OPEN_PATHS:
+                    for operation in item.values():
+                        operation["security"] = [{"ApiKey": []}, {"Bearer": []}]
         with lock:
             cache.clear()
             cache[key] = doc

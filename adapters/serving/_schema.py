@@ -5,8 +5,12 @@ A registered version's manifest carries ``features``: name to
 in training column order. From it we build one pydantic model per version, so that
 
 * the OpenAPI document shows the real fields,
-* a wrong field (extra keys are forbidden), a missing field, a wrong type or an unseen
-  category is refused with a 422 that names the field.
+* a wrong field (extra keys are forbidden), a missing field or a wrong type is refused
+  with a 422 that names the field.
+
+A category not seen in training is not refused here: it goes to the model, which accepts
+it the way it was built to (a one-hot encoder with ``handle_unknown="ignore"`` scores it as
+no known category; one that errors makes the answer a 422 naming the version).
 
 Types are strict: a ``number`` accepts JSON integers and decimals (not strings, booleans,
 NaN or infinities); an ``integer`` accepts JSON integers (and, as JSON Schema has it,
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from hookline.errors import ModelIntegrityError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
@@ -135,10 +139,7 @@ def _integral(value: Any) -> Any:
 
 
 def _annotation(feature: Feature) -> Any:
-    if feature.categories is not None and feature.dtype != "boolean":
-        base: Any = Literal[feature.categories]  # type: ignore[valid-type]
-    else:
-        base = _PYTHON_TYPES[feature.dtype]
+    base: Any = _PYTHON_TYPES[feature.dtype]
     if feature.dtype == "integer":
         base = Annotated[base, BeforeValidator(_integral)]
     return base | None if feature.nullable else base
@@ -152,10 +153,11 @@ def build_record_model(schema: FeatureSchema, title: str = "Record") -> type[Bas
         kwargs: dict[str, Any] = {"alias": feature.name, "title": feature.name}
         if feature.dtype == "number":
             kwargs["allow_inf_nan"] = False
-        elif feature.dtype == "integer" and feature.categories is None:
+        elif feature.dtype == "integer":
             kwargs.update(ge=_INT64_MIN, le=_INT64_MAX)  # what a numpy int64 column holds
         if feature.categories is not None:
-            kwargs["description"] = "one of the categories seen in training"
+            kwargs["description"] = "categorical: the categories seen in training are listed"
+            kwargs["json_schema_extra"] = {"examples": list(feature.categories[:50])}
         default = None if feature.nullable else ...
         fields[f"f{i}"] = (_annotation(feature), Field(default, **kwargs))
     return create_model(  # type: ignore[call-overload,no-any-return]
@@ -186,7 +188,8 @@ def errors_of(exc: ValidationError, prefix: tuple[str | int, ...]) -> list[Recor
     out = []
     for err in exc.errors(include_url=False, include_input=False):
         msg = err["msg"]
+        loc = tuple(p[:64] + "..." if isinstance(p, str) and len(p) > 64 else p for p in err["loc"])
         if err["type"] == "extra_forbidden":
             msg = "unknown field: the model has no feature of this name"
-        out.append(RecordError((*prefix, *err["loc"]), msg, err["type"]))
+        out.append(RecordError((*prefix, *loc), msg, err["type"]))
     return out

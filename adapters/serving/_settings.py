@@ -10,25 +10,7 @@ from hookline.adapters.serving._predlog import LogSettings
 from hookline.config import Config
 from hookline.errors import ConfigError
 
-__all__ = ["ServingSettings", "config_location"]
-
-CONFIG_FILE = "hookline.toml"
-
-
-def config_location(bundle_dir: str | None) -> str | None:
-    """Where a deployed function reads its configuration: ``$HOOKLINE_CONFIG`` (a path or a
-    storage URI) when set, else the ``hookline.toml`` bundled next to the entry file
-    (``bundle_dir``) if there is one, else ``None`` (``./hookline.toml``)."""
-    import os
-
-    configured = os.environ.get("HOOKLINE_CONFIG")
-    if configured:
-        return configured
-    if bundle_dir is not None:
-        bundled = os.path.join(bundle_dir, CONFIG_FILE)
-        if os.path.isfile(bundled):
-            return bundled
-    return None
+__all__ = ["ServingSettings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +24,8 @@ class ServingSettings:
     max_body_bytes: int
     api_keys_env: str
     docs: bool
+    docs_public: bool
     prediction_log: LogSettings | None
-    trusted_types: tuple[str, ...]
 
     @classmethod
     def from_config(cls, config: Config) -> ServingSettings:
@@ -70,7 +52,6 @@ class ServingSettings:
             raise ConfigError(
                 "expected 0 or more seconds", key="serving.reload_seconds", source=config.source
             )
-        trusted = config.registry["trusted_types"]
         return cls(
             model=str(model),
             alias=str(s.get("alias") or "production"),
@@ -79,6 +60,6 @@ class ServingSettings:
             max_body_bytes=int(s.get("max_body_bytes", 1_000_000)),
             api_keys_env=str(s.get("api_keys_env") or "HOOKLINE_API_KEYS"),
             docs=bool(s.get("docs", True)),
+            docs_public=bool(s.get("docs_public", False)),
             prediction_log=LogSettings.from_table(s.get("prediction_log") or {}, config.source),
-            trusted_types=tuple(trusted) if isinstance(trusted, list | tuple) else (),
         )

@@ -19,4 +19,7 @@ SECTION = {
     "api_keys_env": Option(str, "HOOKLINE_API_KEYS", "environment variable with API keys"),
     "prediction_log": Option(dict, {}, "sample requests to storage for monitoring"),
     "docs": Option(bool, True, "serve /docs and /openapi.json (they show the feature names)"),
+    "docs_public": Option(
+        bool, False, "serve /docs and /openapi.json without a key even when keys are set"
+    ),
 }

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from hookline._entrypoints import entry_points
 from hookline.cli._output import print_json
+from hookline.cli._parser import Parser, inherit_shared_flags
 from hookline.errors import HooklineError, answer
 
 __all__ = ["build_parser", "main", "print_json"]
@@ -32,26 +33,22 @@ CORE_COMMANDS = (
     "hookline.cli._plugins",
     "hookline.cli._retrain",
     "hookline.cli._new_plugin",
+    "hookline.cli._config",
+    "hookline.cli._completion",
     "hookline.cli._job",
 )
 ENTRY_POINT_GROUP = "hookline.commands"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
     from hookline import __version__
 
-    parser = _Parser(prog="hookline", description="Serverless MLOps on any cloud.")
+    parser = Parser(prog="hookline", description="Serverless MLOps on any cloud.")
     parser.add_argument("--version", action="version", version=f"hookline {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)"
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in CORE_COMMANDS:
         try:
             importlib.import_module(module).register(sub)
@@ -63,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
             ep.load().register(sub)
         except ImportError as exc:
             _unavailable(sub, ep.name, exc)
+    inherit_shared_flags(parser)
     return parser
 
 

@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     rec.set_defaults(func=cmd_reconcile)
     show = job_sub.add_parser("show", help="print a run's dispatch record")
     add_config_flag(show)
-    show.add_argument("run_id")
+    show.add_argument("run_id", help="the run whose dispatch record to print")
     show.set_defaults(func=cmd_show)
 
     def usage(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ _TYPES = (
     "RunContext",
     "Source",
     "TrainedModel",
+    "VersionMeta",
 )
 PluginFiles = dict[str, str]
 

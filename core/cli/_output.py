@@ -25,6 +25,14 @@ def add_config_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_storage_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--storage",
+        metavar="URI",
+        help="storage root URI (default: from the config; works without a hookline.toml)",
+    )
+
+
 def print_json(data: Any) -> None:
     json.dump(jsonable(data), sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")

@@ -284,6 +284,19 @@ _REGISTRY_EVENTS = {
         '        model="m", alias="production", version=1, previous=2, action="rollback",\n'
         '        by="ops", at="2026-12-01T00:00:00Z"))',
     ),
+    "after_version_updated": (
+        {
+            "event": '"version updated"',
+            "model": "meta.model",
+            "version": "meta.version",
+            "changed": "list(meta.changed)",
+            "by": "meta.by",
+        },
+        "    from hookline.types import ModelVersion, VersionMeta\n\n"
+        '    plugin.after_version_updated(ctx=None, version=ModelVersion("m", 3, {}),\n'
+        '        meta=VersionMeta(model="m", version=3, tags={"reviewed": "yes"}, seq=1,\n'
+        '                         by="ops", changed=("reviewed",)))',
+    ),
 }
 
 

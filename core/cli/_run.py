@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "-p",
         help="pipeline to land the files for (default: the first pipeline with a trigger)",
     )
-    run.add_argument("files", nargs="+", metavar="DATA_FILE")
+    run.add_argument(
+        "files", nargs="+", metavar="DATA_FILE", help="the files to land (CSV, Parquet, JSON lines)"
+    )
     run.set_defaults(func=cmd_run)
 
     watch = sub.add_parser(

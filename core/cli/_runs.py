@@ -7,36 +7,56 @@ import itertools
 import json
 
 from hookline.cli._app import project_from
-from hookline.cli._output import add_config_flag, add_json_flag, print_json, print_table
+from hookline.cli._output import (
+    add_config_flag,
+    add_json_flag,
+    add_storage_flag,
+    print_json,
+    print_table,
+)
+from hookline.registry import parse_model_ref
+
+
+def _listing_flags(p: argparse.ArgumentParser) -> None:
+    add_config_flag(p)
+    add_json_flag(p)
+    add_storage_flag(p)
+    p.add_argument("--pipeline", help="only this pipeline")
+    p.add_argument(
+        "--status", choices=("succeeded", "rejected", "failed"), help="only runs that ended so"
+    )
+    p.add_argument(
+        "--model",
+        help="only runs of this model (NAME; NAME/VERSION or NAME@ALIAS: the run that "
+        "registered that version)",
+    )
+    p.add_argument("--limit", type=int, default=50, help="at most this many (default: 50)")
+    p.set_defaults(func=cmd_runs)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     runs = sub.add_parser("runs", help="list runs, newest first; `runs show RUN_ID` for one")
-    add_config_flag(runs)
-    add_json_flag(runs)
-    runs.add_argument("--storage", help="storage root URI (default: from the config)")
-    runs.add_argument("--pipeline", help="only this pipeline")
-    runs.add_argument("--status", choices=("succeeded", "rejected", "failed"))
-    runs.add_argument("--model", help="only runs of this model")
-    runs.add_argument("--limit", type=int, default=50)
-    runs.set_defaults(func=cmd_runs)
-    runs_sub = runs.add_subparsers(dest="runs_command", metavar="")
+    _listing_flags(runs)
+    runs_sub = runs.add_subparsers(dest="runs_command", metavar="SUBCOMMAND")
+    _listing_flags(runs_sub.add_parser("list", help="list runs, newest first (the default)"))
     show = runs_sub.add_parser("show", help="print one run record")
-    show.add_argument("run_id")
+    show.add_argument("run_id", metavar="RUN_ID", help="the run's id (see `hookline runs`)")
     add_config_flag(show)
     add_json_flag(show)
-    show.add_argument("--storage", help="storage root URI (default: from the config)")
+    add_storage_flag(show)
     show.set_defaults(func=cmd_show)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    store = project_from(args, require_config=False).runs
-    rows = list(
-        itertools.islice(
-            store.summaries(pipeline=args.pipeline, status=args.status, model=args.model),
-            args.limit,
-        )
+    project = project_from(args, require_config=False)
+    ref = parse_model_ref(args.model) if args.model else None
+    version = None if ref is None or ref.bare else project.registry.lookup(ref).version
+    found = project.runs.summaries(
+        pipeline=args.pipeline, status=args.status, model=ref.name if ref else None
     )
+    if version is not None:
+        found = (r for r in found if r.get("version") == version)
+    rows = list(itertools.islice(found, args.limit))
     if args.json:
         print_json(rows)
     else:
@@ -77,10 +97,13 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"deployed   {dep['model']} v{dep.get('version')} {dep['status']} "
             f"{dep.get('alias') or ''}"
         )
+    from hookline.runner import monitor_verdict
+
     for rep in record.get("reports", []):
+        decayed = ((rep.get("details") or {}).get("decay") or {}).get("decayed")
         print(
-            f"monitor    {rep['name']}: drifted={rep.get('drifted')} "
-            f"retrain_requested={rep.get('retrain_requested')}"
+            f"monitor    {rep['name']}: {monitor_verdict(rep)}  drifted={rep.get('drifted')} "
+            f"decayed={bool(decayed)} retrain_requested={rep.get('retrain_requested')}"
         )
     if record.get("error"):
         err = record["error"]

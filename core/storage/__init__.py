@@ -7,9 +7,17 @@
 from hookline.storage._base import ObjectInfo, Storage, check_key, join_key
 from hookline.storage._fetch import fetch_source
 from hookline.storage._local import LocalStorage
-from hookline.storage._uri import ParsedURI, open_storage, parse_uri, storage_schemes
+from hookline.storage._uri import (
+    URI_SAFE,
+    ParsedURI,
+    object_uri,
+    open_storage,
+    parse_uri,
+    storage_schemes,
+)
 
 __all__ = [
+    "URI_SAFE",
     "LocalStorage",
     "ObjectInfo",
     "ParsedURI",
@@ -17,6 +25,7 @@ __all__ = [
     "check_key",
     "fetch_source",
     "join_key",
+    "object_uri",
     "open_storage",
     "parse_uri",
     "storage_schemes",

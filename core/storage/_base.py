@@ -100,13 +100,24 @@ class Storage(Protocol):
 def check_key(key: str, *, root: str = "") -> str:
     """Validate an object key and return it unchanged.
 
-    Rejected, with :class:`InvalidKey`: empty keys, absolute keys, backslashes, NUL and
-    other control characters, and any ``.`` or ``..`` segment, since each could make a
-    request touch something outside its storage root.
+    Rejected, with :class:`InvalidKey`: empty keys, keys over :data:`MAX_KEY_BYTES` in
+    UTF-8, absolute keys, backslashes, control characters (C0 ``U+0000``-``U+001F``, DEL,
+    and C1 ``U+0080``-``U+009F``), lone surrogates (text that is not Unicode), and any
+    ``.`` or ``..`` segment, since each could make a request touch something outside its
+    storage root or name a different object on another back-end.
     """
-    where = f"{root.rstrip('/')}/{key}" if root else key
     if not isinstance(key, str) or not key:
         raise InvalidKey("empty object key", uri=root or None)
+    bad = next((ch for ch in key if _refused(ch)), None)
+    if bad is not None:
+        what = (
+            "lone surrogate (not Unicode text)"
+            if 0xD800 <= ord(bad) <= 0xDFFF
+            else f"control character U+{ord(bad):04X} (NUL, newline, C1 controls...)"
+        )
+        shown = f"{root.rstrip('/')}/{key[:200]}" if root else key[:200]
+        raise InvalidKey(f"{what} in object key", uri=repr(shown))  # repr escapes it
+    where = f"{root.rstrip('/')}/{key}" if root else key
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise InvalidKey(
             f"object key longer than {MAX_KEY_BYTES} bytes (the clouds' limit)",
@@ -118,8 +129,6 @@ def check_key(key: str, *, root: str = "") -> str:
         )
     if "\\" in key:
         raise InvalidKey("backslash in object key not allowed", uri=where)
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
-        raise InvalidKey("control character (NUL, newline, ...) in object key", uri=repr(where))
     for part in key.split("/")[:-1] if key.endswith("/") else key.split("/"):
         if part in (".", ".."):
             raise InvalidKey(
@@ -128,6 +137,11 @@ def check_key(key: str, *, root: str = "") -> str:
         if part == "":
             raise InvalidKey("empty segment ('//') in object key", uri=where)
     return key
+
+
+def _refused(ch: str) -> bool:
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF
 
 
 def join_key(*parts: str) -> str:

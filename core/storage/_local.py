@@ -20,10 +20,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from hookline.errors import AlreadyExists, InvalidKey, NotFound, PreconditionFailed, StorageError
 from hookline.storage._base import ObjectInfo, check_key
+from hookline.storage._uri import object_uri
 
 __all__ = ["LocalStorage"]
 
@@ -61,7 +62,7 @@ class LocalStorage:
             raise InvalidKey("NUL in storage root path", uri=repr(root))
         self.root = Path(path).expanduser().resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        self.uri = "file://" + quote(str(self.root))
+        self.uri = object_uri("file", "", str(self.root))
 
     def __repr__(self) -> str:
         return f"LocalStorage({self.uri!r})"
@@ -69,7 +70,8 @@ class LocalStorage:
     # -- paths --------------------------------------------------------------------------
 
     def url(self, key: str) -> str:
-        return f"{self.uri}/{quote(check_key(key, root=self.uri))}"
+        base = self.root.as_posix().rstrip("/")
+        return object_uri("file", "", f"{base}/{check_key(key, root=self.uri)}")
 
     def _path(self, key: str) -> Path:
         check_key(key, root=self.uri)
@@ -153,7 +155,13 @@ class LocalStorage:
 
     # -- writes -------------------------------------------------------------------------
 
-    def _temp_file(self, path: Path, data: bytes | BinaryIO) -> str:
+    def _temp_file(self, path: Path, data: bytes | BinaryIO) -> tuple[str, os.stat_result]:
+        """Write ``data`` to a new temporary file beside ``path``.
+
+        :returns: the temporary file's path and its final ``stat``. Renaming or linking it
+            into place keeps its inode, size and mtime, so this *is* the published object's
+            identity, whatever other writers do to the name afterwards.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
         try:
@@ -164,11 +172,12 @@ class LocalStorage:
                     shutil.copyfileobj(data, fh, 1024 * 1024)
                 fh.flush()
                 os.fsync(fh.fileno())
+                st = os.fstat(fh.fileno())
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        return tmp
+        return tmp, st
 
     def write(self, key: str, data: bytes) -> ObjectInfo:
         return self._publish(key, data)
@@ -180,13 +189,15 @@ class LocalStorage:
         path = self._path(key)
         if path.is_dir():
             raise StorageError("a folder is in the way of the object", uri=self.url(key))
-        tmp = self._temp_file(path, data)
+        tmp, st = self._temp_file(path, data)
         os.replace(tmp, path)
-        return _info(key, path.stat())
+        # Not ``path.stat()``: another writer may already have replaced the name, and its
+        # info is not this write's (two uploads would then share one etag, one run id).
+        return _info(key, st)
 
     def create(self, key: str, data: bytes) -> ObjectInfo:
         path = self._path(key)
-        tmp = self._temp_file(path, data)
+        tmp, st = self._temp_file(path, data)
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -198,15 +209,15 @@ class LocalStorage:
                 if path.exists():
                     raise AlreadyExists("object already exists", uri=self.url(key)) from None
                 os.replace(tmp, path)
-                return _info(key, path.stat())
+                return _info(key, st)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-        return _info(key, path.stat())
+        return _info(key, st)
 
     def replace(self, key: str, data: bytes, etag: str) -> ObjectInfo:
         path = self._path(key)
-        tmp = self._temp_file(path, data)
+        tmp, st = self._temp_file(path, data)
         try:
             with self._locked(key):
                 current = self.stat(key)
@@ -218,7 +229,7 @@ class LocalStorage:
                         uri=self.url(key),
                     )
                 os.replace(tmp, path)
-                return _info(key, path.stat())
+                return _info(key, st)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)

@@ -4,17 +4,37 @@ from __future__ import annotations
 
 import os
 from typing import NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from hookline._entrypoints import entry_points
 from hookline.errors import ConfigError, StorageError
 from hookline.storage._base import Storage
 
-__all__ = ["ParsedURI", "open_storage", "parse_uri", "storage_schemes"]
+__all__ = ["URI_SAFE", "ParsedURI", "object_uri", "open_storage", "parse_uri", "storage_schemes"]
 
 ENTRY_POINT_GROUP = "hookline.storage"
 
 _EXTRAS = {"s3": "aws", "gs": "gcp", "az": "azure"}
+
+
+URI_SAFE = "/~!$&'()*+,;=:@"
+"""Characters an object URI keeps as they are: RFC 3986 ``pchar`` minus ``%`` (so that a
+URI round-trips through :func:`parse_uri`, which percent-decodes once)."""
+
+
+def object_uri(scheme: str, bucket: str, key: str) -> str:
+    """The URI of one object -- the one encoding rule for every scheme.
+
+    ``object_uri("s3", "b", "a b+c.csv")`` is ``s3://b/a%20b+c.csv``; for ``file`` the key is
+    the absolute path and the bucket is empty: ``file:///srv/ml/a%20b+c.csv``. Space, ``%``,
+    ``#``, ``?`` and non-ASCII characters are percent-encoded, ``+`` and the other
+    sub-delimiters are kept, so :func:`parse_uri` gives the key back unchanged. Event parsers
+    (``StorageEvent.uri``) and every back-end's ``url()`` use it, so an event's URI equals
+    ``storage.url(event.key)`` for a storage rooted where the object lives.
+    """
+    if scheme == "file":
+        return "file://" + quote(key, safe=URI_SAFE)
+    return f"{scheme}://{bucket}/{quote(key, safe=URI_SAFE)}" if key else f"{scheme}://{bucket}"
 
 
 class ParsedURI(NamedTuple):

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
-from urllib.parse import quote
 
 from hookline.events import StorageEvent
+from hookline.storage import object_uri
 
 __all__ = ["CLOUDS", "SAMPLE_KEY", "SampleEvent", "sample_events"]
 
@@ -34,8 +34,6 @@ _FILES = {
     "gcp": "gcp_object_finalized.json",
     "azure": "azure_blob_created.json",
 }
-# URI paths keep these characters as they are (the same rule as hookline.adapters).
-_SAFE = "/~!$&'()*+,;=:@"
 
 
 @dataclass(frozen=True)
@@ -57,10 +55,6 @@ class SampleEvent:
         return self.event.key
 
 
-def _uri(scheme: str, bucket: str, key: str) -> str:
-    return f"{scheme}://{bucket}/{quote(key, safe=_SAFE)}"
-
-
 def _payload(cloud: str) -> Any:
     text = (
         resources.files("hookline.testing.payloads")
@@ -73,7 +67,7 @@ def _payload(cloud: str) -> Any:
 def _expected() -> Mapping[str, StorageEvent]:
     return {
         "aws": StorageEvent(
-            uri=_uri("s3", _BUCKET, SAMPLE_KEY),
+            uri=object_uri("s3", _BUCKET, SAMPLE_KEY),
             bucket=_BUCKET,
             key=SAMPLE_KEY,
             size=_SIZE,
@@ -84,7 +78,7 @@ def _expected() -> Mapping[str, StorageEvent]:
             source="aws",
         ),
         "gcp": StorageEvent(
-            uri=_uri("gs", _BUCKET, SAMPLE_KEY),
+            uri=object_uri("gs", _BUCKET, SAMPLE_KEY),
             bucket=_BUCKET,
             key=SAMPLE_KEY,
             size=_SIZE,
@@ -95,18 +89,18 @@ def _expected() -> Mapping[str, StorageEvent]:
             source="gcp",
         ),
         "azure": StorageEvent(
-            uri=_uri("az", _BUCKET, SAMPLE_KEY),
+            uri=object_uri("az", _BUCKET, SAMPLE_KEY),
             bucket=_BUCKET,
             key=SAMPLE_KEY,
             size=_SIZE,
             etag="0x8DC73F4F5A2B3C1",
-            version=None,
+            version="0x8DC73F4F5A2B3C1",  # an Azure ETag names one write of the blob
             event_time=_TIME,
             event_id="831e1650-001e-001b-66ab-eeb76e069631",
             source="azure",
         ),
         "local": StorageEvent(
-            uri="file://" + quote(f"/srv/hookline/{SAMPLE_KEY}", safe=_SAFE),
+            uri=object_uri("file", "", f"/srv/hookline/{SAMPLE_KEY}"),
             bucket="",
             key=SAMPLE_KEY,
             size=_SIZE,

@@ -377,7 +377,9 @@ def make_context(
         pipeline=pipe,
         event=event,
         storage=storage,
-        registry=Registry(storage),
+        registry=Registry(
+            storage, trusted_types=config.plugin_config("registry").get("trusted_types", ())
+        ),
         config=config,
         log=logging.getLogger(f"hookline.run.{pipe.name}"),
     )

@@ -99,6 +99,9 @@ SCENARIOS: dict[str, tuple[Scenario, ...]] = {
         Scenario("by-run", "after a pipeline run promoted a version"),
         Scenario("by-person", "after a person rolled production back (ctx=None)"),
     ),
+    "after_version_updated": (
+        Scenario("tagged", "after a person tagged a version and described it (ctx=None)"),
+    ),
 }
 """Hook name to the scenarios it is called in."""
 
@@ -138,6 +141,15 @@ def _registry_event(ctx: RunContext, hook: str, scenario: Scenario, model: Any) 
     by_run = scenario.name == "by-run"
     if hook == "after_version_registered":
         return {"ctx": ctx if by_run else None, "project": project, "version": version}
+    if hook == "after_version_updated":
+        meta = ctx.registry.update_version(
+            MODEL_NAME,
+            version.version,
+            tags={"reviewed": "yes", "dataset": "2026-12"},
+            description="Retrained on the December export",
+            by="ops",
+        )
+        return {"ctx": None, "project": project, "version": version, "meta": meta}
     state = ctx.registry.move_alias(
         MODEL_NAME, "production", version.version, run_id=ctx.run_id if by_run else None
     )
@@ -217,7 +229,7 @@ def build_calls(
         ]
     if hook == "on_stage_error":
         return [{"ctx": ctx, "stage": "train", "error": _error()}]
-    if hook in ("after_version_registered", "after_alias_moved"):
+    if hook in ("after_version_registered", "after_alias_moved", "after_version_updated"):
         return [_registry_event(ctx, hook, scenario, model)]
     if hook == "on_pipeline_error":
         error = _error()

@@ -4,10 +4,15 @@
   signature, from its docstring, with an example (``EXAMPLES`` below).
 * ``docs/configuration.md`` from ``core/config.py``: every section and key of
   ``hookline.toml`` with its type, default and meaning.
+* ``docs/hookline.schema.json`` from the same options: the JSON Schema of ``hookline.toml``
+  that editors read (served at https://hookline.dev/hookline.schema.json).
+* ``docs/cli.md`` from the command line's parser (``hookline.cli.build_parser``, adapters'
+  commands included): every command with its usage, arguments and flags, and the exit
+  codes from the error table (``core/errors.py``).
 
 Usage::
 
-    python docs/_tooling/gen_reference.py           # rewrite both pages
+    python docs/_tooling/gen_reference.py           # rewrite the pages
     python docs/_tooling/gen_reference.py --check   # exit 1 when a page is stale
 
 The tests (tests/docs/test_reference.py) fail when a page is stale.
@@ -231,6 +236,19 @@ def after_alias_moved(ctx, move):
         log.warning("%s production: v%s -> v%s (%s by %s)", move.model, move.previous,
                     move.version, move.action, move.by)
 """,
+    "after_version_updated": """\
+import logging
+
+from hookline import hookimpl
+
+log = logging.getLogger("my_plugin")
+
+
+@hookimpl
+def after_version_updated(ctx, version, meta):
+    if "approved-by" in meta.changed:
+        log.info("%s v%d approved by %s", meta.model, meta.version, meta.tags.get("approved-by"))
+""",
 }
 """One example implementation per hook; each passes hookline's conformance kit (tested)."""
 
@@ -440,6 +458,53 @@ def render_configuration() -> str:
         "Secrets (API keys, webhook URLs, cloud credentials) never go in the file: options that",
         "need one name the environment variable to read it from (for example `[serving]",
         "api_keys_env`).",
+        "",
+        "## Editor support",
+        "",
+        "A JSON Schema of this file, generated from the same options as this page, is",
+        "published at <https://hookline.dev/hookline.schema.json> (in the repository:",
+        "`docs/hookline.schema.json`). Editors that read JSON Schemas for TOML then complete",
+        "sections and keys, show each key's meaning and default on hover, and flag a misspelt",
+        "key as you type. Name the schema on the first line of the file, followed by a blank",
+        "line (the `#:schema` directive of [Taplo](https://taplo.tamasfe.dev/) and",
+        "[Tombi](https://tombi-toml.github.io/tombi/); the quickstart's `hookline.toml` does):",
+        "",
+        "<!-- skip-test -->",
+        "```toml",
+        "#:schema https://hookline.dev/hookline.schema.json",
+        "",
+        "[project]",
+        'name = "churn"',
+        "```",
+        "",
+        "or associate it once for every `hookline.toml` of a repository, in Taplo's",
+        "`.taplo.toml` (also read by VS Code's Even Better TOML):",
+        "",
+        "<!-- skip-test -->",
+        "```toml",
+        "[[rule]]",
+        'include = ["**/hookline.toml"]',
+        "",
+        "[rule.schema]",
+        'url = "https://hookline.dev/hookline.schema.json"',
+        "```",
+        "",
+        "or in Tombi's `tombi.toml`:",
+        "",
+        "<!-- skip-test -->",
+        "```toml",
+        "[[schemas]]",
+        'path = "https://hookline.dev/hookline.schema.json"',
+        'include = ["hookline.toml", "**/hookline.toml"]',
+        "```",
+        "",
+        "The published schema knows the built-in plugins' tables; a table of another plugin",
+        "is accepted as any table. `hookline config schema > hookline.schema.json` writes one",
+        "that also knows the tables of every plugin installed where you run it (point",
+        "`#:schema` at that file instead), and `hookline config check` loads the file the way",
+        "a run does, with every installed plugin's checks. The schema cannot say everything",
+        "loading checks (stage order, trigger prefixes overlapping hookline's outputs): loading",
+        "stays the authority.",
     ]
     for name, schema in sections:
         lines += ["", f"## `[{name}]`", "", *option_table(schema)]
@@ -481,7 +546,213 @@ def render_configuration() -> str:
     return "\n".join(lines) + "\n"
 
 
-PAGES = {"hooks.md": render_hooks, "configuration.md": render_configuration}
+# --- cli.md -------------------------------------------------------------------------------
+
+_USAGE_WIDTH = 96
+
+
+def cli_commands() -> list[tuple[str, Any]]:
+    """``(path, parser)`` of every command, depth first in the order they were added:
+    ``("hookline", root), ("hookline run", ...), ("hookline runs", ...), ...``."""
+    from hookline.cli import build_parser
+    from hookline.cli._parser import subcommands
+
+    found: list[tuple[str, Any]] = []
+
+    def walk(path: str, parser: Any) -> None:
+        found.append((path, parser))
+        for name, child in subcommands(parser).items():
+            walk(f"{path} {name}", child)
+
+    walk("hookline", build_parser())
+    return found
+
+
+def _usage(path: str, parser: Any) -> str:
+    formatter = argparse.HelpFormatter(path, width=_USAGE_WIDTH)
+    formatter.add_usage(parser.usage, parser._actions, parser._mutually_exclusive_groups, "")
+    return formatter.format_help().strip()
+
+
+def _help_of(path: str, parser: Any) -> str:
+    """The sentence the command's parent lists it with, else its description."""
+    parent_path, _, name = path.rpartition(" ")
+    parent = dict(cli_commands()).get(parent_path)
+    for action in parent._actions if parent is not None else ():
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                if choice.dest == name and choice.help:
+                    return str(choice.help)
+    return str(parser.description or "")
+
+
+def _cell(text: str) -> str:
+    return md_inline(" ".join(text.split())).replace("|", "\\|")
+
+
+def _argument_rows(parser: Any) -> list[str]:
+    rows = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction | argparse._HelpAction):
+            continue
+        if action.option_strings:
+            metavar = action.metavar or (
+                None if action.nargs == 0 else action.dest.upper().replace("_", "-")
+            )
+            shown = ", ".join(
+                f"`{o} {metavar}`" if metavar and o.startswith("--") else f"`{o}`"
+                for o in action.option_strings
+            )
+        else:
+            shown = f"`{action.metavar or action.dest}`"
+        meaning = _cell(str(action.help or "")) or "-"
+        if action.choices and not isinstance(action.choices, dict):
+            meaning += " (one of " + ", ".join(f"`{c}`" for c in action.choices) + ")"
+        extras = []
+        if action.required and action.option_strings:
+            extras.append("required")
+        if action.nargs in ("*", "+") or isinstance(action, argparse._AppendAction):
+            extras.append("repeatable")
+        if action.nargs in ("?", "*") and not action.option_strings:
+            extras.append("optional")
+        default = action.default
+        if (
+            action.option_strings
+            and default not in (None, False, argparse.SUPPRESS, [], "")
+            and action.nargs != 0
+            and "default" not in str(action.help or "")
+        ):
+            extras.append(f"default `{default}`")
+        if extras:
+            meaning += f" *({', '.join(extras)})*"
+        rows.append(f"| {shown} | {meaning} |")
+    return rows
+
+
+def exit_codes() -> list[tuple[int, str, list[str]]]:
+    """``(code, meaning, error classes)`` from the error table (:mod:`hookline.errors`)."""
+    from hookline import errors
+
+    by_code: dict[int, list[str]] = {}
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        if isinstance(cls, type) and issubclass(cls, errors.HooklineError):
+            by_code.setdefault(int(cls.exit_code), []).append(name)
+    meanings = {
+        0: "done: every run completed (a gate that rejects a model is a completed run), "
+        "the action was made",
+        1: "a run or an action failed, or what was named does not exist",
+        2: "usage or configuration: a wrong command, flag or argument (argparse's own "
+        "errors too), a bad `hookline.toml`, a plugin that cannot load",
+        75: "a transient failure (`EX_TEMPFAIL`): try again later",
+        130: "interrupted (Ctrl-C)",
+    }
+    rows = [(0, meanings[0], [])]
+    for code in sorted(by_code):
+        rows.append((code, meanings.get(code, ""), sorted(by_code[code])))
+    rows.append((130, meanings[130], []))
+    return rows
+
+
+def render_cli() -> str:
+    from hookline.cli._parser import subcommands
+
+    commands = cli_commands()
+    lines = [
+        "# Command-line reference",
+        "",
+        GENERATED.format(source="the command line's parser (hookline.cli)"),
+        "",
+        "Every `hookline` command, with its arguments, flags and exit codes. The page is",
+        "generated from the parser the command line runs, adapters' commands (`serve`, `ui`,",
+        "`package`, `events`) included, so it lists exactly what `hookline COMMAND --help`",
+        "shows. Install shell completion with `hookline completion bash` or `zsh`",
+        "([Installation](installation.md#shell-completion)).",
+        "",
+        "Conventions that hold for every command:",
+        "",
+        "- **Models** are named by reference: `NAME`, `NAME@ALIAS` (the version the alias",
+        "  points at) or `NAME/VERSION` (MLflow's `models:/NAME@ALIAS` and",
+        "  `models:/NAME/VERSION` are accepted too): `hookline models promote churn@staging`",
+        "  moves production to what staging serves.",
+        "- **Shared flags** (`--config`, `--storage`, `--json`) may come before or after a",
+        "  subcommand: `hookline runs --json show ID` is `hookline runs show ID --json`.",
+        "- `--storage URI` works where no `hookline.toml` exists, for the commands that only",
+        "  read and move runs and models (`runs`, `models`).",
+        "- **Typos** get a suggestion: `hookline rnus` answers `unknown command 'rnus' (did you",
+        "  mean 'runs'?)`, and the same for flags, choices and plugin names.",
+        "- `--json` prints JSON for machines; tables otherwise. `-v` / `-vv` (before the",
+        "  command) log more; `$HOOKLINE_LOG_LEVEL` sets the level outright.",
+        "",
+        "## Exit codes",
+        "",
+        "Every error maps to its exit code through `hookline.errors.answer`, the table in",
+        "`core/errors.py` that serving, the dashboard and the function handlers read too:",
+        "",
+        "| code | meaning | raised as |",
+        "|---|---|---|",
+    ]
+    for code, meaning, classes in exit_codes():
+        raised = ", ".join(f"`{c}`" for c in classes) or "-"
+        lines.append(f"| `{code}` | {meaning} | {raised} |")
+    lines += [
+        "",
+        "Any other exception is a bug: Python prints its traceback and the command exits",
+        "with 1.",
+        "",
+        "## Commands",
+        "",
+        "| command | what it does |",
+        "|---|---|",
+    ]
+    for path, parser in commands[1:]:
+        anchor = path.removeprefix("hookline ").replace(" ", "-")
+        lines.append(f"| [`{path}`](#{anchor}) | {_cell(_help_of(path, parser))} |")
+    for path, parser in commands:
+        anchor = "hookline" if path == "hookline" else path.removeprefix("hookline ")
+        anchor = anchor.replace(" ", "-")
+        depth = "##" if path.count(" ") <= 1 else "###"
+        lines += ["", f"{depth} `{path}` {{ #{anchor} }}", ""]
+        summary = _help_of(path, parser) if path != "hookline" else "The command itself."
+        description = str(parser.description or "")
+        lines.append(_cell(summary))
+        if description and " ".join(description.split()) != " ".join(summary.split()):
+            lines += ["", _cell(description)]
+        lines += ["", "```text", _usage(path, parser), "```"]
+        rows = _argument_rows(parser)
+        if rows:
+            lines += ["", "| argument | meaning |", "|---|---|", *rows]
+        children = subcommands(parser)
+        if children:
+            lines += [
+                "",
+                "Subcommands: "
+                + ", ".join(
+                    f"[`{name}`](#{(path.removeprefix('hookline') + ' ' + name).strip()})".replace(
+                        " ", "-"
+                    )
+                    for name in children
+                )
+                + ".",
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def render_schema() -> str:
+    import json
+
+    from hookline.cli._config import plugin_schemas
+    from hookline.config import json_schema
+
+    return json.dumps(json_schema(plugin_schemas(builtin_only=True)), indent=2) + "\n"
+
+
+PAGES = {
+    "hooks.md": render_hooks,
+    "configuration.md": render_configuration,
+    "cli.md": render_cli,
+    "hookline.schema.json": render_schema,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

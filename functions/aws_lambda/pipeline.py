@@ -7,7 +7,7 @@ events. The runtime is built on the first event from ``$HOOKLINE_CONFIG`` or the
 
 import os
 
-from hookline.adapters.aws.handler import PipelineHandler
+from hookline.adapters.aws.pipeline import PipelineHandler
 
 handler = PipelineHandler(bundle_dir=os.path.dirname(os.path.abspath(__file__)))
 

@@ -17,13 +17,14 @@ if role == "serving":
 
     app = function_app(bundle_dir=os.path.dirname(os.path.abspath(__file__)))
 else:
-    # The pipeline role: pipeline_event_grid (Event Grid BlobCreated), pipeline_timer (when
+    # The pipeline role: pipeline_queue (Event Grid -> Storage Queue, when the HOOKLINE_QUEUE
+    # connection is set), pipeline_event_grid (Event Grid push), pipeline_timer (when
     # HOOKLINE_SCHEDULE is set) and, when HOOKLINE_BLOB_TRIGGER_PATH is set, pipeline_blob.
     # The runtime is built on the first event from $HOOKLINE_CONFIG or the hookline.toml next
     # to this file, and reused while the instance is warm.
-    from hookline.adapters._function import PipelineRuntime
     from hookline.adapters.azure.compute import register_reconciler
-    from hookline.adapters.azure.functions import register_pipeline
+    from hookline.adapters.azure.pipeline import register_pipeline
+    from hookline.adapters.cloud import PipelineRuntime
 
     app = func.FunctionApp()
     runtime = PipelineRuntime(os.path.dirname(os.path.abspath(__file__)))

@@ -8,7 +8,7 @@ import os as _os
 
 import functions_framework as _ff
 from functions_framework import aio as _ff_aio
-from hookline.adapters.gcp.functions import CloudEventPipeline as _CloudEventPipeline
+from hookline.adapters.gcp.pipeline import CloudEventPipeline as _CloudEventPipeline
 
 # ---- serving: the prediction service (HTTP) --------------------------------------------
 # Target `serving`. Served by functions-framework's ASGI server (the aio decorator; `--asgi`

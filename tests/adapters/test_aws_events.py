@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hookline.adapters._events import EventError, skip_reason
 from hookline.adapters.aws.events import (
-    SQSMessage,
     classify,
     parse_event,
     sample_event,
@@ -17,8 +15,9 @@ from hookline.adapters.aws.events import (
     sqs_messages,
 )
 from hookline.adapters.aws.storage import S3Storage
+from hookline.adapters.cloud import EventError, Item
 from hookline.errors import HooklineError, UsageError
-from hookline.events import ScheduleEvent, StorageEvent
+from hookline.events import ScheduleEvent, StorageEvent, skip_reason
 from hookline.storage import parse_uri
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "events" / "aws"
@@ -212,12 +211,13 @@ def test_sqs_messages_isolates_a_bad_message() -> None:
     payload = load("sqs_s3.json")
     payload["Records"].append({**payload["Records"][1], "messageId": "bad", "body": "{oops"})
     messages = sqs_messages(payload)
-    assert [m.message_id for m in messages] == [
+    assert [m.id for m in messages] == [
         "2e1424d4-f796-459a-8184-9c92662be6da",
         "059f36b4-87a3-44ab-83d2-661975830a7d",
         "bad",
     ]
-    assert messages[0] == SQSMessage("2e1424d4-f796-459a-8184-9c92662be6da", [])
+    assert messages[0] == Item("2e1424d4-f796-459a-8184-9c92662be6da", "Records[0]", ())
+    assert messages[2].where == "Records[2]" and not messages[2].events
     assert [e.key for e in messages[1].events] == [ODD_KEY]  # type: ignore[union-attr]
     assert isinstance(messages[2].error, EventError)
     with pytest.raises(EventError):

@@ -10,19 +10,21 @@ from typing import Any
 
 import azure.functions as func
 import pytest
-from hookline.adapters._events import EventError, skip_reason
 from hookline.adapters.azure.events import (
     classify,
     from_blob_client,
     from_input_stream,
+    from_queue_message,
     from_timer,
+    normalize_etag,
     parse_event,
     sample_event,
     validation_response,
 )
 from hookline.adapters.azure.storage import AzureBlobStorage
+from hookline.adapters.cloud import EventError
 from hookline.errors import UsageError
-from hookline.events import ScheduleEvent, StorageEvent
+from hookline.events import ScheduleEvent, StorageEvent, skip_reason
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "events" / "azure"
 BIG_KEY = "train/ventes été+2024 100%.csv"
@@ -139,7 +141,7 @@ def test_input_stream_is_not_read() -> None:
     )
     event = from_input_stream(stream)
     assert (event.bucket, event.key, event.size) == ("landing", "train/a b+c 100%.csv", 4096)
-    assert event.etag == '"0x8DC74E3C7F4A1B2"'
+    assert event.etag == event.version == "0x8DC74E3C7F4A1B2"  # normalised: no quotes
     assert event.uri == AzureBlobStorage("az://landing").url("train/a b+c 100%.csv")
     only_uri = func.blob.InputStream(data=b"", uri=stream.uri, length=None)
     assert from_input_stream(only_uri).key == "train/a b+c 100%.csv"
@@ -157,11 +159,12 @@ def test_blob_client_binding() -> None:
         etag = '"0x1"'
 
     event = from_blob_client(client, Props())
-    assert (event.bucket, event.key, event.size, event.etag) == (
+    assert (event.bucket, event.key, event.size, event.etag, event.version) == (
         "landing",
         "t/é+1.csv",
         12,
-        '"0x1"',
+        "0x1",
+        "0x1",
     )
     with pytest.raises(EventError):
         from_blob_client(object())
@@ -217,3 +220,49 @@ def test_bad_sample_input() -> None:
         sample_event("s3://bucket/key")
     with pytest.raises(UsageError):
         sample_event("az://c/key", schema="storagequeue")
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_every_delivery_path_gives_a_blob_version_one_identity(quoted: bool) -> None:
+    """Event Grid (both schemas, as a dict and as the trigger's objects), the queue
+    (plain and base64 text), the blob trigger's InputStream and an SDK BlobClient: one
+    run id for one blob version, whether the ETag comes quoted or bare."""
+    import base64
+    import json
+
+    from azure.functions.eventgrid import EventGridEventInConverter
+    from azure.functions.meta import Datum
+    from azure.storage.blob import BlobClient
+    from hookline.adapters.azure.pipeline import _payload
+
+    key, etag = "landing/train/a b+c.csv", "0x8DC74E3C7F4A1B2"
+    given = f'"{etag}"' if quoted else etag
+    events = []
+    for schema in ("eventgrid", "cloudevents"):
+        payload = sample_event(f"az://data/{key.replace(' ', '%20')}", schema=schema, etag=given)
+        events += parse_event(payload)
+        events += parse_event([payload])
+        text = json.dumps(payload)
+        events += from_queue_message(text)
+        events += from_queue_message(base64.b64encode(text.encode()).decode())
+        converted = EventGridEventInConverter.decode(Datum(text, "json"), trigger_metadata={})
+        events += parse_event(_payload(converted))
+    stream = func.blob.InputStream(
+        data=b"", name=f"data/{key}", length=10, blob_properties={"ETag": given}
+    )
+    events.append(from_input_stream(stream))
+
+    class Props:
+        size = 10
+        etag = given
+
+    client = BlobClient("https://acct.blob.core.windows.net", "data", key)
+    events.append(from_blob_client(client, Props()))
+    assert {e.etag for e in events} == {etag} and {e.version for e in events} == {etag}
+    assert {e.uri for e in events} == {"az://data/landing/train/a%20b+c.csv"}
+    assert len({e.run_id("train") for e in events}) == 1, [e.identity for e in events]
+
+
+def test_normalize_etag() -> None:
+    assert normalize_etag('"0x1"') == normalize_etag("0x1") == normalize_etag(' "0x1" ') == "0x1"
+    assert normalize_etag("") is None and normalize_etag(None) is None and normalize_etag(3) is None

@@ -1,10 +1,17 @@
 """Fuzzing the event parsers: whatever JSON-ish input arrives, the answer is a list of
-events or an ``EventError`` -- never a ``KeyError``, ``TypeError`` or anything else.
+events or an ``EventError`` -- never a ``KeyError``, ``TypeError`` or anything else -- and
+every event names a key that stays inside its storage root.
 
 Inputs are random JSON built from the vocabulary the parsers look for (so the fuzzer gets
 past the first ``if``), the real fixtures with a few nodes replaced, deleted or turned into
-JSON strings, and -- deterministically -- every single-node mutation of every fixture,
-envelopes (JSON text inside SQS bodies and SNS messages) included.
+JSON strings, the fixtures with hostile object keys put where each cloud carries the key
+(control characters C0 and C1, lone surrogates, ``..`` segments, 2,000-byte names, percent-
+and form-encoded forms of them), SQS batches of such messages as ``hookline events parse``
+and the handler read them, and -- deterministically -- every single-node mutation of every
+fixture, envelopes (JSON text inside SQS bodies and SNS messages) included.
+
+The number of examples is fixed and the runs derandomized (``_fuzz.FUZZ``, marker ``fuzz``);
+``make fuzz`` runs many more, at random.
 """
 
 from __future__ import annotations
@@ -13,13 +20,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hookline.adapters._events import EventError
+import pytest
 from hookline.adapters.aws import events as aws
 from hookline.adapters.azure import events as azure
+from hookline.adapters.cloud import EventError, get_cloud
 from hookline.adapters.gcp import events as gcp
+from hookline.errors import HooklineError
 from hookline.events import ScheduleEvent, StorageEvent
-from hypothesis import HealthCheck, given, settings
+from hookline.storage import LocalStorage, check_key, parse_uri
+from hypothesis import given
 from hypothesis import strategies as st
+
+from ._fuzz import FUZZ
+
+pytestmark = pytest.mark.fuzz
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "events"
 KEYS = [
@@ -202,26 +216,179 @@ def mutated(draw: st.DrawFn, cloud: str) -> Any:
     return doc
 
 
+ROOT = LocalStorage(Path(__file__).parents[2] / ".cache" / "fuzz-root")
+
+
+def check_storage_event(event: StorageEvent) -> None:
+    """The event serialises, and its key stays inside any storage root it is read from."""
+    assert isinstance(event.key, str) and event.key
+    assert isinstance(event.bucket, str) and event.bucket
+    assert event.uri.split("://")[0] in ("s3", "gs", "az")
+    assert event.size is None or (isinstance(event.size, int) and event.size >= 0)
+    assert check_key(event.key) == event.key  # what every back-end checks before any I/O
+    assert parse_uri(event.uri)[1:] == (event.bucket, event.key)
+    path = ROOT._path(event.key)  # resolved under a real folder: never outside it
+    assert ROOT.root in path.parents
+    json.dumps(event.to_dict(), ensure_ascii=False).encode("utf-8")
+
+
 def check(parse: Any, *args: Any) -> None:
     try:
         events = parse(*args)
     except EventError as exc:
         assert str(exc)  # a message that says what was expected
+        str(exc).encode("utf-8")  # printable as it is (no lone surrogate in the text)
         return
     assert isinstance(events, list)
     for event in events:
         assert isinstance(event, StorageEvent | ScheduleEvent)
         if isinstance(event, StorageEvent):
-            assert isinstance(event.key, str) and event.key
-            assert isinstance(event.bucket, str) and event.bucket
-            assert event.uri.split("://")[0] in ("s3", "gs", "az")
-            assert event.size is None or (isinstance(event.size, int) and event.size >= 0)
-            json.dumps(event.to_dict())
+            check_storage_event(event)
         else:
             assert isinstance(event.pipeline, str) and event.pipeline
 
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# -- hostile keys, where each cloud carries them ----------------------------------------
+
+HOSTILE = [
+    "../escape.csv",
+    "landing/../../etc/passwd",
+    "landing/./x.csv",
+    "/abs.csv",
+    "a\\b.csv",
+    "a//b.csv",
+    "nul\x00.csv",
+    "line\nbreak.csv",
+    "c1\x85next.csv",
+    "c1\x9f.csv",
+    "lone\ud800.csv",
+    "\udfff",
+    "k" * 2000,
+    "é" * 600,
+    "%2e%2e/x.csv",
+    "%00.csv",
+]
+key_text = st.sampled_from(HOSTILE) | st.text(
+    alphabet=st.characters(codec=None, exclude_categories=()), max_size=40
+)
+
+
+def _with_key(cloud: str, key: str, encoding: str) -> Any:
+    """A real-shaped payload of ``cloud`` carrying ``key`` raw, percent- or form-encoded."""
+    from urllib.parse import quote, quote_plus
+
+    def encode(text: str) -> str | None:
+        try:
+            if encoding == "plus":
+                return quote_plus(text, safe="/")
+            if encoding == "percent":
+                return quote(text, safe="/")
+        except UnicodeEncodeError:
+            return None
+        return text
+
+    encoded = encode(key)
+    if encoded is None:
+        encoded = key
+    c = get_cloud(cloud)
+    payload = c.sample(f"{c.scheme}://bkt/landing/x.csv", kind=None)
+    if cloud == "aws":
+        payload["Records"][0]["s3"]["object"]["key"] = encoded
+    elif cloud == "gcp":
+        payload["data"]["name"] = key  # GCS names arrive unencoded
+    else:
+        payload["data"]["url"] = f"https://acct.blob.core.windows.net/bkt/{encoded}"
+        payload["subject"] = f"/blobServices/default/containers/bkt/blobs/{key}"
+    return payload
+
+
+@FUZZ
+@given(
+    st.sampled_from(["aws", "gcp", "azure"]), key_text, st.sampled_from(["raw", "plus", "percent"])
+)
+def test_hostile_keys_never_name_an_object_outside_the_root(
+    cloud: str, key: str, encoding: str
+) -> None:
+    c = get_cloud(cloud)
+    check(c.parse, _with_key(cloud, key, encoding))
+    for item in c.items(_with_key(cloud, key, encoding)):
+        assert item.error is None or not item.events
+        for event in item.events:
+            check_storage_event(event)  # type: ignore[arg-type]
+
+
+def _with_bucket(cloud: str, bucket: str) -> Any:
+    c = get_cloud(cloud)
+    payload = c.sample(f"{c.scheme}://bkt/landing/x.csv", kind=None)
+    if cloud == "aws":
+        payload["Records"][0]["s3"]["bucket"]["name"] = bucket
+    elif cloud == "gcp":
+        payload["data"]["bucket"] = bucket
+    else:
+        payload["data"]["url"] = f"https://acct.blob.core.windows.net/{bucket}/landing/x.csv"
+        payload["subject"] = f"/blobServices/default/containers/{bucket}/blobs/landing/x.csv"
+    return payload
+
+
+@FUZZ
+@given(
+    st.sampled_from(["aws", "gcp", "azure"]),
+    st.sampled_from(["[::1]", "[", "a/b", "a@b", "a b", "", "x" * 300, "..", "a:1", "a?b"])
+    | st.text(max_size=20),
+)
+def test_hostile_bucket_names_never_make_another_uri(cloud: str, bucket: str) -> None:
+    check(get_cloud(cloud).parse, _with_bucket(cloud, bucket))
+
+
+@st.composite
+def sqs_batches(draw: st.DrawFn) -> Any:
+    """SQS batches mixing good messages with bad bodies and hostile keys."""
+    from urllib.parse import quote_plus
+
+    good = json.dumps(get_cloud("aws").sample("s3://bkt/landing/good.csv", kind="s3"))
+    records = []
+    for i in range(draw(st.integers(1, 6))):
+        choice = draw(st.sampled_from(["good", "bad", "key", "random"]))
+        if choice == "good":
+            body: Any = good
+        elif choice == "bad":
+            body = draw(st.sampled_from(["", " ", "{", "null", "[]", "42", "x" * 70_000]))
+        elif choice == "key":
+            key = draw(key_text)
+            notification = get_cloud("aws").sample("s3://bkt/landing/x.csv", kind="s3")
+            try:
+                raw = quote_plus(key, safe="/")
+            except UnicodeEncodeError:
+                raw = key
+            notification["Records"][0]["s3"]["object"]["key"] = raw
+            body = json.dumps(notification)
+        else:
+            body = draw(json_like)
+        record: Any = {"messageId": f"m-{i}", "eventSource": "aws:sqs", "body": body}
+        records.append(draw(st.sampled_from([record, {**record, "eventSourceARN": "x.fifo"}])))
+    return {"Records": records}
+
+
+@FUZZ
+@given(sqs_batches())
+def test_sqs_batches_are_answered_item_by_item(payload: Any) -> None:
+    """What ``hookline events parse`` computes for a batch: one item per record, each with
+    events or an error, and the handler's partial-batch answer -- never another exception."""
+    from hookline.adapters.events_cli import parse_report
+
+    report, status = parse_report("aws", payload)
+    items = report["items"]
+    assert len(items) == len(payload["Records"])
+    failed = [i for i in items if "error" in i]
+    assert status == (2 if failed else 0)
+    listed = [f["itemIdentifier"] for f in report["answer"]["batchItemFailures"]]
+    assert {i["id"] for i in failed} <= set(listed)
+    for item in aws.sqs_messages(payload):
+        assert item.error is None or isinstance(item.error, HooklineError)
+        for event in item.events:
+            if isinstance(event, StorageEvent):
+                check_storage_event(event)
+    json.dumps(report, ensure_ascii=False).encode("utf-8")
 
 
 @FUZZ
@@ -231,7 +398,7 @@ def test_aws_parser_never_crashes(payload: Any) -> None:
     check(aws.parse_event, payload)
     if aws.classify(payload) == "sqs":
         for message in aws.sqs_messages(payload):
-            assert message.error is None or isinstance(message.error, EventError)
+            assert message.error is None or isinstance(message.error, HooklineError)
 
 
 headers = st.dictionaries(
@@ -266,6 +433,15 @@ def test_azure_parser_never_crashes(payload: Any) -> None:
     check(azure.parse_event, payload)
     response = azure.validation_response(payload)
     assert response is None or set(response) == {"validationResponse"}
+
+
+@FUZZ
+@given(st.one_of(json_like.map(lambda v: json.dumps(v, allow_nan=True)), st.text(max_size=80)))
+def test_azure_queue_messages_never_crash(body: str) -> None:
+    import base64
+
+    check(azure.parse_queue_body, body)
+    check(azure.parse_queue_body, base64.b64encode(body.encode("utf-8", "replace")).decode())
 
 
 SWEEP_VALUES = [_DELETE, None, True, -1, 2.5, "", "x", "{", [], {}, [1], {"a": 1}]

@@ -17,11 +17,10 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hookline.adapters._events import skip_reason
 from hookline.adapters.aws import events as aws_events
 from hookline.adapters.azure import events as azure_events
 from hookline.adapters.gcp import events as gcp_events
-from hookline.events import StorageEvent
+from hookline.events import StorageEvent, skip_reason
 from hookline.storage import open_storage
 
 KEYS = ["landing/a b+c%d é.csv", "landing/ünï/100% + more.csv", "landing/plain.csv"]

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hookline.adapters._events import EventError, skip_reason
+from hookline.adapters.cloud import EventError
 from hookline.adapters.gcp.events import classify, parse_event, parse_http, sample_event
 from hookline.adapters.gcp.storage import GCSStorage
 from hookline.errors import UsageError
-from hookline.events import ScheduleEvent, StorageEvent
+from hookline.events import ScheduleEvent, StorageEvent, skip_reason
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "events" / "gcp"
 STRUCTURED_KEY = "landing/train/ventes été+2024 100%.csv"

@@ -84,3 +84,29 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("HOOKLINE_STORAGE", raising=False)
     monkeypatch.delenv("HOOKLINE_CONFIG", raising=False)
     return tmp_path
+
+
+TINY = """
+from tests.core.conftest import TinyPlugin
+import os
+plugin = TinyPlugin(fail_in=os.environ.get("TINY_FAIL_IN"))
+"""
+
+
+@pytest.fixture
+def tiny_installed(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """TinyPlugin installed as a distribution with an entry point, pinned as the only plugin."""
+    site = project / "site"
+    (site / "tinyplug-0.1.dist-info").mkdir(parents=True)
+    (site / "tinyplug.py").write_text(TINY)
+    (site / "tinyplug-0.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: tinyplug\nVersion: 0.1\n"
+    )
+    (site / "tinyplug-0.1.dist-info" / "entry_points.txt").write_text(
+        "[hookline]\ntiny = tinyplug:plugin\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    monkeypatch.setenv("HOOKLINE_PLUGINS", "tiny")
+    monkeypatch.delitem(__import__("sys").modules, "tinyplug", raising=False)
+    return project

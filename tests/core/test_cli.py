@@ -9,31 +9,6 @@ from pathlib import Path
 import pytest
 from hookline.cli import main
 
-TINY = """
-from tests.core.conftest import TinyPlugin
-import os
-plugin = TinyPlugin(fail_in=os.environ.get("TINY_FAIL_IN"))
-"""
-
-
-@pytest.fixture
-def tiny_installed(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """TinyPlugin installed as a distribution with an entry point, pinned as the only plugin."""
-    site = project / "site"
-    (site / "tinyplug-0.1.dist-info").mkdir(parents=True)
-    (site / "tinyplug.py").write_text(TINY)
-    (site / "tinyplug-0.1.dist-info" / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: tinyplug\nVersion: 0.1\n"
-    )
-    (site / "tinyplug-0.1.dist-info" / "entry_points.txt").write_text(
-        "[hookline]\ntiny = tinyplug:plugin\n"
-    )
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
-    monkeypatch.setenv("HOOKLINE_PLUGINS", "tiny")
-    monkeypatch.delitem(__import__("sys").modules, "tinyplug", raising=False)
-    return project
-
 
 def test_run_then_list_runs_and_models(
     tiny_installed: Path, capsys: pytest.CaptureFixture[str]
@@ -171,3 +146,47 @@ def test_plugins_lists_hooks_with_their_implementers(
     )
     assert hooks["train"]["firstresult"] is True and hooks["validate"]["firstresult"] is False
     assert hooks["train"]["implemented_by"] == ["tiny"]
+
+
+SIGNING_KEY = "s" * 40
+
+
+def test_models_verify_show_and_sign(
+    tiny_installed: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tiny_installed / "data2.csv").write_text("x,y\n1,1\n")
+    assert main(["run", "data.csv", "data2.csv"]) == 0  # v1, v2, unsigned (no key yet)
+    capsys.readouterr()
+    assert main(["models", "verify", "m"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "m v1 ok: 1 artifact(s) match, signature none",
+        "m v2 ok: 1 artifact(s) match, signature none",
+    ]
+    monkeypatch.setenv("HOOKLINE_SIGNING_KEY", SIGNING_KEY)
+    assert main(["models", "verify", "m", "2"]) == 1  # signing on: unsigned fails
+    assert capsys.readouterr().out.startswith("m v2 FAILED: signature: it is unsigned")
+    assert main(["models", "promote", "m", "1"]) == 1
+    assert "model 'm' version 1 refused for promote to alias 'production': it is unsigned" in (
+        capsys.readouterr().err
+    )
+    assert main(["models", "sign", "m"]) == 0
+    assert capsys.readouterr().out.count("signed with key k-") == 2
+    assert main(["models", "verify", "m"]) == 0
+    assert capsys.readouterr().out.count("signature valid") == 2
+
+    store = tiny_installed / "store" / "registry" / "m" / "versions"
+    (store / "000001" / "model.skops").write_bytes((store / "000002" / "model.skops").read_bytes())
+    assert main(["models", "verify", "m"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        lines[0] == "m v1 FAILED: model.skops checksum mismatch (modified after it was registered)"
+    )
+    assert lines[1].startswith("m v2 ok")
+    assert main(["models", "show", "m"]) == 0
+    shown = capsys.readouterr().out
+    assert "FAILED" in shown and "v1 does not verify: model.skops checksum mismatch" in shown
+    assert main(["models", "show", "m", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert [v["verified"] for v in info["versions"]] == [False, True]
+    assert main(["models", "verify", "m", "9"]) == 1
+    assert "has no version 9" in capsys.readouterr().err

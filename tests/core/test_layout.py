@@ -58,6 +58,7 @@ def test_every_key_the_layout_builds_is_in_the_drawing():
     built = [
         layout.run_claim_key("RUN1"),
         layout.run_record_key("RUN1"),
+        layout.run_completed_key("RUN1"),
         layout.run_dispatch_key("RUN1"),
         layout.job_key("JOB1"),
         layout.run_output_key("RUN1", "report.html"),

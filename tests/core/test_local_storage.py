@@ -66,3 +66,45 @@ def test_over_long_keys_are_refused_before_the_file_system_sees_them(tmp_path: P
         storage.write("a/" + "x" * 300, b"x")
     with pytest.raises(InvalidKey, match="longer than 1024 bytes"):
         check_key("/".join(["y" * 200] * 6))
+
+
+@pytest.mark.parametrize("operation", ["write", "upload", "create", "replace"])
+def test_a_write_returns_its_own_info_when_another_writer_follows_at_once(
+    tmp_path: Path, operation: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer replaces the name between this write's rename (or link) and its
+    return: the info returned must still be this write's, not the follower's."""
+    import io
+
+    from hookline.storage import _local
+
+    storage = LocalStorage(tmp_path)
+    if operation == "replace":
+        storage.write("landing/data.csv", b"old")
+    etag = storage.stat("landing/data.csv").etag if operation == "replace" else ""
+    ops = {
+        "write": lambda: storage.write("landing/data.csv", b"mine"),
+        "upload": lambda: storage.upload("landing/data.csv", io.BytesIO(b"mine")),
+        "create": lambda: storage.create("landing/data.csv", b"mine"),
+        "replace": lambda: storage.replace("landing/data.csv", b"mine", etag),
+    }
+    followed: list[object] = []
+    real_replace, real_link = os.replace, os.link
+
+    def then_follow(publish):  # type: ignore[no-untyped-def]
+        def wrapped(src, dst):  # type: ignore[no-untyped-def]
+            publish(src, dst)
+            if not followed and str(dst).endswith("data.csv"):
+                followed.append(None)
+                followed[0] = storage.write("landing/data.csv", b"the follower's bytes")
+
+        return wrapped
+
+    monkeypatch.setattr(_local.os, "replace", then_follow(real_replace))
+    monkeypatch.setattr(_local.os, "link", then_follow(real_link))
+    mine = ops[operation]()
+    monkeypatch.undo()
+    follower = followed[0]
+    assert mine.size == len(b"mine"), (mine, follower)
+    assert mine.etag != follower.etag  # type: ignore[attr-defined]
+    assert storage.stat("landing/data.csv") == follower

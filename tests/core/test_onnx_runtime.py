@@ -80,11 +80,11 @@ def registered(tmp_path_factory):
     """A registry with version 1 of ``penguins``: skops, model.onnx and its manifest."""
     model, result = fitted()
     root = tmp_path_factory.mktemp("store")
-    from hookline import _modelio
+    from hookline import modelio
 
     Registry(LocalStorage(root)).register(
         "penguins",
-        {"model.skops": _modelio.dumps(model.estimator), "model.onnx": result.data},
+        {"model.skops": modelio.dumps(model.estimator), "model.onnx": result.data},
         {"features": dict(model.features), "task": model.task, "onnx": result.manifest()},
     )
     return root, model
@@ -186,7 +186,7 @@ def test_the_serving_docs_sample_runs_on_the_quickstart_model(tmp_path, monkeypa
     """docs/serving.md, "ONNX": its Python sample against the quickstart's model."""
     from pathlib import Path
 
-    from hookline import _modelio
+    from hookline import modelio
     from hookline.plugins._ingest_schema import kind_of
 
     root = Path(__file__).resolve().parents[2]
@@ -200,7 +200,7 @@ def test_the_serving_docs_sample_runs_on_the_quickstart_model(tmp_path, monkeypa
     assert result.ok, result.reason
     Registry(LocalStorage(tmp_path / ".hookline")).register(
         "penguins",
-        {"model.skops": _modelio.dumps(model.estimator), "model.onnx": result.data},
+        {"model.skops": modelio.dumps(model.estimator), "model.onnx": result.data},
         {"features": dict(model.features), "task": model.task, "onnx": result.manifest()},
     )
     text = (root / "docs" / "serving.md").read_text().split("\n## ONNX", 1)[1]

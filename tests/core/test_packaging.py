@@ -52,13 +52,19 @@ def test_the_three_folders_install_under_one_root() -> None:
     assert Path(adapters.__file__).parent == REPO / "adapters"
 
 
+LIBRARY_MODULES = {"hookline.plugins.metrics"}
+"""Public modules of the plugins package that are shared code, not plugins (the table of
+metric directions other plugins and the dashboard use)."""
+
+
 def test_every_builtin_plugin_module_is_an_entry_point() -> None:
     advertised = {ep.value.split(":")[0] for ep in entry_points(group="hookline")}
     modules = {
         f"hookline.plugins.{m.name}"
         for m in pkgutil.iter_modules(hookline.plugins.__path__)
         if not m.name.startswith("_")
-    }
+    } - LIBRARY_MODULES
+    assert not advertised & LIBRARY_MODULES, "a library module has no hooks to advertise"
     assert modules <= advertised, f"not advertised as entry points: {modules - advertised}"
 
 

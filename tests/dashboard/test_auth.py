@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hookline.adapters.dashboard import create_app
 from hookline.adapters.dashboard._auth import COOKIE, Auth, fingerprint, load_keys
+from hookline.adapters.web.keys import ApiKeys, parse_secret_ref
 
 from .conftest import Project, build
 
@@ -49,8 +50,63 @@ def login(client: TestClient, key: str = KEYS[1], operator: str = "alice") -> No
 
 
 def test_keys_come_from_the_environment_comma_separated() -> None:
-    assert load_keys("K", {"K": " a, b ,,c "}) == ("a", "b", "c")
-    assert load_keys("K", {}) == ()
+    assert load_keys("K", {"K": " a, b ,,c "}).resolved() == (b"a", b"b", b"c")
+    assert not load_keys("K", {}).enabled
+
+
+def test_keys_in_a_secret_reference_protect_the_dashboard(project: Project, monkeypatch) -> None:
+    # The Terraform modules pass HOOKLINE_API_KEYS_SECRET, never the comma-separated variable:
+    # the dashboard must read it as serving does (it used to start with no keys at all).
+    auth = Auth.from_env("HOOKLINE_API_KEYS", {"HOOKLINE_API_KEYS_SECRET": "aws-sm://ui-keys"})
+    assert auth.required and auth.keys.secret is not None
+    secret = parse_secret_ref("aws-sm://ui-keys")
+    resolved = Auth(
+        ApiKeys(secret=secret, resolver=lambda ref: "k-view"),
+        admin_keys=ApiKeys(secret=secret, resolver=lambda ref: '["k-admin"]'),
+    )
+    client = make_client(project, resolved)
+    assert client.get("/runs").status_code == 401
+    login(client, key="k-admin")
+    assert client.get("/runs").status_code == 200
+
+
+def test_an_unreadable_key_secret_fails_closed(project: Project, monkeypatch) -> None:
+    monkeypatch.setenv("HOOKLINE_API_KEYS_SECRET", "aws-sm://no-such-secret")
+    monkeypatch.delenv("HOOKLINE_API_KEYS", raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    client = TestClient(create_app(project.app.storage, config=project.config))
+    r = client.get("/runs")
+    assert r.status_code == 503 and "API keys unavailable" in r.text
+    assert project.config.storage not in r.text and str(project.root) not in r.text
+
+
+def test_a_prediction_key_may_look_but_not_act(project: Project) -> None:
+    client = make_client(project, Auth(KEYS, admin_keys=["k-admin-000"]))
+    login(client, key=KEYS[0], operator="bob")
+    page = client.get("/models/churn")
+    assert page.status_code == 200 and "Actions need an administration key" in page.text
+    assert "/approve" not in page.text
+    token = csrf_of(page.text)
+    before = project.app.storage.read(ALIAS)
+    for action, data in (
+        ("approve", {"version": "3"}),
+        ("promote", {"version": "1", "expected": "2"}),
+        ("rollback", {"expected": "2"}),
+    ):
+        r = client.post(f"/models/churn/{action}", data={**data, "csrf": token})
+        assert r.status_code == 403 and "administration key" in r.text, action
+    assert project.app.storage.read(ALIAS) == before
+    admin = make_client(project, Auth(KEYS, admin_keys=["k-admin-000"]))
+    login(admin, key="k-admin-000", operator="carol")
+    token = csrf_of(admin.get("/models/churn").text)
+    r = admin.post("/models/churn/rollback", data={"expected": "2", "csrf": token})
+    assert r.status_code == 303
+    assert project.app.registry.alias("churn", "production").version == 1
 
 
 def test_every_page_needs_a_login_when_keys_are_configured(project: Project) -> None:
@@ -110,7 +166,7 @@ def test_action_without_a_session_is_401_and_changes_nothing(project: Project) -
 def test_action_with_a_missing_or_invalid_csrf_token_is_403(
     project: Project, token: str | None
 ) -> None:
-    client = make_client(project, Auth(KEYS))
+    client = make_client(project, Auth(admin_keys=KEYS))
     login(client)
     before = project.app.storage.read(ALIAS)
     data = {"version": "3"} | ({"csrf": token} if token is not None else {})
@@ -122,17 +178,17 @@ def test_action_with_a_missing_or_invalid_csrf_token_is_403(
 
 
 def test_a_token_from_another_session_is_refused(project: Project) -> None:
-    other = make_client(project, Auth(KEYS))
+    other = make_client(project, Auth(admin_keys=KEYS))
     login(other, operator="mallory")
     foreign = csrf_of(other.get("/models/churn").text)
-    client = make_client(project, Auth(KEYS))
+    client = make_client(project, Auth(admin_keys=KEYS))
     login(client)
     r = client.post("/models/churn/approve", data={"version": "3", "csrf": foreign})
     assert r.status_code == 403
 
 
 def test_cross_origin_post_is_refused_even_with_the_token(project: Project) -> None:
-    client = make_client(project, Auth(KEYS))
+    client = make_client(project, Auth(admin_keys=KEYS))
     login(client)
     token = csrf_of(client.get("/models/churn").text)
     r = client.post(
@@ -145,7 +201,7 @@ def test_cross_origin_post_is_refused_even_with_the_token(project: Project) -> N
 
 
 def test_approve_and_roll_back_are_recorded_with_the_operator(project: Project) -> None:
-    client = make_client(project, Auth(KEYS))
+    client = make_client(project, Auth(admin_keys=KEYS))
     login(client, key=KEYS[1], operator="alice")
     token = csrf_of(client.get("/models/churn").text)
     r = client.post(
@@ -233,7 +289,7 @@ def test_without_keys_pages_are_open_but_actions_disabled(project: Project) -> N
 
 def test_key_comparison_checks_every_key() -> None:
     auth = Auth(KEYS)
-    assert auth.match_key(KEYS[0]) == fingerprint(KEYS[0])
-    assert auth.match_key(KEYS[1]) == fingerprint(KEYS[1])
+    assert auth.match_key(KEYS[0]) == (fingerprint(KEYS[0]), "viewer")
+    assert auth.match_key(KEYS[1]) == (fingerprint(KEYS[1]), "viewer")
     assert auth.match_key(KEYS[0][:-1]) is None
     assert auth.match_key("") is None

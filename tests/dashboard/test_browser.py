@@ -75,7 +75,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(project: Path) -> Iterator[str]:
-    env = {**os.environ, "HOOKLINE_API_KEYS": f"other-key,{KEY}"}
+    env = {
+        **os.environ,
+        "HOOKLINE_API_KEYS": "prediction-key",
+        "HOOKLINE_ADMIN_KEYS": f"other-key,{KEY}",
+    }
     proc = subprocess.Popen(
         [*HOOKLINE, "ui", "--port", "0"],
         cwd=project,

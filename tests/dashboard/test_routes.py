@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from hookline import layout
 from hookline.adapters.dashboard import create_app
 from hookline.adapters.dashboard._auth import Auth
 
@@ -109,13 +110,20 @@ def test_run_page_of_a_succeeded_run(client: TestClient, project: Project) -> No
     assert trigger["uri"] in html and trigger["sha256"] in html
     assert trigger["read_version"] in html
     for stage, info in rec["stages"].items():
-        assert re.search(rf"<td>{stage}</td><td><span class=\"badge b-ok\">ok</span>", html)
+        assert re.search(rf"<td>{stage}</td><td><span class=\"b ok\">ok</span>", html)
     assert re.search(
-        r"<code>metric.accuracy</code></td><td>model</td>\s*"
-        r"<td class=\"num\">0.82</td><td class=\"num\">0.75</td>",
+        r"<code>metric.accuracy</code></td><td>model</td>"
+        r"<td class=\"n\">0.82</td><td class=\"n\">0.75</td>",
         html,
     )
-    assert '<td>accuracy</td><td class="num">0.82</td>' in html
+    assert '<td>accuracy</td><td class="n">0.82</td>' in html
+    # the same sections as the static report: one renderer of a run record
+    static = project.app.storage.read(f"runs/{rec['run_id']}/report.html").decode()
+    for part in ("checks", "stages", "trigger"):  # stored records sort their keys
+        start = f'<section id="{part}">'
+        assert start in html
+        mine = html[html.index(start) :].split("</section>", 1)[0]
+        assert mine == static[static.index(start) :].split("</section>", 1)[0], part
     assert '<a href="/models/churn#v1">v1</a>' in html
     assert "<dt>rows</dt><dd>200</dd>" in html and "<code>tenure</code>" in html
     assert f'href="/runs/{rec["run_id"]}/report.html">static report' in html
@@ -126,8 +134,8 @@ def test_run_page_of_a_failed_run_names_plugin_and_hook(
     client: TestClient, project: Project
 ) -> None:
     html = client.get(f"/runs/{run_id(project, 'failed')}").text
-    assert '<span class="badge b-failed">failed</span>' in html
-    assert "<dt>plugin</dt><dd><strong>stand-in</strong>" in html
+    assert '<span class="b bad">failed</span>' in html
+    assert "<dt>plugin</dt><dd>stand-in</dd>" in html
     assert "<dt>hook</dt><dd><code>train</code></dd>" in html
     assert "<dt>stage</dt><dd>train</dd>" in html
     assert "single class: cannot fit" in html
@@ -136,7 +144,7 @@ def test_run_page_of_a_failed_run_names_plugin_and_hook(
 def test_run_page_of_a_monitoring_run_shows_drift(client: TestClient, project: Project) -> None:
     html = client.get(f"/runs/{run_id(project, 'drift')}").text
     assert "Monitoring: drift" in html and "retrain requested" in html
-    assert re.search(r"<td>tenure</td><td class=\"num\">0.\d+</td>.*?b-drift", html, re.S)
+    assert re.search(r"<td>tenure</td><td class=\"n\">0.\d+</td>.*?\"b bad\">drift", html, re.S)
     assert 'class="threshold"' in html
 
 
@@ -252,7 +260,7 @@ def test_actions_refuse_a_stale_page(tmp_path) -> None:
     r = client.post(
         "/models/churn/rollback", data={"alias": "production", "expected": "3", "csrf": token}
     )
-    assert r.status_code == 409 and "since the page was loaded" in r.text
+    assert r.status_code == 409 and "points at 2, expected 3" in r.text
     r = client.post("/models/churn/approve", data={"version": "9", "csrf": token})
     assert r.status_code == 404 and "no version 9" in r.text
     r = client.post("/models/churn/approve", data={"version": "x", "csrf": token})
@@ -264,3 +272,18 @@ def test_record_json_is_the_stored_bytes_parsed(client: TestClient, project: Pro
     rid = run_id(project, "failed")
     stored = json.loads(project.app.storage.read(f"runs/{rid}/record.json"))
     assert client.get(f"/runs/{rid}/record.json").json() == stored
+
+
+def test_the_model_page_flags_versions_that_do_not_verify(tmp_path) -> None:
+    project = build(tmp_path / "store")
+    client = client_for(project)
+    html = client.get("/models/churn").text
+    assert html.count(">verified</span>") == 3 and "does not verify" not in html
+    artifact = "model.bin"
+    assert artifact in project.app.registry.get("churn", 2).artifacts
+    key = layout.version_key("churn", 2, artifact)
+    project.app.storage.write(key, b"swapped")
+    html = client.get("/models/churn").text
+    assert 'id="unverified-2"' in html and html.count(">verified</span>") == 2
+    flagged = html[html.index('id="unverified-2"') :][:600]
+    assert f"{artifact} checksum mismatch" in flagged

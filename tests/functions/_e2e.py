@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -137,4 +138,54 @@ def versions_by_run(storage: Storage) -> dict[str, int]:
         for r in run_records(storage)
         for d in r.get("deployments", [])
         if d.get("version") is not None
+    }
+
+
+AZURE_TOPIC = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hookline/providers/"
+    "Microsoft.Storage/storageAccounts/devstoreaccount1"
+)
+
+
+def blob_created(
+    blob: Any, container: str, key: str, *, schema: str = "eventgrid", quoted: bool = False
+) -> dict[str, Any]:
+    """The ``Microsoft.Storage.BlobCreated`` event a storage account's Event Grid topic sends
+    for the blob ``blob`` (an SDK ``BlobClient``), from its real properties (Azurite emits
+    no events itself), in the Event Grid or the CloudEvents schema; ``quoted`` keeps the
+    ETag's quotes as the SDK reports it (Event Grid sends it bare)."""
+    props = blob.get_blob_properties()
+    data = {
+        "api": "PutBlob",
+        "clientRequestId": str(uuid.uuid4()),
+        "requestId": str(uuid.uuid4()),
+        "eTag": props.etag if quoted else props.etag.strip('"'),
+        "contentType": props.content_settings.content_type or "application/octet-stream",
+        "contentLength": props.size,
+        "blobType": "BlockBlob",
+        "url": blob.url,
+        "sequencer": uuid.uuid4().hex.upper(),
+        "storageDiagnostics": {"batchId": str(uuid.uuid4())},
+    }
+    common = {
+        "subject": f"/blobServices/default/containers/{container}/blobs/{key}",
+        "id": str(uuid.uuid4()),
+        "data": data,
+    }
+    when = props.last_modified.isoformat().replace("+00:00", "Z")
+    if schema == "cloudevents":
+        return {
+            "source": AZURE_TOPIC,
+            "type": "Microsoft.Storage.BlobCreated",
+            "time": when,
+            "specversion": "1.0",
+            **common,
+        }
+    return {
+        "topic": AZURE_TOPIC,
+        "eventType": "Microsoft.Storage.BlobCreated",
+        "eventTime": when,
+        **common,
+        "dataVersion": "",
+        "metadataVersion": "1",
     }

@@ -4,6 +4,10 @@ The stub speaks the four endpoints a runtime uses (``GET .../invocation/next``, 
 .../invocation/{id}/response``, ``POST .../invocation/{id}/error``, ``POST .../init/error``).
 :meth:`LambdaStub.invoke` queues an event and waits for the function's answer; several
 runtime processes may poll the same stub, as several warm instances of one function do.
+
+Logs are captured the way Lambda reads them: each runtime gets a telemetry pipe
+(``_LAMBDA_TELEMETRY_LOG_FD``), over which awslambdaric writes every log record as a frame
+(type -- JSON or text, and level --, length, timestamp, message); :class:`Frame` is one.
 """
 
 from __future__ import annotations
@@ -24,6 +28,64 @@ from pathlib import Path
 from typing import Any
 
 PREFIX = "/2018-06-01/runtime"
+
+JSON_FRAMES = {
+    0xA55A000A: "DEBUG",
+    0xA55A000E: "INFO",
+    0xA55A0012: "WARNING",
+    0xA55A0016: "ERROR",
+    0xA55A001A: "CRITICAL",
+    0xA55A0002: "NOTSET",
+}
+"""awslambdaric's frame types of JSON-formatted records, by level."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One log record as the runtime sent it to Lambda's telemetry."""
+
+    process: int
+    type: int
+    timestamp_us: int
+    message: str
+
+    @property
+    def json_level(self) -> str | None:
+        """The level, when the frame is a JSON-formatted record (else ``None``: text)."""
+        return JSON_FRAMES.get(self.type)
+
+    def document(self) -> Any:
+        """The message as JSON (``None`` when it is not a JSON object)."""
+        try:
+            value = json.loads(self.message)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+
+def _read_frames(fd: int, process: int, into: list[Frame]) -> None:
+    with os.fdopen(fd, "rb", 0) as pipe:
+        while True:
+            head = _read_exactly(pipe, 16)
+            if head is None:
+                return
+            kind = int.from_bytes(head[:4], "big")
+            length = int.from_bytes(head[4:8], "big")
+            stamp = int.from_bytes(head[8:16], "big")
+            body = _read_exactly(pipe, length) if length else b""
+            if body is None:
+                return
+            into.append(Frame(process, kind, stamp, body.decode("utf-8", "replace")))
+
+
+def _read_exactly(pipe: Any, size: int) -> bytes | None:
+    parts = b""
+    while len(parts) < size:
+        chunk = pipe.read(size - len(parts))
+        if not chunk:
+            return None
+        parts += chunk
+    return parts
 
 
 @dataclass
@@ -134,10 +196,20 @@ def lambda_runtime_api() -> Iterator[LambdaStub]:
 
 @contextmanager
 def runtime_processes(
-    stub: LambdaStub, task_root: Path, handler: str, env: Mapping[str, str], count: int = 1
+    stub: LambdaStub,
+    task_root: Path,
+    handler: str,
+    env: Mapping[str, str],
+    count: int = 1,
+    *,
+    frames: list[Frame] | None = None,
 ) -> Iterator[list[subprocess.Popen]]:
     """Start ``count`` awslambdaric processes (``python -m awslambdaric HANDLER``) in
-    ``task_root``, as the Lambda service starts instances of one function."""
+    ``task_root``, as the Lambda service starts instances of one function.
+
+    :param frames: where the log frames of every process are collected (read from each
+        process's telemetry pipe, as Lambda does); without it the runtime writes its log
+        to standard output (the ``runtime-N.log`` files)."""
     full_env = {
         k: v for k, v in os.environ.items() if not k.startswith(("HOOKLINE_", "AWS_", "PYTEST_"))
     }
@@ -152,16 +224,30 @@ def runtime_processes(
         }
     )
     logs = [task_root / f"runtime-{i}.log" for i in range(count)]
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "awslambdaric", handler],
-            cwd=task_root,
-            env=full_env,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
+    procs = []
+    readers = []
+    for i, log in enumerate(logs):
+        proc_env = dict(full_env)
+        pass_fds: tuple[int, ...] = ()
+        if frames is not None:
+            read_end, write_end = os.pipe()
+            proc_env["_LAMBDA_TELEMETRY_LOG_FD"] = str(write_end)
+            pass_fds = (write_end,)
+            reader = threading.Thread(target=_read_frames, args=(read_end, i, frames), daemon=True)
+            reader.start()
+            readers.append(reader)
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "awslambdaric", handler],
+                cwd=task_root,
+                env=proc_env,
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+                pass_fds=pass_fds,
+            )
         )
-        for log in logs
-    ]
+        if pass_fds:
+            os.close(pass_fds[0])  # the child holds it now; EOF when it exits
     try:
         yield procs
     finally:
@@ -173,3 +259,5 @@ def runtime_processes(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        for reader in readers:
+            reader.join(timeout=10)

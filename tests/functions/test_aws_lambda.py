@@ -39,10 +39,13 @@ from ._e2e import (
     records_for,
     run_records,
 )
-from ._lambda_stub import LambdaStub, lambda_runtime_api, runtime_processes
+from ._lambda_stub import Frame, LambdaStub, lambda_runtime_api, runtime_processes
 from ._proxy import Fault, FaultyProxy, faulty_proxy
 
 pytestmark = pytest.mark.emulator
+
+LOGGING_CONFIG = {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
+RUN_METRICS = {"RunSucceeded", "RunFailed", "RunRejected"}
 
 SLOW_DOWN = Fault(
     503,
@@ -61,7 +64,23 @@ class AwsDeployment:
     queue_arn: str
     stub: LambdaStub
     proxy: FaultyProxy
+    frames: list[Frame] = field(default_factory=list)
     inbox: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def run_lines(self, run_id: str, event: str | None = None) -> list[tuple[Frame, dict]]:
+        """The JSON log records (with their frames) the runtimes sent about ``run_id``."""
+        deadline = time.monotonic() + 5
+        while True:
+            found = [
+                (f, doc)
+                for f in list(self.frames)
+                if (doc := f.document()) is not None
+                and doc.get("run_id") == run_id
+                and (event is None or doc.get("event") == event)
+            ]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
 
     def upload(self, key: str, data: bytes) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
@@ -136,15 +155,34 @@ def aws(s3_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Aw
         },
     )
     bundle = make_bundle(tmp_path_factory.mktemp("aws-bundle"), "aws_lambda/pipeline.py")
+    frames: list[Frame] = []
     with faulty_proxy(s3_server.url) as proxy, lambda_runtime_api() as stub:
-        env = {**s3_server.env, "AWS_ENDPOINT_URL": proxy.url, "HOOKLINE_STORAGE": f"s3://{bucket}"}
-        with runtime_processes(stub, bundle, "pipeline.handler", env, count=2) as procs:
+        env = {
+            **s3_server.env,
+            "AWS_ENDPOINT_URL": proxy.url,
+            "HOOKLINE_STORAGE": f"s3://{bucket}",
+            # what the module's logging_config { log_format = "JSON",
+            # application_log_level = "INFO" } makes Lambda set for the runtime
+            **LOGGING_CONFIG,
+        }
+        with runtime_processes(
+            stub, bundle, "pipeline.handler", env, count=2, frames=frames
+        ) as procs:
             deployment = AwsDeployment(
-                bucket, open_storage(f"s3://{bucket}"), s3, sqs, queue_url, queue_arn, stub, proxy
+                bucket,
+                open_storage(f"s3://{bucket}"),
+                s3,
+                sqs,
+                queue_url,
+                queue_arn,
+                stub,
+                proxy,
+                frames,
             )
             yield deployment
             for proc in procs:
-                assert proc.poll() is None, (bundle / "runtime-0.log").read_text()
+                tail = "\n".join(f.message for f in frames[-20:])
+                assert proc.poll() is None, (bundle / "runtime-0.log").read_text() + tail
 
 
 @pytest.fixture(scope="module")
@@ -349,3 +387,125 @@ def test_sample_payloads_match_what_moto_delivers(aws: AwsDeployment, first_run:
         real.size,
         real.etag,
     )
+
+
+# -- logs and metrics, as Lambda's telemetry receives them --------------------------------
+
+
+def check_emf(doc: dict[str, Any]) -> dict[str, Any]:
+    """The embedded metric format of a log record, checked against the specification:
+    ``_aws.Timestamp`` in ms, one directive with namespace, dimension sets and metric
+    definitions, and a value at the top level for every dimension and metric named."""
+    meta = doc["_aws"]
+    assert isinstance(meta["Timestamp"], int) and meta["Timestamp"] > 1_600_000_000_000
+    [directive] = meta["CloudWatchMetrics"]
+    assert directive["Namespace"] == "hookline"
+    for dimension_set in directive["Dimensions"]:
+        for name in dimension_set:
+            assert isinstance(doc[name], str) and doc[name], name
+    values = {}
+    for metric in directive["Metrics"]:
+        assert metric["Unit"] in ("Count", "Seconds")
+        value = doc[metric["Name"]]
+        assert isinstance(value, int | float) and not isinstance(value, bool)
+        values[metric["Name"]] = value
+    return {"dimensions": directive["Dimensions"], "values": values}
+
+
+def test_a_succeeded_runs_info_line_and_metrics_reach_lambdas_log(
+    aws: AwsDeployment, first_run: dict
+) -> None:
+    record = only_record(aws.storage, first_run["key"])
+    [(frame, line)] = aws.run_lines(record["run_id"], "run_finished")
+    assert frame.json_level == "INFO"  # a JSON record at INFO: kept by logging_config
+    assert line["level"] == "INFO" and line["logger"] == "hookline.function"
+    assert {k: line[k] for k in ("status", "pipeline", "model", "project")} == {
+        "status": "succeeded",
+        "pipeline": "train",
+        "model": MODEL,
+        "project": "functions-e2e",
+    }
+    assert line["seconds"] == record["seconds"] and "drifted" not in line
+    assert line["requestId"]  # the runtime's own field: the record went through its handler
+    emf = check_emf(line)
+    assert emf["dimensions"] == [["Project", "Pipeline"]]
+    assert (line["Project"], line["Pipeline"]) == ("functions-e2e", "train")
+    assert emf["values"] == {
+        "RunSucceeded": 1,
+        "RunFailed": 0,
+        "RunRejected": 0,
+        "RunSeconds": record["seconds"],
+    }
+    stages = [doc for _, doc in aws.run_lines(record["run_id"], "stage_finished")]
+    assert [s["stage"] for s in stages] == ["ingest", "train", "validate", "deploy"]  # in order
+    for stage in stages:
+        assert stage["status"] == "ok" and stage["level"] == "INFO"
+        assert check_emf(stage)["values"] == {"StageSeconds": stage["seconds"]}
+        assert stage["Stage"] == stage["stage"]
+
+
+def test_a_failed_run_is_an_error_line_with_its_stage_and_metric(
+    aws: AwsDeployment, first_run: dict
+) -> None:
+    key = "landing/train/broken-for-logs.csv"
+    aws.upload(key, BROKEN)
+    [message] = aws.messages_for(key)
+    assert aws.stub.invoke(aws.sqs_batch([message])).ok
+    record = only_record(aws.storage, key)
+    [(frame, line)] = aws.run_lines(record["run_id"], "run_finished")
+    assert frame.json_level == "ERROR" and line["level"] == "ERROR"
+    assert line["status"] == "failed" and line["stage"] == "ingest"
+    assert "broken-for-logs.csv" in line["error"]
+    assert check_emf(line)["values"]["RunFailed"] == 1
+    assert check_emf(line)["values"]["RunSucceeded"] == 0
+
+
+def test_a_monitoring_run_says_whether_it_drifted(aws: AwsDeployment, first_run: dict) -> None:
+    aws.upload("landing/score/drifted.csv", DRIFTED)
+    answer = aws.stub.invoke({"source": "hookline.schedule", "pipeline": "monitor"})
+    assert answer.ok, answer.body
+    [run] = answer.body["runs"]
+    [(_, line)] = aws.run_lines(run["run_id"], "run_finished")
+    record = json.loads(aws.storage.read(f"runs/{run['run_id']}/record.json"))
+    drifted = any(r["drifted"] for r in record["reports"])
+    assert line["drifted"] is drifted
+    assert check_emf(line)["values"]["RunDrifted"] == int(drifted)
+
+
+def test_without_logging_config_the_info_lines_are_still_json_and_kept(
+    aws: AwsDeployment, first_run: dict, tmp_path: Path
+) -> None:
+    """A function deployed without ``logging_config``: the runtime writes text and keeps
+    WARNING and above; hookline's lines are still JSON objects, at INFO."""
+    bundle = make_bundle(tmp_path / "text-bundle", "aws_lambda/pipeline.py")
+    frames: list[Frame] = []
+    env = {**aws_env(aws), "HOOKLINE_STORAGE": f"s3://{aws.bucket}"}
+    with (
+        lambda_runtime_api() as stub,
+        runtime_processes(stub, bundle, "pipeline.handler", env, frames=frames),
+    ):
+        answer = stub.invoke({"source": "hookline.schedule", "pipeline": "monitor"})
+        assert answer.ok, answer.body
+        [run] = answer.body["runs"]
+        deadline = time.monotonic() + 5
+        lines: list[tuple[Frame, dict]] = []
+        while not lines and time.monotonic() < deadline:
+            lines = [
+                (f, d)
+                for f in list(frames)
+                if (d := f.document()) and d.get("event") == "run_finished"
+            ]
+            time.sleep(0.05)
+    [(frame, line)] = lines
+    assert frame.json_level is None  # a text frame: the runtime did not format it ...
+    assert line["run_id"] == run["run_id"] and line["level"] == "INFO"  # ... hookline did
+    assert "_aws" in line  # EMF needs a JSON log event, which this is
+    assert all(f.document() is not None for f in frames), [f.message for f in frames]
+
+
+def aws_env(aws: AwsDeployment) -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k.startswith("AWS_")} | {
+        "AWS_ENDPOINT_URL": aws.proxy.url
+    }

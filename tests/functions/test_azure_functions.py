@@ -30,8 +30,8 @@ import pytest
 from azure.functions.eventgrid import EventGridEventInConverter
 from azure.functions.meta import Datum, get_binding_registry
 from azure.functions.timer import TimerRequestConverter
-from hookline.adapters._function import PipelineRuntime
-from hookline.adapters.azure.functions import handle_event_grid
+from hookline.adapters.azure.pipeline import handle_event_grid
+from hookline.adapters.cloud import PipelineRuntime
 from hookline.errors import TransientError
 from hookline.registry import Registry
 from hookline.runner import Hookline
@@ -46,6 +46,7 @@ from ._e2e import (
     MODEL,
     assert_history_consistent,
     assert_promoted,
+    blob_created,
     make_bundle,
     only_record,
     records_for,
@@ -54,11 +55,6 @@ from ._e2e import (
 from ._proxy import Fault, faulty_proxy
 
 pytestmark = pytest.mark.emulator
-
-TOPIC = (
-    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hookline/providers/"
-    "Microsoft.Storage/storageAccounts/devstoreaccount1"
-)
 
 
 def load_function_app(bundle: Path, env: dict[str, str]) -> ModuleType:
@@ -123,44 +119,9 @@ class AzureDeployment:
         return blob
 
     def blob_created(self, key: str, *, schema: str = "eventgrid") -> dict[str, Any]:
-        """The Event Grid event a storage account sends for ``key``, from its real
-        properties in Azurite (Azurite emits no events itself)."""
+        """The Event Grid event a storage account sends for ``key``."""
         blob = self.server.blob_service().get_blob_client(self.container, key)
-        props = blob.get_blob_properties()
-        data = {
-            "api": "PutBlob",
-            "clientRequestId": str(uuid.uuid4()),
-            "requestId": str(uuid.uuid4()),
-            "eTag": props.etag.strip('"'),
-            "contentType": props.content_settings.content_type or "application/octet-stream",
-            "contentLength": props.size,
-            "blobType": "BlockBlob",
-            "url": blob.url,
-            "sequencer": uuid.uuid4().hex.upper(),
-            "storageDiagnostics": {"batchId": str(uuid.uuid4())},
-        }
-        common = {
-            "subject": f"/blobServices/default/containers/{self.container}/blobs/{key}",
-            "id": str(uuid.uuid4()),
-            "data": data,
-        }
-        when = props.last_modified.isoformat().replace("+00:00", "Z")
-        if schema == "cloudevents":
-            return {
-                "source": TOPIC,
-                "type": "Microsoft.Storage.BlobCreated",
-                "time": when,
-                "specversion": "1.0",
-                **common,
-            }
-        return {
-            "topic": TOPIC,
-            "eventType": "Microsoft.Storage.BlobCreated",
-            "eventTime": when,
-            **common,
-            "dataVersion": "",
-            "metadataVersion": "1",
-        }
+        return blob_created(blob, self.container, key, schema=schema)
 
     def deliver(self, event: dict[str, Any]) -> None:
         """Event Grid -> the host -> the worker's converter -> pipeline_event_grid."""
@@ -186,6 +147,8 @@ def azure(
         "HOOKLINE_SCHEDULE": "0 0 3 * * *",
         "HOOKLINE_SCHEDULED_PIPELINE": "monitor",
         "HOOKLINE_BLOB_TRIGGER_PATH": f"{container}/landing/train/{{name}}",
+        # the queue the Event Grid subscription writes to, reached with the app's identity
+        "HOOKLINE_QUEUE__queueServiceUri": "https://hooklinedata.queue.core.windows.net",
     }
     module = load_function_app(bundle, settings)
     functions = index(module)
@@ -216,8 +179,16 @@ def first_run(azure: AzureDeployment) -> dict[str, Any]:
 
 
 def test_indexing_finds_each_roles_functions(azure: AzureDeployment) -> None:
-    assert set(azure.functions) == {"pipeline_event_grid", "pipeline_timer", "pipeline_blob"}
+    assert set(azure.functions) == {
+        "pipeline_queue",
+        "pipeline_event_grid",
+        "pipeline_timer",
+        "pipeline_blob",
+    }
     meta = {n: json.loads(f.get_function_json()) for n, f in azure.functions.items()}
+    [queue] = meta["pipeline_queue"]["bindings"]
+    assert queue["type"] == "queueTrigger" and queue["queueName"] == "hookline-events"
+    assert queue["connection"] == "HOOKLINE_QUEUE"  # HOOKLINE_QUEUE__queueServiceUri
     [grid] = meta["pipeline_event_grid"]["bindings"]
     assert grid["type"] == "eventGridTrigger"
     [timer] = meta["pipeline_timer"]["bindings"]
@@ -370,7 +341,7 @@ def test_a_transient_storage_failure_raises_for_event_grid_to_retry(
 def test_the_runtime_was_built_once_and_reused(azure: AzureDeployment, first_run: dict) -> None:
     runtime = azure.module.runtime
     assert runtime.builds == 1  # every invocation above ran on the one warm runtime
-    assert runtime.config_location() == str(azure.bundle / "hookline.toml")
+    assert runtime.get().config.source == str(azure.bundle / "hookline.toml")
 
 
 def test_event_grid_urls_name_the_container_and_key(

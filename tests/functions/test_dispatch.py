@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hookline.adapters._events import EventError
-from hookline.adapters._function import PipelineRuntime, handle_events
 from hookline.adapters.aws.events import sample_event as aws_sample
-from hookline.adapters.aws.handler import PipelineHandler
+from hookline.adapters.aws.pipeline import PipelineHandler
 from hookline.adapters.azure.events import sample_event as azure_sample
+from hookline.adapters.cloud import EventError, PipelineRuntime, handle_events
 from hookline.adapters.gcp.events import sample_event as gcp_sample
-from hookline.adapters.gcp.functions import CloudEventPipeline
+from hookline.adapters.gcp.pipeline import CloudEventPipeline
 from hookline.errors import TransientError, TransientStorageError, UsageError
 from hookline.events import Event, ScheduleEvent, StorageEvent
 from hookline.runner import RunResult
@@ -194,16 +193,18 @@ def test_the_runtime_is_built_once_per_process(tmp_path: Path, monkeypatch) -> N
     monkeypatch.delenv("HOOKLINE_CONFIG", raising=False)
     monkeypatch.setenv("HOOKLINE_STORAGE", str(tmp_path / "store"))
     runtime = PipelineRuntime(bundle)
-    assert runtime.config_location() == str(bundle / "hookline.toml")
     threads = [threading.Thread(target=runtime.get) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert runtime.builds == 1 and runtime.get() is runtime.get()
-    monkeypatch.setenv("HOOKLINE_CONFIG", "s3://configs/hookline.toml")
-    assert runtime.config_location() == "s3://configs/hookline.toml"  # the setting wins
-    assert PipelineRuntime(tmp_path / "nowhere").config_location() == "s3://configs/hookline.toml"
+    assert runtime.get().config.source == str(bundle / "hookline.toml")  # the bundled file
+    # the one rule, hookline.config.find_config, decides: the setting wins over the bundle
+    other = tmp_path / "elsewhere.toml"
+    other.write_text((bundle / "hookline.toml").read_text().replace("functions-e2e", "other"))
+    monkeypatch.setenv("HOOKLINE_CONFIG", str(other))
+    assert PipelineRuntime(bundle).get().config.name == "other"
 
 
 def test_handle_events_lists_why_a_delivery_must_come_again() -> None:
@@ -265,7 +266,7 @@ def test_entry_files_import_nothing_heavy(entry: str, env: dict[str, str]) -> No
 def test_azure_cloudevents_schema_objects_are_read() -> None:
     from azure.functions.eventgrid import EventGridEventInConverter
     from azure.functions.meta import Datum
-    from hookline.adapters.azure.functions import handle_event_grid
+    from hookline.adapters.azure.pipeline import handle_event_grid
 
     payload = azure_sample("az://data/landing/a b.csv", schema="cloudevents")
     argument = EventGridEventInConverter.decode(
@@ -278,8 +279,69 @@ def test_azure_cloudevents_schema_objects_are_read() -> None:
 
 
 def test_azure_timer_without_a_pipeline_says_which_setting(monkeypatch) -> None:
-    from hookline.adapters.azure.functions import handle_timer
+    from hookline.adapters.azure.pipeline import handle_timer
 
     monkeypatch.delenv("HOOKLINE_SCHEDULED_PIPELINE", raising=False)
     with pytest.raises(EventError, match="HOOKLINE_SCHEDULED_PIPELINE"):
         handle_timer(PipelineRuntime(app=Recorder()), None)
+
+
+# -- one "skip this event" rule -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("skip_empty", [True, False])
+def test_one_skip_rule_for_every_trigger(tmp_path: Path, monkeypatch, skip_empty: bool) -> None:
+    """Folder placeholders are never run; zero-byte objects follow ``[limits]
+    skip_empty_objects``. The runtime's routing and ``hookline.events.skip_reason`` are the
+    same rule (there is no second one in the adapters)."""
+    from hookline.events import skip_reason
+
+    bundle = make_bundle(tmp_path / "bundle", "aws_lambda/pipeline.py")
+    config = (bundle / "hookline.toml").read_text()
+    limits = "true" if skip_empty else "false"
+    (bundle / "hookline.toml").write_text(config + f"\n[limits]\nskip_empty_objects = {limits}\n")
+    monkeypatch.delenv("HOOKLINE_CONFIG", raising=False)
+    monkeypatch.setenv("HOOKLINE_STORAGE", str(tmp_path / "store"))
+    app = PipelineRuntime(bundle).get()
+    storage = app.storage
+
+    def event(key: str, size: int) -> StorageEvent:
+        return StorageEvent(uri=storage.url(key), bucket="", key=key, size=size)
+
+    folder = event("landing/train/", 0)
+    [result] = app.handle(folder)
+    assert result.status == "ignored" and "folder placeholder" in result.message
+    assert skip_reason(folder, skip_empty=skip_empty) == result.message
+    empty = event("landing/train/empty.csv", 0)
+    pipelines, reason = app.route(empty)
+    if skip_empty:
+        assert pipelines == [] and "zero bytes" in reason
+        assert reason == skip_reason(empty)
+    else:
+        assert [p.name for p in pipelines] == ["train"] and reason == ""
+        assert skip_reason(empty, skip_empty=False) is None
+
+
+def test_the_azure_queue_settings_are_deliberate() -> None:
+    """host.json: the encoding Event Grid writes, one run per instance at a time, retries
+    that outlast a crashed run's claim, and a function timeout within the claim timeout."""
+    from hookline.config import load_config
+
+    def seconds(span: str) -> float:
+        h, m, s = span.split(":")
+        return int(h) * 3600 + int(m) * 60 + float(s)
+
+    host = json.loads((FUNCTIONS / "azure_functions" / "host.json").read_text())
+    queues = host["extensions"]["queues"]
+    assert queues["messageEncoding"] == "base64"  # Event Grid base64-encodes queue messages
+    assert queues["batchSize"] == 1 and queues["newBatchThreshold"] == 0
+    claim_timeout = load_config(FUNCTIONS.parent / "examples/quickstart/hookline.toml").runs[
+        "claim_timeout_seconds"
+    ]
+    # a crashed instance's message reappears after the host's 10-minute receive visibility;
+    # the attempts that follow must reach past the claim timeout, when the run is taken over
+    retries = 600 + (queues["maxDequeueCount"] - 1) * seconds(queues["visibilityTimeout"])
+    assert retries >= claim_timeout
+    assert seconds(host["functionTimeout"]) <= claim_timeout  # a live run's claim never expires
+    sampled = host["logging"]["applicationInsights"]["samplingSettings"]["excludedTypes"]
+    assert "Trace" in sampled.split(";")  # run_finished traces are never sampled away

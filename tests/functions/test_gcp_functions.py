@@ -23,9 +23,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hookline.adapters._function import PipelineRuntime
+from hookline.adapters.cloud import PipelineRuntime
 from hookline.adapters.gcp.events import parse_event
-from hookline.adapters.gcp.functions import CloudEventPipeline
+from hookline.adapters.gcp.pipeline import CloudEventPipeline
 from hookline.errors import TransientError
 from hookline.registry import Registry
 from hookline.runner import Hookline
@@ -118,7 +118,13 @@ def gcp(gcs_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[G
         "--port",
         str(port),
     ]
-    env = {**gcs_server.env, "HOOKLINE_STORAGE": f"gs://{bucket}"}
+    env = {
+        **gcs_server.env,
+        "HOOKLINE_STORAGE": f"gs://{bucket}",
+        # what Cloud Run sets for a function: its service name, and execution id logging
+        "K_SERVICE": "functions-e2e-pipeline",
+        "LOG_EXECUTION_ID": "true",
+    }
     with host(argv, port, env, bundle) as running:
         yield GcpDeployment(bucket, open_storage(f"gs://{bucket}"), gcs_server.url, running, bundle)
 
@@ -299,3 +305,80 @@ def test_a_transient_storage_failure_raises_for_the_retry_policy(
     record = only_record(gcp.storage, key)
     assert record["attempt"] == 2
     assert_promoted(gcp.storage, record, BATCH1)
+
+
+# -- logs, as Cloud Logging reads them ------------------------------------------------------
+
+
+def log_entries(gcp: GcpDeployment) -> list[dict[str, Any]]:
+    """Each line the function host wrote to stdout or stderr, as Cloud Logging takes it: a
+    line that is a JSON object becomes ``jsonPayload`` (its ``severity`` the entry's), any
+    other line a ``textPayload`` without severity."""
+    entries = []
+    for line in gcp.host.log.read_text(errors="replace").splitlines():
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict):
+            entries.append({"jsonPayload": doc, "severity": doc.get("severity", "DEFAULT")})
+        elif line.strip():
+            entries.append({"textPayload": line, "severity": "DEFAULT"})
+    return entries
+
+
+def run_finished(gcp: GcpDeployment, run_id: str) -> list[dict[str, Any]]:
+    return [
+        e
+        for e in log_entries(gcp)
+        if "jsonPayload" in e
+        and e["jsonPayload"].get("run_id") == run_id
+        and e["jsonPayload"].get("event") == "run_finished"  # the log-based metrics' filter
+    ]
+
+
+def test_a_succeeded_runs_info_line_reaches_cloud_logging_with_its_severity(
+    gcp: GcpDeployment, first_run: dict
+) -> None:
+    record = only_record(gcp.storage, first_run["key"])
+    [entry] = run_finished(gcp, record["run_id"])
+    line = entry["jsonPayload"]
+    assert entry["severity"] == "INFO" == line["level"]
+    assert {k: line[k] for k in ("status", "pipeline", "model", "project", "seconds")} == {
+        "status": "succeeded",
+        "pipeline": "train",
+        "model": MODEL,
+        "project": "functions-e2e",
+        "seconds": record["seconds"],
+    }
+    assert line["logger"] == "hookline.function" and "_aws" not in line
+    # functions-framework labelled it with the request's execution id
+    assert line["logging.googleapis.com/labels"]["execution_id"]
+    stages = [
+        e["jsonPayload"]
+        for e in log_entries(gcp)
+        if "jsonPayload" in e
+        and e["jsonPayload"].get("run_id") == record["run_id"]
+        and e["jsonPayload"].get("event") == "stage_finished"
+    ]
+    assert [s["stage"] for s in stages] == ["ingest", "train", "validate", "deploy"]
+
+
+def test_a_failed_run_is_an_error_entry(gcp: GcpDeployment, first_run: dict) -> None:
+    key = "landing/train/broken-for-logs.csv"
+    resource = gcp.upload(key, BROKEN)
+    assert gcp.binary(gcp.attributes(resource), resource)[0] == 200
+    record = only_record(gcp.storage, key)
+    [entry] = run_finished(gcp, record["run_id"])
+    assert entry["severity"] == "ERROR"  # what the module's severity>=ERROR alert matches
+    assert entry["jsonPayload"]["status"] == "failed"
+    assert entry["jsonPayload"]["stage"] == "ingest"
+
+
+def test_every_line_hookline_writes_is_a_json_object(gcp: GcpDeployment, first_run: dict) -> None:
+    entries = log_entries(gcp)
+    ours = [e for e in entries if "hookline" in str(e.get("jsonPayload", {}).get("logger", ""))]
+    assert ours and all(e["severity"] in ("INFO", "WARNING", "ERROR") for e in ours)
+    text = [e["textPayload"] for e in entries if "textPayload" in e]
+    # only the host's own start-up lines (gunicorn) are text
+    assert all("hookline" not in line for line in text), text

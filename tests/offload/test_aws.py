@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from hookline.adapters._function import PipelineRuntime
 from hookline.adapters.aws.events import sample_event
-from hookline.adapters.aws.handler import PipelineHandler
+from hookline.adapters.aws.pipeline import PipelineHandler
 from hookline.compute import job_name
 
 from ._project import make_project, training_csv

@@ -32,7 +32,7 @@ def _pip_cache() -> Iterator[None]:
 def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hookline source, copied once: what every build of the session packages."""
     dest = tmp_path_factory.mktemp("project")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         if (REPO / name).is_file():
             shutil.copy2(REPO / name, dest / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")

@@ -218,3 +218,17 @@ def test_one_default_python_everywhere():
 def test_a_relative_out_is_made_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert _options().out == tmp_path / "dist"
+
+
+def test_pyarrow_from_the_parquet_extra():
+    """hookline declares pyarrow in its `parquet` extra: bundles take it from there, with
+    the version the extra states, only when Parquet is needed."""
+    requires = tuple(r for r in REQUIRES if not r.startswith("pyarrow")) + (
+        'pyarrow>=15; extra == "parquet"',
+    )
+    parquet = {"pipelines": {"p": {"stages": ["ingest"], "trigger": {"prefix": "l/"}}}}
+    wanted = bundle_specs(_options(parquet=True), requires, parquet)[0]
+    assert "pyarrow>=15" in wanted.requirements
+    left_out = bundle_specs(_options(), requires, TRAINS)[0]
+    assert "pyarrow" not in _names(left_out.requirements)
+    assert any("pyarrow left out" in n for n in left_out.notes)

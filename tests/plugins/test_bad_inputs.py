@@ -93,6 +93,37 @@ CASES: dict[str, tuple[str, str, str, str]] = {
     ),
     "truncated.parquet": ("failed", "not a readable Parquet file (truncated or corrupt)", "", ""),
     "malformed.jsonl": ("failed", "malformed JSON Lines on line 3", "", ""),
+    # whole-file checks: the offending name or byte lies past the first 64 KB
+    "late_duplicate_column.csv": (
+        "failed",
+        "duplicate column names: 'x1' ('x1' is column 1 and 905)",
+        "",
+        "",
+    ),
+    "late_nul_byte.csv": (
+        "failed",
+        "a NUL character (\\x00) at line 3502, column 11: text data never holds one",
+        "",
+        "",
+    ),
+    "late_nul_escape.jsonl": (
+        "failed",
+        "a NUL character (\\x00) in 'color': text data never holds one (line 1501)",
+        "",
+        "",
+    ),
+    "duplicate_keys.jsonl": (
+        "failed",
+        "the key 'x1' appears twice in one record (line 2)",
+        "",
+        "",
+    ),
+    "duplicate_columns.parquet": (
+        "failed",
+        "duplicate column names: 'x1' ('x1' is column 1 and 5)",
+        "",
+        "",
+    ),
 }
 
 

@@ -415,3 +415,46 @@ def test_encoding_check_across_chunk_boundaries(tmp_path):
     bad.write_bytes(body[:1_200_004] + b"\xff" + body[1_200_004:])
     with pytest.raises(DataError, match=r"byte 0xff at offset 1200004 \(line 2\)"):
         check_encoding(str(bad), "u", "utf-8")
+
+
+def test_nul_check_reads_the_whole_file_and_places_the_character(tmp_path):
+    """Past the first 1 MiB chunk, and in an encoding where NUL bytes are normal."""
+    from hookline.plugins._ingest_read import check_encoding
+
+    path = tmp_path / "late.csv"
+    path.write_text("a,b\n" + "1,22\n" * 300_000 + "3,4\x005\n")
+    with pytest.raises(DataError, match=r"NUL character \(\\x00\) at line 300002, column 4"):
+        check_encoding(str(path), "u", "utf-8")
+    wide = tmp_path / "utf16.csv"
+    wide.write_bytes("a,b\n1,2\n".encode("utf-16-le"))  # every other byte is 0x00
+    check_encoding(str(wide), "u", "utf-16-le")
+
+
+def test_csv_header_is_read_whole_and_bounded(tmp_path, monkeypatch):
+    from hookline.plugins import _ingest_read
+    from hookline.plugins._ingest_read import csv_header
+
+    path = tmp_path / "h.csv"
+    names = [f"column_{i:04d}_" + "n" * 90 for i in range(900)]
+    path.write_text("\n\n" + ",".join(names) + ',"two\nlines"\n1,2\n')
+    assert csv_header(str(path), "u", "utf-8", ",") == [*names, "two\nlines"]
+    monkeypatch.setattr(_ingest_read, "MAX_HEADER_CHARS", 1000)
+    with pytest.raises(DataError, match="header row is longer than 1,000 characters"):
+        csv_header(str(path), "u", "utf-8", ",")
+
+
+def test_json_array_records_are_checked_one_by_one_across_chunks(tmp_path):
+    import json
+
+    from hookline.plugins._ingest_read import check_json_records
+
+    records = [{"x1": i, "note": "n" * 200} for i in range(20_000)]  # ~4.3 MB, many chunks
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(records))
+    check_json_records(str(path), "u", "utf-8", array=True)
+    text = json.dumps(records)
+    cut = text.index('{"x1": 15000,')
+    path.write_text(text[:cut] + '{"x1": 1, "note": "a", "note": "b"}, ' + text[cut:])
+    twice = r"the key 'note' appears twice in one record \(record 15001\)"
+    with pytest.raises(DataError, match=twice):
+        check_json_records(str(path), "u", "utf-8", array=True)

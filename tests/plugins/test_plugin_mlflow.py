@@ -341,11 +341,6 @@ def test_a_cli_promotion_and_rollback_reach_mlflow_at_once(quickstart, server, m
     assert [len(v) for v in versions_of(mlflow, "cli-penguins").values()] == [1, 1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dashboard builds its Registry without the project's observer, so its moves "
-    "fire no registry event yet (adapters/dashboard/_app.py create_app)",
-)
 def test_a_dashboard_promotion_reaches_mlflow_at_once(quickstart, server, mlflow, monkeypatch):
     import re
 
@@ -359,7 +354,9 @@ def test_a_dashboard_promotion_reaches_mlflow_at_once(quickstart, server, mlflow
     monkeypatch.setenv("HOOKLINE_CONFIG", str(quickstart.config))
     config = load_config(quickstart.config)
     client = TestClient(
-        create_app(str(quickstart.storage), config=config, auth=Auth(["k-0123456789abcdef"])),
+        create_app(
+            str(quickstart.storage), config=config, auth=Auth(admin_keys=["k-0123456789abcdef"])
+        ),
         follow_redirects=False,
     )
     page = client.get("/login")

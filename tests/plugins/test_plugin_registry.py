@@ -47,7 +47,11 @@ def test_deploy_registers_everything_and_promotes(storage, tmp_path):
         "model.onnx",
         "schema.json",
         "reference_profile.json",
+        "holdout.json",
     }
+    holdout = json.loads(reg.read_artifact("sample-model", 1, "holdout.json"))
+    assert holdout["columns"][-1] == "__target__" and holdout["data"]
+    assert all(len(row) == len(holdout["columns"]) for row in holdout["data"])
     manifest = version.manifest
     assert manifest["format"] == "skops" and manifest["task"] == "classification"
     assert manifest["target"] == "label" and manifest["features"] == model.features

@@ -147,10 +147,10 @@ def test_estimator_errors_name_the_config_key():
 
 
 def test_the_fitted_pipeline_saves_with_skops_and_loads_back():
-    from hookline import _modelio
+    from hookline import modelio
 
     model = fit(table(80), **FAST)
-    data = _modelio.dumps(model.estimator)
-    loaded = _modelio.loads(data, expected_sha256=_modelio.sha256(data), where="test")
+    data = modelio.dumps(model.estimator)
+    loaded = modelio.loads(data, expected_sha256=modelio.sha256(data), where="test")
     X = model.holdout[0]
     assert (loaded.predict(X) == model.estimator.predict(X)).all()

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hookline import _modelio
+from hookline import modelio
 from hookline.errors import HooklineError, NotFound
 from hookline.registry import AliasState, Registry
 from hookline.storage import Storage, open_storage
@@ -97,7 +97,7 @@ def audit(
             except NotFound:
                 result.problems.append(f"v{mv.version}: artifact {name} missing")
                 continue
-            if _modelio.sha256(data) != meta.get("sha256") or len(data) != meta.get("size"):
+            if modelio.sha256(data) != meta.get("sha256") or len(data) != meta.get("size"):
                 result.problems.append(f"v{mv.version}: artifact {name} differs from manifest")
     result.versions = sorted(complete)
     state = registry.alias(model, alias)

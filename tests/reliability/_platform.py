@@ -3,7 +3,7 @@ function instances at a time, redelivering (after a backoff) an event whose invo
 raised :class:`~hookline.errors.TransientError`, as Lambda, Eventarc and Event Grid retry.
 
 Each invocation goes through the function layer every entry file uses
-(:func:`hookline.adapters._function.handle_events`), so a run still held by another
+(:func:`hookline.adapters.cloud.handle_events`), so a run still held by another
 invocation is retried too, exactly as deployed."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from hookline.adapters._function import handle_events
+from hookline.adapters.cloud import handle_events
 from hookline.errors import TransientError
 from hookline.events import StorageEvent
 from hookline.runner import Hookline, RunResult

@@ -21,6 +21,7 @@ from hookline.config import Config, load_config
 from hookline.events import StorageEvent
 from hookline.registry import Registry
 from hookline.runner import Hookline
+from hookline.runs import RunStore
 from hookline.storage import Storage, open_storage
 
 __all__ = [
@@ -40,6 +41,7 @@ PLUGINS = {
     "sklearn": "hookline.plugins.train",
     "gates": "hookline.plugins.gates",
     "registry": "hookline.plugins.registry",
+    "reports": "hookline.plugins.reports",
 }
 """The built-in plugins a training pipeline uses, by entry-point name."""
 
@@ -70,7 +72,7 @@ min_rows = 10
 
 [plugins.gates]
 min_rows = 20
-must_beat_production = false
+must_beat_production = {must_beat_production}
 max_latency_ms_per_row = 1000.0
 """
 
@@ -122,6 +124,10 @@ class Project:
     def registry(self) -> Registry:
         return Registry(self.storage)
 
+    @property
+    def runs(self) -> RunStore:
+        return RunStore(self.storage)
+
     def app(self, storage: Storage | None = None) -> Hookline:
         """A fresh runtime, like one function instance: its own plugin manager and, unless
         ``storage`` is given, its own storage client."""
@@ -139,7 +145,8 @@ class Project:
 def make_project(folder: Path, root: str, **options: Any) -> Project:
     """Write ``hookline.toml`` for the storage root ``root`` into ``folder``.
 
-    :param options: ``claim_timeout`` (seconds, default 900), ``max_upload_bytes``.
+    :param options: ``claim_timeout`` (seconds, default 900), ``max_upload_bytes``,
+        ``must_beat_production`` (``"true"``/``"false"``, default false).
     """
     folder.mkdir(parents=True, exist_ok=True)
     values = {
@@ -148,6 +155,7 @@ def make_project(folder: Path, root: str, **options: Any) -> Project:
         "max_upload_bytes": 16 * 1024 * 1024,
         "model": MODEL,
         "prefix": TRAIN_PREFIX,
+        "must_beat_production": "false",
         **options,
     }
     (folder / "hookline.toml").write_text(textwrap.dedent(CONFIG.format(**values)))

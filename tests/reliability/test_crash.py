@@ -27,13 +27,19 @@ TESTS = Path(__file__).resolve().parents[1]
 # name: (key pattern, before/after the write, alias moved before the crash)
 POINTS = {
     "after-claim": ("runs/*/claim.json", "after", False),
+    "after-run-marker": ("registry/*/by-run/*.json", "after", False),
     "after-version-allocated": ("registry/*/versions/*/_claim.json", "after", False),
     "mid-artifacts": ("registry/*/versions/*/model.skops", "after", False),
     "before-manifest": ("registry/*/versions/*/manifest.json", "before", False),
     "before-alias-move": ("registry/*/aliases/*.json", "before", False),
     "before-run-record": ("runs/*/record.json", "before", True),
 }
-FAST = {("local", "after-claim"), ("local", "before-manifest"), ("s3", "before-alias-move")}
+FAST = {
+    ("local", "after-claim"),
+    ("local", "after-version-allocated"),
+    ("local", "before-manifest"),
+    ("s3", "before-alias-move"),
+}
 
 
 def cases() -> list[object]:
@@ -135,11 +141,38 @@ def test_a_crash_at_each_step_boundary_is_recovered(
     orphans = claimed - set(found.versions)
     assert not orphans & reader.seen
     assert not orphans & {e["version"] for e in found.alias.history}
-    if point == "after-version-allocated":
-        # Died between allocating the number and recording it for the run: the number
-        # stays allocated and invisible (a gap), and the restart takes the next one.
-        assert len(orphans) <= 1
-    else:
-        # Later crashes: the restarted run resumes the version the dead instance
-        # allocated (registration is keyed by run id), so nothing is left behind.
-        assert not orphans, f"versions allocated but never completed: {sorted(orphans)}"
+    # Wherever it died -- even between allocating a number and recording it for the run --
+    # the restarted run resumes the version the dead instance allocated: no number leaks.
+    assert not orphans, f"versions allocated but never completed: {sorted(orphans)}"
+    assert sorted(found.versions) == list(range(1, len(found.versions) + 1)), "a gap"
+    # and every finished run has its side outputs
+    for r in records:
+        assert project.storage.stat(f"runs/{r['run_id']}/report.html") is not None, r["run_id"]
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [pytest.param("local"), pytest.param("s3", marks=[pytest.mark.emulator, pytest.mark.soak])],
+)
+def test_a_crash_after_the_record_completes_its_side_outputs_on_redelivery(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path, clean_env: None
+) -> None:
+    """Died after ``record.json``, before the observers (the report, the index entry):
+    the redelivery is a duplicate that writes what is missing, once."""
+    project = make_project(
+        tmp_path / "project", root_for(request, backend, tmp_path), claim_timeout=CLAIM_TIMEOUT
+    )
+    event = project.upload(f"{TRAIN_PREFIX}day-1.csv", training_csv(1))
+    run_id = event.run_id("train")
+    child = crash(project, json.dumps(event.to_dict()), "runs/*/record.json", "after")
+    assert child.returncode == CRASH_EXIT, child.stderr[-3000:]
+    record("crashes_injected")
+    assert project.storage.stat(f"runs/{run_id}/report.html") is None
+    [again] = project.app().handle(event)
+    assert again.status == "duplicate", again
+    report = project.storage.stat(f"runs/{run_id}/report.html")
+    assert report is not None, "the redelivery did not complete the run's report"
+    assert [s["run_id"] for s in project.runs.summaries()] == [run_id]
+    [third] = project.app().handle(event)
+    assert third.status == "duplicate"
+    assert project.storage.stat(f"runs/{run_id}/report.html").etag == report.etag

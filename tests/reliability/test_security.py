@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hookline import _modelio
+from hookline import modelio
 from hookline.errors import InvalidKey, ModelIntegrityError, UsageError
 from hookline.registry import Registry
 from hookline.storage import open_storage, parse_uri
@@ -48,14 +48,14 @@ def trained(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Pro
     return project
 
 
-def serve(project: Project, keys: str = "") -> Any:
+def serve(project: Project, keys: str = "", **environ: str) -> Any:
     from fastapi.testclient import TestClient
     from hookline.adapters.serving import create_app
 
     app = create_app(
         project.config(),
         storage=project.storage,
-        environ={"HOOKLINE_API_KEYS": keys} if keys else {},
+        environ={**({"HOOKLINE_API_KEYS": keys} if keys else {}), **environ},
     )
     return TestClient(app)
 
@@ -102,7 +102,7 @@ def test_a_model_with_untrusted_types_is_refused(
     request: pytest.FixtureRequest, backend: str, tmp_path: Path, clean_env: None
 ) -> None:
     project = trained(request, backend, tmp_path)
-    plant(project, _modelio.dumps(Custom()))
+    plant(project, modelio.dumps(Custom()))
     with pytest.raises(ModelIntegrityError, match="trusted"):
         project.registry.load_model(MODEL)
     response = serve(project).post("/predict", json=ROW)
@@ -226,3 +226,54 @@ def test_serving_refuses_requests_without_a_valid_key(
     ok = client.get("/model", headers={"Authorization": "Bearer k-456"})
     assert ok.status_code == 200 and ok.json()["version"] == 1
     record("security_checks", len(refused) + 2)
+
+
+@pytest.mark.parametrize("backend", FAST_ONLY_LOCAL)
+def test_with_signing_a_swapped_model_with_a_rewritten_manifest_is_refused(
+    request: pytest.FixtureRequest,
+    backend: str,
+    tmp_path: Path,
+    clean_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Finding 6: the attacker swaps production's model for another version's and rewrites
+    the manifest's sha256 to match. With a signing key the pipeline, serving and the CLI
+    refuse it; nothing is promoted meanwhile."""
+    import hashlib
+    import json
+
+    from hookline.cli import main
+
+    key = "signing-key-" + "x" * 32
+    monkeypatch.setenv("HOOKLINE_SIGNING_KEY", key)
+    project = trained(request, backend, tmp_path)
+    [second] = project.app().handle(project.upload(f"{TRAIN_PREFIX}more.csv", training_csv(3)))
+    assert second.status == "succeeded", second.message
+    storage, v1 = project.storage, f"registry/{MODEL}/versions/000001/"
+    assert storage.stat(v1 + "signature.json") is not None
+    project.registry.move_alias(MODEL, "production", 1, action="rollback")
+    assert serve(project, HOOKLINE_SIGNING_KEY=key).get("/health").status_code == 200
+
+    evil = storage.read(f"registry/{MODEL}/versions/000002/model.skops")
+    storage.write(v1 + "model.skops", evil)
+    manifest = json.loads(storage.read(v1 + "manifest.json"))
+    manifest["artifacts"]["model.skops"].update(
+        sha256=hashlib.sha256(evil).hexdigest(), size=len(evil)
+    )
+    storage.write(v1 + "manifest.json", json.dumps(manifest).encode())
+
+    assert serve(project).get("/health").status_code == 200  # without the key: served
+    health = serve(project, HOOKLINE_SIGNING_KEY=key).get("/health")
+    assert health.status_code == 503, health.text
+    assert "refused for loading: its artifacts, manifest_sha256 changed" in health.json()["detail"]
+    with project.config_path.open("a") as toml:
+        toml.write("\n[pipelines.train.plugins.gates]\nmust_beat_production = true\n")
+    [third] = project.app().handle(project.upload(f"{TRAIN_PREFIX}third.csv", training_csv(4)))
+    # production's schema cannot be vouched for: the run fails, naming the version
+    assert third.status == "failed", third.message
+    assert "model 'churn' version 1 refused for reading" in third.message
+    state = project.registry.alias(MODEL, "production")
+    assert state is not None and state.version == 1
+    code = main(["models", "verify", MODEL, "--config", str(project.config_path)])
+    assert code == 1
+    record("security_checks", 4)

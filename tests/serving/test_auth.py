@@ -7,9 +7,9 @@ import sys
 
 import pytest
 from fastapi.testclient import TestClient
-from hookline.adapters.serving._auth import (
+from hookline.adapters.web.keys import (
     ApiKeys,
-    AuthFailure,
+    KeysUnavailable,
     SecretRef,
     keys_from_env,
     parse_keys,
@@ -80,7 +80,9 @@ def test_auth_is_checked_before_the_body_is_read(locked: TestClient) -> None:
 
 
 def test_openapi_declares_the_schemes(locked: TestClient) -> None:
-    doc = locked.get("/openapi.json").json()
+    assert locked.get("/openapi.json").status_code == 401
+    assert locked.get("/docs").status_code == 401
+    doc = locked.get("/openapi.json", headers={"X-API-Key": "alpha"}).json()
     assert doc["components"]["securitySchemes"]["ApiKey"] == {
         "type": "apiKey",
         "in": "header",
@@ -88,6 +90,19 @@ def test_openapi_declares_the_schemes(locked: TestClient) -> None:
     }
     assert doc["paths"]["/predict"]["post"]["security"] == [{"ApiKey": []}, {"Bearer": []}]
     assert "security" not in doc["paths"]["/health"]["get"]
+    assert doc["paths"]["/invocations"]["post"]["security"] == [{"ApiKey": []}, {"Bearer": []}]
+
+
+def test_docs_can_be_public_by_choice(tmp_path) -> None:
+    from .conftest import make_project
+
+    project = make_project(tmp_path / "p", extra="docs_public = true")
+    project.promote(project.register())
+    app = project.app(environ={"HOOKLINE_API_KEYS": "alpha"})
+    with TestClient(app) as c:
+        assert c.get("/openapi.json").status_code == 200
+        assert c.get("/docs").status_code == 200
+        assert c.post("/predict", json=RECORD).status_code == 401
 
 
 def test_the_env_variable_name_is_configurable(tmp_path) -> None:
@@ -220,9 +235,9 @@ def test_a_missing_cloud_sdk_is_named(served: Project, monkeypatch: pytest.Monke
     # A None entry in sys.modules makes the import fail as if the package were absent.
     monkeypatch.setitem(sys.modules, "azure.keyvault.secrets", None)
     keys = ApiKeys(secret=parse_secret_ref("azure-kv://vault/keys"))
-    with pytest.raises(AuthFailure) as info:
+    with pytest.raises(KeysUnavailable) as info:
         keys.check({"x-api-key": "k"})
-    assert info.value.status == 503
+    assert info.value.http_status == 503
     assert "pip install azure-keyvault-secrets" in str(info.value)
 
 

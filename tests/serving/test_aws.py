@@ -121,9 +121,9 @@ def test_predict_through_rest_v1_with_stage(handler: LambdaHandler) -> None:
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: v2("POST", "/predict", {**RECORD, "plan": "gold"}),
-        lambda: v1("POST", "/predict", {**RECORD, "plan": "gold"}),
-        lambda: v2("POST", "/predict", {**RECORD, "plan": "gold"}, fixture="function_url.json"),
+        lambda: v2("POST", "/predict", {**RECORD, "plan": 7}),
+        lambda: v1("POST", "/predict", {**RECORD, "plan": 7}),
+        lambda: v2("POST", "/predict", {**RECORD, "plan": 7}, fixture="function_url.json"),
     ],
 )
 def test_errors_travel_unchanged(handler: LambdaHandler, make: Any) -> None:

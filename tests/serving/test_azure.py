@@ -122,7 +122,9 @@ def test_requests_through_the_function_object(
     assert status == 422 and {e["loc"][-1] for e in body["detail"]} >= {"age", "plan"}
     status, _, body = call(fn, "POST", base + "/predict", RECORD, {"x-api-key": "wrong"})
     assert status == 401
-    status, _, html = call(fn, "GET", base + "/docs")
+    status, _, _ = call(fn, "GET", base + "/docs")
+    assert status == 401  # the docs follow the key rule
+    status, _, html = call(fn, "GET", base + "/docs", None, {"x-api-key": "azkey"})
     assert status == 200 and f"{prefix}/openapi.json" in html
 
 

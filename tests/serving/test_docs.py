@@ -208,3 +208,32 @@ def test_documented_env_and_settings_exist() -> None:
     ):
         assert name in TEXT
     assert os.path.exists(DOC)
+
+
+def test_protocol_commands_against_hookline_serve(served: Project) -> None:
+    """The curl lines of "Other protocols" (MLflow and the Open Inference Protocol), run by
+    bash against a live ``hookline serve``, and the documented v2 answer's shape."""
+    lines = curl_lines("### MLflow's scoring protocol") + curl_lines(
+        "### The Open Inference Protocol (v2)"
+    )
+    assert len(lines) == 6
+    port = free_port()
+    argv = [str(Path(sys.executable).parent / "hookline"), "serve", "--config"]
+    argv += [str(served.config_path), "--port", str(port)]
+    (documented,) = blocks("json", section("### The Open Inference Protocol (v2)"))
+    with server(argv, port, {"HOOKLINE_API_KEYS": ""}) as base:
+        for line in lines:
+            command = line.replace("http://localhost:8000", base)
+            out = subprocess.run(
+                ["bash", "-c", command], capture_output=True, text=True, check=True, timeout=60
+            ).stdout
+            answer = json.loads(out)
+            if "/invocations" in line:
+                assert answer == {"predictions": ["yes"]}, (line, answer)
+            elif line.endswith("/v2/models/churn"):
+                assert answer["name"] == "churn" and answer["versions"] == ["1"]
+            else:
+                want = json.loads(documented)
+                assert set(answer) == set(want) and answer["id"] == want["id"]
+                assert [o["name"] for o in answer["outputs"]] == ["predict", "predict_proba"]
+                assert answer["outputs"][0]["data"] == want["outputs"][0]["data"]

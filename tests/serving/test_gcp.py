@@ -41,7 +41,7 @@ def test_functions_framework_serves_the_app(served: Project, asgi_flag: bool) ->
         assert body["predictions"] == ["yes", "yes"] and body["classes"] == ["no", "yes"]
         assert headers["x-hookline-model-version"] == "1"
         status, _, body = request(
-            base + "/predict", {**RECORD, "plan": "gold"}, headers={"Authorization": "Bearer k1"}
+            base + "/predict", {**RECORD, "plan": 7}, headers={"Authorization": "Bearer k1"}
         )
         assert status == 422 and body["detail"][0]["loc"] == ["body", "plan"]
         status, _, body = request(base + "/predict", [RECORD] * 51, headers={"X-API-Key": "k1"})
@@ -50,7 +50,9 @@ def test_functions_framework_serves_the_app(served: Project, asgi_flag: bool) ->
         assert status == 401 and headers["www-authenticate"] == "Bearer"
         status, _, body = request(base + "/model", headers={"X-API-Key": "k1"})
         assert status == 200 and body["features"][0]["name"] == "age"
-        status, _, doc = request(base + "/openapi.json")
+        status, _, _ = request(base + "/openapi.json")
+        assert status == 401  # the document follows the key rule
+        status, _, doc = request(base + "/openapi.json", headers={"X-API-Key": "k1"})
         assert "Record" in doc["components"]["schemas"]
 
 

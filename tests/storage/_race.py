@@ -31,3 +31,12 @@ def increment(uri: str, key: str, barrier: Any) -> int:
             return retries
         except PreconditionFailed:
             retries += 1
+
+
+def write_own(uri: str, key: str, worker: int, barrier: Any) -> tuple[str, int]:
+    """Overwrite ``key`` with this worker's bytes (each worker a different length); returns
+    the etag and size the write reported."""
+    storage = open_storage(uri)
+    barrier.wait()
+    info = storage.write(key, b"x" * (worker + 1))
+    return info.etag or "", info.size

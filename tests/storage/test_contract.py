@@ -39,6 +39,12 @@ INVALID_KEYS = [
     "a//b",
     "./here",
     "line\nbreak",
+    "del\x7fchar",
+    "c1\x85next-line.csv",  # C1 controls: U+0080..U+009F
+    "c1\x9fend",
+    "lone\ud800surrogate",
+    "k" * 2000,  # over the clouds' 1,024-byte limit
+    "é" * 600,  # 1,200 bytes in UTF-8
 ]
 THREADS = 8
 

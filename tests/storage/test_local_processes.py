@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hookline.storage import LocalStorage
 
-from ._race import create_once, increment
+from ._race import create_once, increment, write_own
 
 PROCESSES = 8
 
@@ -35,3 +35,18 @@ def test_racing_processes_lose_no_increment(tmp_path: Path) -> None:
         with ctx.Pool(PROCESSES) as pool:
             pool.starmap(increment, [(storage.uri, "counter", barrier)] * PROCESSES)
     assert storage.read("counter") == str(PROCESSES).encode()
+
+
+def test_racing_writers_of_one_key_each_get_their_own_info(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager:
+        barrier = manager.Barrier(PROCESSES)
+        with ctx.Pool(PROCESSES) as pool:
+            infos = pool.starmap(
+                write_own, [(storage.uri, "landing/same.csv", i, barrier) for i in range(PROCESSES)]
+            )
+    assert [size for _, size in infos] == [i + 1 for i in range(PROCESSES)]
+    assert len({etag for etag, _ in infos}) == PROCESSES, infos
+    final = storage.stat("landing/same.csv")
+    assert final is not None and (final.etag, final.size) in infos

@@ -26,6 +26,7 @@ class GoodPlugin:
         self.calls: list[str] = []
         self.registered: list[tuple[str, int]] = []
         self.moves: list[tuple[str, int | None, int | None]] = []
+        self.updated: list[tuple[int, tuple[str, ...]]] = []
 
     @hookimpl
     def before_pipeline_run(self, ctx):
@@ -129,6 +130,10 @@ class GoodPlugin:
     @hookimpl
     def after_alias_moved(self, ctx, move):
         self.moves.append((move.alias, move.version, move.previous))
+
+    @hookimpl
+    def after_version_updated(self, ctx, version, meta):
+        self.updated.append((meta.version, meta.changed))
 
 
 @pytest.fixture

@@ -44,6 +44,38 @@ def parquet_bytes(n: int) -> bytes:
     return buffer.getvalue()
 
 
+def parquet_duplicate_columns(n: int) -> bytes:
+    """A Parquet file whose schema names ``x1`` twice (pandas cannot write one)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    values = [r.split(",") for r in rows(n)]
+    table = pa.table(
+        [
+            pa.array([float(v[0]) for v in values]),
+            pa.array([float(v[1]) for v in values]),
+            pa.array([v[2] for v in values]),
+            pa.array([v[3] for v in values]),
+            pa.array([float(v[1]) for v in values]),
+        ],
+        names=["x1", "x2", "color", "label", "x1"],
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def jsonl_line(x1: str, x2: str, color: str, label: str) -> str:
+    return f'{{"x1": {x1}, "x2": {x2}, "color": "{color}", "label": "{label}"}}\n'
+
+
+def long_header_duplicate() -> str:
+    """A header longer than 64 KB whose last name repeats the first."""
+    pads = [f"pad{i:03d}_" + "p" * 72 for i in range(900)]
+    header = ",".join([HEADER, *pads, "x1"])
+    return csv([header, *(r + "," + ",".join("0" for _ in pads) + ",1.0" for r in rows(30))])
+
+
 def main() -> None:
     good = csv([HEADER, *rows(60)])
     files: dict[str, bytes | str] = {
@@ -82,6 +114,13 @@ def main() -> None:
         "parquet_named.csv": parquet_bytes(40),
         "csv_named.parquet": good,
         "truncated.parquet": parquet_bytes(40)[:400],
+        "late_duplicate_column.csv": long_header_duplicate(),
+        "late_nul_byte.csv": csv([HEADER, *rows(3500), "1.0,2.0,re\x00d,yes", *rows(20)]),
+        "late_nul_escape.jsonl": "".join(jsonl_line(*r.split(",")) for r in rows(1500))
+        + '{"x1": 1.0, "x2": 0.5, "color": "re\\u0000d", "label": "yes"}\n',
+        "duplicate_keys.jsonl": '{"x1": 1.0, "x2": 0.5, "color": "red", "label": "yes"}\n'
+        '{"x1": 0.2, "x2": 0.1, "color": "blue", "label": "no", "x1": 9.0}\n',
+        "duplicate_columns.parquet": parquet_duplicate_columns(40),
         "malformed.jsonl": '{"x1": 1.0, "x2": 0.5, "color": "red", "label": "yes"}\n'
         '{"x1": 0.2, "x2": 0.1, "color": "blue", "label": "no"}\n'
         '{"x1": 0.3, "x2": 0.1, "color": "blue", "label": "no"\n',

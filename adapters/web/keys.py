@@ -1,9 +1,15 @@
-"""Optional API keys for the prediction service.
+"""API keys of the prediction service and the dashboard: the one loader both use.
 
-Keys come from the environment variable named by ``serving.api_keys_env``
-(``HOOKLINE_API_KEYS`` by default: comma-separated), or from a secret reference in
-``<that name>_SECRET`` (``HOOKLINE_API_KEYS_SECRET``), resolved with the cloud's SDK on
-first use and cached for the life of the instance:
+Two sets of keys (see docs/security.md, "Secrets come from the environment"), each optional:
+
+* **prediction keys** -- ``$HOOKLINE_API_KEYS`` (the name follows ``[serving] api_keys_env``)
+  or a secret reference in ``$HOOKLINE_API_KEYS_SECRET``: they call ``/predict`` and the
+  other prediction routes, and may look at the dashboard;
+* **administration keys** -- ``$HOOKLINE_ADMIN_KEYS`` or ``$HOOKLINE_ADMIN_KEYS_SECRET``:
+  they may also move aliases from the dashboard (approve, promote, roll back).
+
+A variable holds comma-separated keys; a secret reference is resolved with the cloud's SDK
+on first use and cached for the life of the instance:
 
 * ``aws-sm://NAME`` -- AWS Secrets Manager (secret id or ARN)
 * ``gcp-sm://projects/P/secrets/S/versions/V`` -- Google Secret Manager
@@ -24,19 +30,48 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from hookline.errors import ConfigError, HooklineError
+from hookline.errors import ConfigError, HooklineError, Unavailable
 
-__all__ = ["ApiKeys", "AuthFailure", "SecretRef", "keys_from_env", "parse_keys", "parse_secret_ref"]
+__all__ = [
+    "ADMIN_KEYS_ENV",
+    "PREDICTION_KEYS_ENV",
+    "ApiKeys",
+    "KeysUnavailable",
+    "SecretRef",
+    "Unauthorized",
+    "admin_keys_from_env",
+    "fingerprint",
+    "keys_from_env",
+    "parse_keys",
+    "parse_secret_ref",
+    "read_secret_text",
+]
 
 SCHEMES = ("aws-sm", "gcp-sm", "azure-kv")
+PREDICTION_KEYS_ENV = "HOOKLINE_API_KEYS"
+ADMIN_KEYS_ENV = "HOOKLINE_ADMIN_KEYS"
 
 
-class AuthFailure(HooklineError):
-    """The request is not authorised (HTTP 401), or keys cannot be loaded (HTTP 503)."""
+class Unauthorized(HooklineError):
+    """The request carries no key, or a key that is not configured (HTTP 401)."""
 
-    def __init__(self, message: str, *, status: int, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.status = status
+    http_status = 401
+    exit_code = 2
+    title = "unauthorized"
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class KeysUnavailable(Unavailable):
+    """The configured secret holding the keys cannot be read: fail closed (HTTP 503)."""
+
+    title = "keys unavailable"
+
+
+def fingerprint(key: str | bytes) -> str:
+    """A short, non-secret name for a key: the first 8 hex digits of its sha256."""
+    import hashlib
+
+    return hashlib.sha256(key if isinstance(key, bytes) else key.encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +182,11 @@ class ApiKeys:
     def enabled(self) -> bool:
         return self.secret is not None or bool(self._keys)
 
+    @property
+    def pending(self) -> bool:
+        """Whether a secret reference is still to be read (the first check reads it)."""
+        return self._keys is None
+
     def _resolve(self) -> tuple[bytes, ...]:
         keys = self._keys
         if keys is not None:
@@ -154,31 +194,50 @@ class ApiKeys:
         with self._lock:
             if self._keys is None:
                 assert self.secret is not None
-                from hookline.adapters.serving._secrets import fetch_secret
+                from hookline.adapters.web._secrets import fetch_secret
 
                 try:
                     text = (self._resolver or fetch_secret)(self.secret)
                 except HooklineError as exc:
-                    raise AuthFailure(
-                        f"API keys unavailable: {exc.message}", status=503, hint=exc.hint
+                    raise KeysUnavailable(
+                        f"API keys unavailable: {exc.message}", hint=exc.hint
                     ) from exc
                 except Exception as exc:
-                    raise AuthFailure(
+                    raise KeysUnavailable(
                         f"API keys unavailable: cannot read secret {self.secret.raw}: "
                         f"{type(exc).__name__}: {exc}",
-                        status=503,
                         hint="check the secret exists and the function's identity may read it",
                     ) from exc
                 parsed = parse_keys(text)
                 if not parsed:
-                    raise AuthFailure(
-                        f"API keys unavailable: secret {self.secret.raw} holds no key", status=503
+                    raise KeysUnavailable(
+                        f"API keys unavailable: secret {self.secret.raw} holds no key"
                     )
                 self._keys = tuple(k.encode() for k in parsed)
             return self._keys
 
+    def resolved(self) -> tuple[bytes, ...]:
+        """The configured keys, resolving the secret on first use.
+
+        :raises KeysUnavailable: the secret cannot be read (fail closed).
+        """
+        return self._resolve() if self.enabled else ()
+
+    def match(self, candidate: str) -> str | None:
+        """The fingerprint of the configured key equal to ``candidate``, else ``None``.
+        Every key is compared, in constant time, whatever matches.
+
+        :raises KeysUnavailable: the secret cannot be read.
+        """
+        given = candidate.encode()
+        found = None
+        for key in self.resolved():  # no early exit: every key is compared
+            if hmac.compare_digest(given, key):
+                found = fingerprint(key)
+        return found
+
     def check(self, headers: Mapping[str, str]) -> None:
-        """Accept the request or raise :class:`AuthFailure`.
+        """Accept the request or raise :class:`Unauthorized` (or :class:`KeysUnavailable`).
 
         :param headers: the request headers (case-insensitive mapping).
         """
@@ -192,9 +251,8 @@ class ApiKeys:
             if scheme.lower() == "bearer" and token.strip():
                 given = token.strip()
         if not given:
-            raise AuthFailure(
+            raise Unauthorized(
                 "missing API key",
-                status=401,
                 hint="send it in the X-API-Key header or as 'Authorization: Bearer KEY'",
             )
         candidate = given.encode()
@@ -202,10 +260,17 @@ class ApiKeys:
         for key in keys:  # no early exit: every key is compared
             ok |= hmac.compare_digest(candidate, key)
         if not ok:
-            raise AuthFailure("invalid API key", status=401)
+            raise Unauthorized("invalid API key")
 
 
-def keys_from_env(env_name: str, environ: Mapping[str, str] | None = None) -> ApiKeys:
+def admin_keys_from_env(environ: Mapping[str, str] | None = None) -> ApiKeys:
+    """The administration keys: ``$HOOKLINE_ADMIN_KEYS`` or ``$HOOKLINE_ADMIN_KEYS_SECRET``."""
+    return keys_from_env(ADMIN_KEYS_ENV, environ)
+
+
+def keys_from_env(
+    env_name: str = PREDICTION_KEYS_ENV, environ: Mapping[str, str] | None = None
+) -> ApiKeys:
     """Read ``$env_name`` (keys) and ``${env_name}_SECRET`` (a secret reference).
 
     :raises ConfigError: both are set, or the reference is malformed.
@@ -221,3 +286,11 @@ def keys_from_env(env_name: str, environ: Mapping[str, str] | None = None) -> Ap
             )
         return ApiKeys(secret=parse_secret_ref(ref, env=f"{env_name}_SECRET"))
     return ApiKeys(parse_keys(direct))
+
+
+def read_secret_text(reference: str) -> str:
+    """The text of the secret ``reference`` names (``aws-sm://``, ``gcp-sm://``,
+    ``azure-kv://`` or the clouds' native forms), read with the cloud's SDK on call."""
+    from hookline.adapters.web._secrets import read_secret_text as read
+
+    return read(reference)

@@ -3,10 +3,20 @@
 :func:`register_pipeline` adds the pipeline's functions to the app ``function_app.py``
 exposes:
 
-* ``pipeline_event_grid`` -- the default trigger: an Event Grid subscription on the
-  storage account delivers ``Microsoft.Storage.BlobCreated`` (Event Grid schema or
-  CloudEvents schema) within seconds. The event carries the blob's URL, size and ETag;
-  the runner streams the blob through the storage back-end, never the binding.
+* ``pipeline_queue`` -- the default delivery: an Event Grid subscription on the storage
+  account writes each ``Microsoft.Storage.BlobCreated`` event (Event Grid or CloudEvents
+  schema) to the Storage Queue ``$HOOKLINE_EVENTS_QUEUE`` (``hookline-events``), and this
+  queue-triggered function runs it. Event Grid's push delivery waits about 30 seconds for
+  an answer and redelivers when a run takes longer; a queue message stays invisible while
+  its function runs (the host takes it for 10 minutes and renews that every 5), so a run
+  of any length within the function timeout is delivered once. A failed message is
+  retried after ``host.json``'s ``visibilityTimeout`` and, after ``maxDequeueCount``
+  attempts, moved to ``<queue>-poison``. Connection: the app setting prefix
+  ``HOOKLINE_QUEUE`` (identity-based: ``HOOKLINE_QUEUE__queueServiceUri``). Registered
+  when one of those settings is present.
+* ``pipeline_event_grid`` -- Event Grid's push delivery of the same events, for runs well
+  under 30 seconds or where a queue cannot be used. The event carries the blob's URL, size
+  and ETag; the runner streams the blob through the storage back-end, never the binding.
 * ``pipeline_timer`` -- a timer trigger on ``%HOOKLINE_SCHEDULE%`` (an NCRONTAB app
   setting) that runs ``$HOOKLINE_SCHEDULED_PIPELINE``. Registered only when
   ``HOOKLINE_SCHEDULE`` is set: an unresolved ``%...%`` expression fails indexing.
@@ -20,10 +30,13 @@ exposes:
   is the app setting prefix ``$HOOKLINE_BLOB_CONNECTION`` (default ``AzureWebJobsStorage``).
 
 Failures: a permanent one is in the run record and the function returns; a transient one
-(or a run still held by another invocation) raises, so Event Grid retries the delivery
-with backoff and finally writes it to the subscription's dead-letter container; the blob
-trigger retries 5 times, then writes a message to the ``webjobs-blobtrigger-poison``
-queue.
+(or a run still held by another invocation) raises, so the queue message comes back
+(``pipeline_queue``), Event Grid retries the delivery with backoff and finally writes it to
+the subscription's dead-letter container (``pipeline_event_grid``), or the blob trigger
+retries 5 times, then writes a message to the ``webjobs-blobtrigger-poison`` queue. A
+message that is not an event also raises: it ends in the poison queue (or dead-letter
+container) for an operator. Logs are JSON lines (:mod:`hookline.adapters._logs`): in
+Application Insights each line is a ``traces`` record whose ``message`` is the JSON object.
 """
 
 import logging
@@ -33,30 +46,41 @@ from datetime import datetime
 from typing import Any
 
 import azure.functions as func
-from hookline.adapters._function import PipelineRuntime, counts_line, handle_events
+from hookline.adapters.azure import CLOUD
 from hookline.adapters.azure.events import (
     EventError,
     from_blob_client,
+    from_queue_message,
     from_timer,
     parse_event,
 )
+from hookline.adapters.cloud import PipelineRuntime, counts_line
 from hookline.events import Event
 
 __all__ = [
     "BLOB_FUNCTION",
+    "DEFAULT_QUEUE",
     "EVENT_GRID_FUNCTION",
+    "QUEUE_CONNECTION",
+    "QUEUE_FUNCTION",
     "TIMER_FUNCTION",
     "handle_blob_client",
     "handle_event_grid",
+    "handle_queue_message",
     "handle_timer",
     "register_pipeline",
 ]
 
 log = logging.getLogger("hookline.function.azure")
 
+QUEUE_FUNCTION = "pipeline_queue"
 EVENT_GRID_FUNCTION = "pipeline_event_grid"
 TIMER_FUNCTION = "pipeline_timer"
 BLOB_FUNCTION = "pipeline_blob"
+DEFAULT_QUEUE = "hookline-events"
+QUEUE_CONNECTION = "HOOKLINE_QUEUE"
+"""The app setting prefix of the queue's connection (``HOOKLINE_QUEUE__queueServiceUri``
+with the app's identity, or ``HOOKLINE_QUEUE`` holding a connection string)."""
 BLOB_SOURCES = ("EventGrid", "LogsAndContainerScan")
 
 
@@ -79,11 +103,31 @@ def _payload(event: Any) -> Any:
 
 
 def _run(runtime: PipelineRuntime, events: list[Event]) -> dict[str, Any]:
-    delivery = handle_events(runtime.get(), events)
+    delivery = runtime.handle(events)
     summary = delivery.summary()
-    log.info("delivery done: %s", counts_line(summary))
+    log.info("delivery done: %s", counts_line(summary), extra={"event": "delivery_done"})
     delivery.raise_for_retry()
     return summary
+
+
+def handle_queue_message(runtime: PipelineRuntime, message: Any) -> dict[str, Any]:
+    """Run the event Event Grid wrote to the queue (a ``func.QueueMessage``).
+
+    :raises TransientError: the message must come again (the host makes it visible after
+        ``visibilityTimeout``; after ``maxDequeueCount`` attempts it goes to the poison
+        queue).
+    :raises EventError: the message is not an event hookline runs on (poison queue after
+        the attempts).
+    """
+    count = getattr(message, "dequeue_count", None)
+    if isinstance(count, int) and count > 1:
+        log.warning(
+            "queue message %s: attempt %d",
+            getattr(message, "id", "?"),
+            count,
+            extra={"event": "redelivery", "message_id": getattr(message, "id", None)},
+        )
+    return _run(runtime, from_queue_message(message))
 
 
 def handle_event_grid(runtime: PipelineRuntime, event: Any) -> dict[str, Any]:
@@ -135,7 +179,21 @@ def register_pipeline(
     :raises ImportError: a blob trigger is asked for and its bindings extension is missing.
     """
     env = os.environ if env is None else env
-    names = [EVENT_GRID_FUNCTION]
+    CLOUD.configure_logging()
+    names = []
+    if _queue_configured(env):
+        names.append(QUEUE_FUNCTION)
+
+        @app.function_name(QUEUE_FUNCTION)
+        @app.queue_trigger(
+            arg_name="message",
+            queue_name=env.get("HOOKLINE_EVENTS_QUEUE") or DEFAULT_QUEUE,
+            connection=QUEUE_CONNECTION,
+        )
+        def pipeline_queue(message: func.QueueMessage) -> None:
+            handle_queue_message(runtime, message)
+
+    names.append(EVENT_GRID_FUNCTION)
 
     @app.function_name(EVENT_GRID_FUNCTION)
     @app.event_grid_trigger(arg_name="event")
@@ -154,6 +212,18 @@ def register_pipeline(
     if path:
         names.append(_register_blob_trigger(app, runtime, path, env))
     return names
+
+
+def _queue_configured(env: Mapping[str, str]) -> bool:
+    """The queue's connection is set (an unresolvable connection keeps the host from
+    starting the listener), or its name is."""
+    return any(
+        key == QUEUE_CONNECTION
+        or key.startswith(f"{QUEUE_CONNECTION}__")
+        or key == ("HOOKLINE_EVENTS_QUEUE")
+        for key, value in env.items()
+        if value
+    )
 
 
 def _register_blob_trigger(

@@ -12,7 +12,10 @@ posts a ``hookline.schedule`` CloudEvent. :class:`CloudEventPipeline` runs them:
   function answers 500 and the trigger's retry policy (``RETRY_POLICY_RETRY``) delivers
   the event again, with backoff, for up to 24 hours;
 * a scheduled firing is identified by Cloud Scheduler's ``X-CloudScheduler-ScheduleTime``
-  header (its ``ce-id`` is the same on every firing), read from the request being served.
+  header (its ``ce-id`` is the same on every firing), read from the request being served;
+* log lines are JSON objects on standard output with ``severity`` (Cloud Logging's
+  ``jsonPayload``); a finished run's ``run_finished`` line is what the Terraform module's
+  log-based metrics count (``jsonPayload.event="run_finished"``).
 
 No Google SDK is imported here.
 """
@@ -23,7 +26,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from hookline.adapters._function import PipelineRuntime, counts_line, handle_events
+from hookline.adapters.cloud import PipelineRuntime, counts_line
+from hookline.adapters.gcp import CLOUD
 from hookline.adapters.gcp.events import SCHEDULE_TIME_HEADER, parse_event
 
 __all__ = ["CloudEventPipeline"]
@@ -54,6 +58,7 @@ class CloudEventPipeline:
     def __init__(
         self, runtime: PipelineRuntime | None = None, *, bundle_dir: str | None = None
     ) -> None:
+        CLOUD.configure_logging()
         self.runtime = runtime if runtime is not None else PipelineRuntime(bundle_dir)
 
     def __call__(
@@ -75,8 +80,8 @@ class CloudEventPipeline:
         else:
             schedule_time = _request_header(SCHEDULE_TIME_HEADER)
         events = parse_event(cloud_event, schedule_time=schedule_time)
-        delivery = handle_events(self.runtime.get(), events)
+        delivery = self.runtime.handle(events)
         summary = delivery.summary()
-        log.info("delivery done: %s", counts_line(summary))
+        log.info("delivery done: %s", counts_line(summary), extra={"event": "delivery_done"})
         delivery.raise_for_retry()
         return summary
