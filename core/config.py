@@ -20,12 +20,15 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookline.errors import ConfigError, UsageError
 from hookline.hookspecs import STAGES
 from hookline.layout import OUTPUT_PREFIXES, check_name  # the pipeline writes only under these
 from hookline.window import Window, parse_window
+
+if TYPE_CHECKING:
+    from hookline.compute import ComputeConfig
 
 __all__ = [
     "OUTPUT_PREFIXES",
@@ -205,6 +208,12 @@ PIPELINE = {
     ),
     "description": Option(str, ""),
     "plugins": Option(dict, {}, "per-pipeline overrides of [plugins.*] tables"),
+    "compute": Option(
+        dict,
+        None,
+        "run the pipeline as a container job or training job when a function is not "
+        "enough (backend, when, ...; see docs/scaling.md)",
+    ),
 }
 
 
@@ -301,6 +310,8 @@ class PipelineConfig:
     plugins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     window: Window | None = None
     """The training window (:mod:`hookline.window`); ``None``: the upload alone."""
+    compute: ComputeConfig | None = None
+    """Where the run goes when a function is not enough (``None``: always inline)."""
 
     @property
     def trains(self) -> bool:
@@ -468,6 +479,11 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
             source=source,
             hint="remove window, or add 'train' to stages",
         )
+    compute = None
+    if values["compute"] is not None:
+        from hookline.compute import parse_compute
+
+        compute = parse_compute(values["compute"], f"{path}.compute", source)
     return PipelineConfig(
         name=name,
         model=values["model"],
@@ -478,6 +494,7 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
         description=values["description"],
         plugins=plugins,
         window=window,
+        compute=compute,
     )
 
 

@@ -3,6 +3,10 @@
 Every trigger -- an S3 notification, a GCS CloudEvent, an Azure Event Grid event, a file
 dropped in a local folder -- becomes exactly one :class:`StorageEvent` per object. Schedules
 (EventBridge Scheduler, Cloud Scheduler, the Azure timer) become a :class:`ScheduleEvent`.
+Two kinds concern runs handed to a job (see :mod:`hookline.offload`): a platform's report
+that a job changed state (AWS Batch and SageMaker through EventBridge, the ``local``
+backend's supervisor) becomes a :class:`JobEvent`, and the reconciler's schedule a
+:class:`ReconcileEvent`.
 """
 
 from __future__ import annotations
@@ -11,7 +15,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["Event", "ScheduleEvent", "StorageEvent", "skip_reason", "utc_now_iso"]
+__all__ = [
+    "JOB_STATES",
+    "Event",
+    "JobEvent",
+    "ReconcileEvent",
+    "RunEvent",
+    "ScheduleEvent",
+    "StorageEvent",
+    "event_from_dict",
+    "skip_reason",
+    "utc_now_iso",
+]
 
 
 def utc_now_iso() -> str:
@@ -107,7 +122,75 @@ class ScheduleEvent:
         return {"type": "schedule", **asdict(self)}
 
 
-Event = StorageEvent | ScheduleEvent
+JOB_STATES = ("pending", "running", "succeeded", "failed")
+"""The states a job reports, whatever the platform calls them."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobEvent:
+    """A platform reports that a job hookline submitted changed state.
+
+    Only what decides the run's fate is kept; the platform's own words travel in
+    ``reason`` and ``platform_status``.
+
+    :param backend: the compute backend (``aws-batch``, ``sagemaker``, ``local``...).
+    :param job_name: the name hookline gave the job (derived from the run id).
+    :param state: one of :data:`JOB_STATES`.
+    :param job_id: the platform's id of the job (Batch job id, training job ARN...).
+    :param reason: why, in the platform's words (``statusReason``, ``FailureReason``,
+        an exit code or signal).
+    :param platform_status: the platform's own status (``FAILED``, ``Stopped``...).
+    :param event_time: when the platform emitted it, ISO 8601 UTC.
+    :param event_id: the platform's id of the event (deliveries repeat it).
+    :param source: ``aws``, ``gcp``, ``azure`` or ``local``.
+    """
+
+    backend: str
+    job_name: str
+    state: str
+    job_id: str | None = None
+    reason: str = ""
+    platform_status: str | None = None
+    event_time: str = field(default_factory=utc_now_iso)
+    event_id: str | None = None
+    source: str = "local"
+
+    @property
+    def identity(self) -> str:
+        return f"job:{self.backend}:{self.job_name}#{self.state}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "job", **asdict(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileEvent:
+    """The reconciler's schedule fired: visit every job in flight and close those the
+    platform says are gone, stuck or never started (for platforms that emit no job-state
+    events, and for events that were lost).
+
+    :param event_time: when the schedule fired, ISO 8601 UTC.
+    :param event_id: the platform's id for this firing.
+    :param source: ``aws``, ``gcp``, ``azure`` or ``local``.
+    """
+
+    event_time: str = field(default_factory=utc_now_iso)
+    event_id: str | None = None
+    source: str = "local"
+
+    @property
+    def identity(self) -> str:
+        return f"reconcile#{self.event_id or self.event_time}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "reconcile", **asdict(self)}
+
+
+RunEvent = StorageEvent | ScheduleEvent
+"""What a run runs on: the events that route to pipelines and name runs."""
+
+Event = StorageEvent | ScheduleEvent | JobEvent | ReconcileEvent
+"""Every event a pipeline function handles."""
 
 
 def skip_reason(event: Event, *, skip_empty: bool = True) -> str | None:
@@ -129,9 +212,13 @@ def skip_reason(event: Event, *, skip_empty: bool = True) -> str | None:
 
 
 def event_from_dict(data: dict[str, Any]) -> Event:
-    """Rebuild an event from :meth:`StorageEvent.to_dict` / :meth:`ScheduleEvent.to_dict`."""
+    """Rebuild an event from the ``to_dict()`` of any event kind."""
     data = dict(data)
     kind = data.pop("type", "storage")
     if kind == "schedule":
         return ScheduleEvent(**data)
+    if kind == "job":
+        return JobEvent(**data)
+    if kind == "reconcile":
+        return ReconcileEvent(**data)
     return StorageEvent(**data)

@@ -11,10 +11,13 @@ the whole layout (``docs/architecture.md`` shows it, and a test checks the two a
     │   │   ├── claim.json                   create-only: the first delivery claims the run
     │   │   ├── record.json                  the run record, written when the run ends
     │   │   ├── completed                    its observers ran (a redelivery re-runs them if not)
+    │   │   ├── dispatch.json                create-only: the run was handed to a job (offload)
     │   │   ├── report.html                  the run's report (reports plugin)
     │   │   └── <output>                     anything a plugin writes with ctx.write_output
-    │   └── index/
-    │       └── <inverted-ms>-<run_id>.json  one summary per run, newest first by key
+    │   ├── index/
+    │   │   └── <inverted-ms>-<run_id>.json  one summary per run, newest first by key
+    │   └── jobs/
+    │       └── <job-name>.json              one per job in flight: what the reconciler visits
     ├── registry/
     │   └── <model>/
     │       ├── versions/
@@ -53,6 +56,7 @@ from hookline.errors import NotFound, UsageError
 
 __all__ = [
     "INDEX",
+    "JOBS",
     "MONITORING",
     "OUTPUT_PREFIXES",
     "REGISTRY",
@@ -65,6 +69,8 @@ __all__ = [
     "check_run_id",
     "index_key",
     "index_run_id",
+    "job_key",
+    "job_name_of",
     "manifest_key",
     "model_index_key",
     "model_of",
@@ -75,6 +81,7 @@ __all__ = [
     "retrain_prefix",
     "run_claim_key",
     "run_completed_key",
+    "run_dispatch_key",
     "run_output_key",
     "run_prefix",
     "run_record_key",
@@ -88,6 +95,7 @@ __all__ = [
 
 RUNS = "runs/"
 INDEX = "runs/index/"
+JOBS = "runs/jobs/"
 REGISTRY = "registry/"
 MONITORING = "monitoring/"
 OUTPUT_PREFIXES = (RUNS, REGISTRY, MONITORING)
@@ -102,6 +110,8 @@ INVERT = 10**13
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+_RESERVED_RUN_IDS = ("index", "jobs")
+"""Folders of ``runs/`` that are not runs."""
 
 
 def check_name(kind: str, value: object) -> str:
@@ -125,7 +135,7 @@ def check_run_id(run_id: object) -> str:
     :raises NotFound: it cannot name a run (traversal, NUL, slashes, too long): no such run
         can exist, so nothing is read.
     """
-    if not isinstance(run_id, str) or not _RUN_ID.match(run_id) or run_id == "index":
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id) or run_id in _RESERVED_RUN_IDS:
         shown = repr(run_id) if len(repr(run_id)) <= 80 else repr(run_id)[:77] + "..."
         raise NotFound(f"no run {shown}", hint="list runs with `hookline runs`")
     return run_id
@@ -150,6 +160,11 @@ def run_completed_key(run_id: str) -> str:
     return run_prefix(run_id) + "completed"
 
 
+def run_dispatch_key(run_id: str) -> str:
+    """The run's dispatch record: written create-only when the run is handed to a job."""
+    return run_prefix(run_id) + "dispatch.json"
+
+
 def run_output_key(run_id: str, name: str) -> str:
     """A plugin's output of one run (``report.html``, ``predictions.csv``...)."""
     if not name or name.startswith("/") or ".." in name.split("/"):
@@ -164,6 +179,16 @@ def index_key(started_epoch_ms: int, run_id: str) -> str:
 def index_run_id(key: str) -> str:
     """The run id an index key names."""
     return key[len(INDEX) + 14 :].removesuffix(".json")
+
+
+def job_key(job_name: str) -> str:
+    """The marker of one job in flight (the reconciler lists :data:`JOBS`)."""
+    return f"{JOBS}{check_run_id(job_name)}.json"
+
+
+def job_name_of(key: str) -> str:
+    """The job name a job marker's key names."""
+    return key[len(JOBS) :].removesuffix(".json")
 
 
 # --- registry --------------------------------------------------------------------------------

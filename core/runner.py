@@ -13,21 +13,34 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from hookline._manager import PluginManager
 from hookline.config import OUTPUT_PREFIXES, Config, PipelineConfig
 from hookline.errors import HooklineError, TransientError, answer
-from hookline.events import Event, ScheduleEvent, StorageEvent, skip_reason, utc_now_iso
+from hookline.events import (
+    Event,
+    JobEvent,
+    ReconcileEvent,
+    RunEvent,
+    ScheduleEvent,
+    StorageEvent,
+    skip_reason,
+    utc_now_iso,
+)
 from hookline.project import Project
 from hookline.record import RunRecord, RunRecorder
 from hookline.registry import Registry
-from hookline.runs import RunStore
+from hookline.runs import Claim, Heartbeat, RunStore, current_deadline
 from hookline.storage import Storage, fetch_source, parse_uri
 from hookline.types import CheckResult, RunContext, Source
 from hookline.window import WindowEntry, gather, mark_trained_on, trained_on
+
+if TYPE_CHECKING:
+    from hookline.offload import Offloader
 
 __all__ = ["Hookline", "RunResult"]
 
@@ -42,7 +55,8 @@ class RunResult:
 
     ``status`` is a run status (``succeeded``, ``rejected``, ``failed``) or what happened
     instead: ``duplicate`` (already done), ``in_progress`` (another invocation holds it),
-    ``ignored`` (no pipeline wants the object).
+    ``ignored`` (no pipeline wants the object), ``dispatched`` (handed to a job, see
+    :mod:`hookline.offload`), ``stale`` (a job of a superseded attempt).
     """
 
     run_id: str | None
@@ -135,9 +149,16 @@ class Hookline:
     def runs(self) -> RunStore:
         return self.project.runs
 
+    @cached_property
+    def offload(self) -> Offloader:
+        """Dispatching runs to jobs, their events and the reconciler."""
+        from hookline.offload import Offloader
+
+        return Offloader(self)
+
     # -- routing --------------------------------------------------------------------------
 
-    def route(self, event: Event) -> tuple[list[PipelineConfig], str]:
+    def route(self, event: RunEvent) -> tuple[list[PipelineConfig], str]:
         """The pipelines ``event`` triggers, and why none when the list is empty."""
         if isinstance(event, ScheduleEvent):
             pipeline = self.config.pipelines.get(event.pipeline)
@@ -169,10 +190,16 @@ class Hookline:
         """Run every pipeline ``event`` triggers.
 
         Permanent failures are recorded and returned; a transient failure raises
-        :class:`~hookline.errors.TransientError` so the platform retries the delivery.
+        :class:`~hookline.errors.TransientError` so the platform retries the delivery. A
+        job-state event closes the attempt it reports (:mod:`hookline.offload`); the
+        reconciler's schedule visits every job in flight.
 
         :param force: train even when a version was already trained on exactly this data.
         """
+        if isinstance(event, JobEvent):
+            return [self.offload.on_job_event(event)]
+        if isinstance(event, ReconcileEvent):
+            return self.offload.reconcile(event)
         pipelines, reason = self.route(event)
         if not pipelines:
             log.info("ignored: %s", reason)
@@ -184,19 +211,46 @@ class Hookline:
     def run_pipeline(
         self,
         pipeline: PipelineConfig,
-        event: Event,
+        event: RunEvent,
         *,
         force: bool = False,
         added: Sequence[WindowEntry] = (),
     ) -> RunResult:
-        """Claim and run ``pipeline`` on ``event``.
+        """Run ``pipeline`` on ``event`` here, or hand it to a job when its ``compute``
+        table says so (the answer is then ``dispatched``).
 
         :param force: train even when a version was already trained on exactly this data.
         :param added: more uploads to learn from, read by their recorded versions (a
             retrain's labelled batches): new data, which later windows include too.
         """
+        started = utc_now_epoch()
         run_id = event.run_id(pipeline.name)
-        claim = self.runs.claim(run_id, event, pipeline.name)
+        if pipeline.compute is not None:
+            dispatched = self.offload.route(pipeline, event, run_id)
+            if dispatched is not None:
+                return dispatched
+        claim = self.runs.claim(run_id, event, pipeline.name, lease_until=current_deadline(started))
+        return self.run_claimed(pipeline, event, run_id, claim, force=force, added=added)
+
+    def run_claimed(
+        self,
+        pipeline: PipelineConfig,
+        event: RunEvent,
+        run_id: str,
+        claim: Claim,
+        *,
+        heartbeat: Heartbeat | None = None,
+        notes: Mapping[str, Any] | None = None,
+        force: bool = False,
+        added: Sequence[WindowEntry] = (),
+    ) -> RunResult:
+        """Run the stages of a run whose claim was tried, and record it.
+
+        :param heartbeat: the lease's heartbeat, for a job: when the lease was lost
+            (another holder took the run over) the record is not written.
+        :param notes: entries for the record's ``notes`` (a job's ``offload`` entry).
+        :param force: and ``added``: as for :meth:`run_pipeline`.
+        """
         if not claim.acquired:
             if claim.state == "done" and claim.record is not None:
                 # The first delivery may have died between the record and its index entry,
@@ -220,6 +274,8 @@ class Hookline:
                 "another invocation is running it: nothing to do",
             )
         ctx = self._context(run_id, pipeline, event)
+        if notes:
+            ctx.notes.update(notes)
         recorder = RunRecorder(self._new_record(ctx, claim.attempt))
         record = recorder.record
         workdir = tempfile.mkdtemp(prefix="hookline-")
@@ -227,6 +283,7 @@ class Hookline:
             self.pm.call_observers("before_pipeline_run", ctx=ctx)
             status = self._run_stages(ctx, recorder, workdir, force=force, added=added)
         except Exception as exc:
+            _check_lease(heartbeat, run_id)
             return self._fail(ctx, recorder, exc)
         except KeyboardInterrupt as exc:
             self._interrupted(ctx, recorder, exc)
@@ -234,6 +291,7 @@ class Hookline:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         recorder.finish(status, ctx.notes)
+        _check_lease(heartbeat, run_id)
         try:
             uri = self.runs.save(record)
         except TransientError as exc:
@@ -438,6 +496,22 @@ class Hookline:
 
 class RecordedError(HooklineError):
     """A failure read back from a run record (its observers are being called again)."""
+
+
+def utc_now_epoch() -> float:
+    import time
+
+    return time.time()
+
+
+def _check_lease(heartbeat: Heartbeat | None, run_id: str) -> None:
+    """Write nothing more for a run whose lease was lost to another holder."""
+    if heartbeat is not None and heartbeat.lost:
+        raise TransientError(
+            f"run {run_id}: this job lost its claim (its lease ended without a renewal and "
+            "another holder took the run over); its record is not written",
+            hint=heartbeat.last_error,
+        )
 
 
 def _as_checks(group: Any) -> Sequence[CheckResult]:

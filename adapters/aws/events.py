@@ -14,6 +14,9 @@ One Lambda handler receives everything, so :func:`classify` tells the payloads a
   "pipeline": NAME}`` or a plain EventBridge ``Scheduled Event`` with ``detail.pipeline``.
 * HTTP events (API Gateway v1/v2, Function URLs, ALB) are classified ``"http"`` so the
   handler hands them to the serving app (mangum) -- and only those.
+* Run offload: AWS Batch and SageMaker job-state events become
+  :class:`~hookline.events.JobEvent` (:mod:`hookline.adapters.aws.compute`), and the
+  reconciler's schedule ``{"source": "hookline.reconcile"}`` a ``ReconcileEvent``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
+from hookline.adapters._jobs import is_reconcile, reconcile_event
 from hookline.adapters.aws._samples import KINDS, sample_event, sample_schedule
+from hookline.adapters.aws.compute import classify_job_event, job_event
 from hookline.adapters.cloud import (
     SCHEDULE_SOURCE,
     EventError,
@@ -61,7 +66,8 @@ def classify(payload: Any) -> str:
     """What kind of Lambda payload this is, without parsing it fully.
 
     :returns: ``"storage"`` (S3 notification), ``"sqs"``, ``"sns"``, ``"eventbridge"``
-        (an S3 event via EventBridge), ``"schedule"``, ``"http"`` (API Gateway v1/v2,
+        (an S3 event via EventBridge), ``"schedule"``, ``"job"`` (a Batch or SageMaker
+        job-state event), ``"reconcile"``, ``"http"`` (API Gateway v1/v2,
         Function URL, ALB, CloudFront: for mangum), ``"test"`` (``s3:TestEvent``) or
         ``"unknown"``. Never raises.
     """
@@ -84,6 +90,10 @@ def classify(payload: Any) -> str:
         return "test"
     if payload.get("source") == SCHEDULE_SOURCE:
         return "schedule"
+    if classify_job_event(payload) is not None:
+        return "job"
+    if is_reconcile(payload):
+        return "reconcile"
     detail_type = payload.get("detail-type")
     if detail_type == "Scheduled Event":
         return "schedule"
@@ -141,6 +151,10 @@ def _parse(payload: Any, where: str, depth: int) -> list[Event]:
         return _eventbridge(payload, where)
     if kind == "schedule":
         return [_schedule(payload, where)]
+    if kind == "job":
+        return [job_event(payload, where)]
+    if kind == "reconcile":
+        return [reconcile_event(payload, CLOUD)]
     if kind == "test":
         return []
     if kind == "http":

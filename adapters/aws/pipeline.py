@@ -43,6 +43,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hookline.adapters.aws import CLOUD
+from hookline.adapters.aws.compute import lambda_deadline
 from hookline.adapters.aws.events import classify, parse_event, sqs_message_id, sqs_messages
 from hookline.adapters.cloud import (
     Delivery,
@@ -52,6 +53,7 @@ from hookline.adapters.cloud import (
 )
 from hookline.errors import UsageError, answer
 from hookline.events import Event, ScheduleEvent
+from hookline.runs import function_deadline
 
 __all__ = ["NAMESPACE", "PipelineHandler", "emf", "partial_batch_response"]
 
@@ -167,6 +169,12 @@ class PipelineHandler:
         self._serving = serving
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        # Runs claimed here end their lease at the invocation's deadline: after a timeout
+        # the retry finds the holder dead at once (see hookline.runs.function_deadline).
+        with function_deadline(lambda_deadline(context)):
+            return self._handle(event, context)
+
+    def _handle(self, event: Any, context: Any) -> dict[str, Any]:
         kind = classify(event)
         if kind == "http":
             return self._http(event, context)

@@ -18,6 +18,10 @@
   same on Cloud Scheduler's retries of that firing), else by the event's time.
 * GCS Pub/Sub notifications (``OBJECT_FINALIZE``, payload ``JSON_API_V1``) arriving
   through a ``messagePublished`` CloudEvent are read too.
+* The run-offload reconciler's schedule -- a CloudEvent of type ``hookline.reconcile``
+  (Cloud Scheduler -> HTTP, as the module sends it), ``{"source": "hookline.reconcile"}``
+  through Pub/Sub or as a bare body -- becomes a ``ReconcileEvent`` (Cloud Run jobs emit no
+  job-state events; :mod:`hookline.adapters.gcp.compute`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from hookline.adapters._jobs import RECONCILE_SOURCE, is_reconcile, reconcile_event
 from hookline.adapters.cloud import (
     SCHEDULE_SOURCE,
     EventError,
@@ -144,6 +149,8 @@ def classify(payload: Any, headers: Mapping[str, Any] | None = None) -> str:
         not attrs and isinstance(data, Mapping) and data.get("source") == SCHEDULE_SOURCE
     ):
         return "schedule"
+    if kind == RECONCILE_SOURCE or (not attrs and is_reconcile(data)):
+        return "reconcile"
     return "unknown"
 
 
@@ -187,6 +194,10 @@ def parse_event(
         ]
     if kind == "pubsub":
         return _pubsub(_as_data(data, "data"), attrs)
+    if kind == "reconcile":
+        body = data if isinstance(data, Mapping) else {}
+        fired = schedule_time or _scheduler_time(headers) or attrs.get("time")
+        return [reconcile_event(body, CLOUD, event_id=event_id, event_time=fired)]
     if attrs:
         raise EventError(
             f"CloudEvent type {attrs.get('type')!r} is not handled",
@@ -283,6 +294,15 @@ def _pubsub(data: Any, attrs: Mapping[str, Any]) -> list[Event]:
             schedule_event(
                 body,
                 "data.message.data",
+                CLOUD,
+                event_id=message_id,
+                event_time=message.get("publishTime") or attrs.get("time"),
+            )
+        ]
+    if is_reconcile(body):
+        return [
+            reconcile_event(
+                body,
                 CLOUD,
                 event_id=message_id,
                 event_time=message.get("publishTime") or attrs.get("time"),

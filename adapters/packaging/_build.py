@@ -18,6 +18,7 @@ from typing import Any
 
 from hookline.adapters.packaging import (
     _image,
+    _job,
     _libraries,
     _manifest,
     _pip,
@@ -383,6 +384,18 @@ def _build_one(
     )
     _manifest.write_manifest(_manifest.manifest_path(options.out, spec.cloud, spec.role), manifest)
     notes = list(spec.notes) + lib_notes
+    if image is not None and base is not None and spec.role == "pipeline":
+        job = _job.write_job_image(  # run offload: the same layers, a job's entry point
+            root=root,
+            base=base,
+            folder=folder,
+            workdir=spec.prepend_dir,
+            architecture="arm64" if options.arch == "arm64" else "amd64",
+            version=wheel.version,
+            pipeline_manifest=manifest,
+            log=log,
+        )
+        notes.append(f"job image {job['image']['digest']} in {folder / 'job.oci'} (run offload)")
     if not options.enforce_limits and any(c.over and c.limit.hard for c in checks):
         notes.append("over a hard limit, written anyway (--ignore-limits): for a container image")
     if slim_info.get("compile_skipped"):

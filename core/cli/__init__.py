@@ -35,6 +35,7 @@ CORE_COMMANDS = (
     "hookline.cli._new_plugin",
     "hookline.cli._config",
     "hookline.cli._completion",
+    "hookline.cli._job",
 )
 ENTRY_POINT_GROUP = "hookline.commands"
 

@@ -22,9 +22,11 @@ else:
     # HOOKLINE_SCHEDULE is set) and, when HOOKLINE_BLOB_TRIGGER_PATH is set, pipeline_blob.
     # The runtime is built on the first event from $HOOKLINE_CONFIG or the hookline.toml next
     # to this file, and reused while the instance is warm.
+    from hookline.adapters.azure.compute import register_reconciler
     from hookline.adapters.azure.pipeline import register_pipeline
     from hookline.adapters.cloud import PipelineRuntime
 
     app = func.FunctionApp()
     runtime = PipelineRuntime(os.path.dirname(os.path.abspath(__file__)))
     register_pipeline(app, runtime)
+    register_reconciler(app, runtime)  # run offload: when HOOKLINE_RECONCILE_SCHEDULE is set

@@ -46,6 +46,7 @@ def test_every_key_the_layout_builds_is_in_the_drawing():
         "model.skops": "<artifact>",
         "out.csv": "<output>",
         "REQ1": "<request-id>",
+        "JOB1": "<job-name>",
     }
 
     def shape(key: str) -> str:
@@ -59,6 +60,8 @@ def test_every_key_the_layout_builds_is_in_the_drawing():
         layout.run_claim_key("RUN1"),
         layout.run_record_key("RUN1"),
         layout.run_completed_key("RUN1"),
+        layout.run_dispatch_key("RUN1"),
+        layout.job_key("JOB1"),
         layout.run_output_key("RUN1", "report.html"),
         layout.run_output_key("RUN1", "out.csv"),
         layout.index_key(1_700_000_000_000, "RUN1"),
@@ -78,7 +81,7 @@ def test_every_key_the_layout_builds_is_in_the_drawing():
 
 
 @pytest.mark.parametrize(
-    "run_id", ["..", "%2e%2e", "a/b", "a\x00b", "x" * 5000, "", "index", "-lead"]
+    "run_id", ["..", "%2e%2e", "a/b", "a\x00b", "x" * 5000, "", "index", "jobs", "-lead"]
 )
 def test_a_run_id_that_cannot_name_a_run_is_not_found_and_builds_no_key(run_id):
     with pytest.raises(NotFound) as info:

@@ -325,6 +325,23 @@ def test_the_image_is_reproducible_and_its_manifest_names_it(aws_images, aws_bui
     assert list(limits) == ["Lambda container image, uncompressed (all layers)"]
 
 
+def test_the_image_build_writes_the_job_image_beside_it(aws_images):
+    """Run offload's job image: the pipeline bundle's layers, its own entry point."""
+    out = aws_images["options"].out / "aws"
+    job = json.loads((out / "job.manifest.json").read_text())
+    pipeline = aws_images["manifest"]
+    assert job["role"] == "job" and job["handler"] == "hookline job run"
+    assert job["image"]["entrypoint"] == ["python3", "-m", "hookline", "job", "run"]
+    assert job["image"]["digest"] != pipeline["image"]["digest"]
+    assert (job["runtime"], job["architecture"], job["libraries"]) == (
+        pipeline["runtime"],
+        pipeline["architecture"],
+        pipeline["libraries"],
+    )
+    [entry] = json.loads((out / "job.oci" / "index.json").read_text())["manifests"]
+    assert entry["digest"] == job["image"]["digest"]
+
+
 def test_the_image_unpacks_and_its_handler_answers_an_s3_event(
     aws_images, s3_server, s3_bucket, runtime_api, tmp_path, config_file
 ):

@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 MODULES = REPO / "terraform" / "modules"
 LIBRARIES = {"hookline": "0.1.0", "scikit-learn": "1.7.2", "numpy": "2.2.6", "skops": "0.13.0"}
 DIGEST = "sha256:" + hashlib.sha256(b"hookline fixture image").hexdigest()
+JOB_DIGEST = "sha256:" + hashlib.sha256(b"hookline fixture job image").hexdigest()
 
 # cloud -> role -> (artifact name, handler, entry file)
 ROLES = {
@@ -99,6 +100,18 @@ def _write_set(folder: Path, cloud: str, **change: Any) -> None:
         (folder / f"{role}.manifest.json").write_text(
             json.dumps(m, indent=2, sort_keys=True) + "\n"
         )
+    if cloud == "aws" and change.get("fmt") == "image":
+        # Run offload's job image: the pipeline bundle with `hookline job run` as entry point.
+        job = manifest(cloud, "pipeline", b"job", **change)
+        job.update(fields, role="job", artifact="job.oci.tar", handler="hookline job run")
+        job["image"] = {
+            "digest": JOB_DIGEST,
+            "oci_layout": "job.oci",
+            "archive": "job.oci.tar",
+            "base": "public.ecr.aws/lambda/python:3.12",
+            "entrypoint": ["python3", "-m", "hookline", "job", "run"],
+        }
+        (folder / "job.manifest.json").write_text(json.dumps(job, indent=2, sort_keys=True) + "\n")
 
 
 # cloud -> case -> changes from a deployable set

@@ -34,7 +34,7 @@ locals {
       "AzureWebJobs.${local.pipeline_event_function}.Disabled" = "true"
       # The timer function runs only when a schedule is configured.
       "AzureWebJobs.${local.pipeline_timer_function}.Disabled" = length(local.schedule) == 0 ? "true" : "false"
-    }, local.function_secrets.pipeline, merge([for n, s in local.schedule : s.azure_settings]...))
+    }, local.function_secrets.pipeline, merge([for n, s in local.schedule : s.azure_settings]...), local.offload_app_settings)
     serving = merge(local.base_settings, module.common.environment, local.function_secrets.serving, {
       HOOKLINE_ROLE                                = "serving"
       AZURE_CLIENT_ID                              = one(azurerm_user_assigned_identity.serving[*].client_id)

@@ -31,7 +31,7 @@ resource "google_cloudfunctions2_function" "pipeline" {
     ingress_settings               = var.pipeline_ingress
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.pipeline.email
-    environment_variables          = merge(module.common.environment, local.function_secrets.pipeline)
+    environment_variables          = merge(module.common.environment, local.function_secrets.pipeline, local.offload ? local.offload_function_environment : {})
   }
 
   # Cloud Storage triggers filter on the bucket only (no prefix or suffix filter exists for
