@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hookline.events import Event, StorageEvent, utc_now_iso
+from hookline.events import RunEvent, StorageEvent, utc_now_iso
 from hookline.types import CheckResult, Dataset, RunContext, Source, Task, TrainedModel
 
 if TYPE_CHECKING:
@@ -329,7 +329,7 @@ def make_context(
     *,
     pipeline: str = "train",
     plugins: Mapping[str, Mapping[str, Any]] | None = None,
-    event: Event | None = None,
+    event: RunEvent | None = None,
     upload: str | os.PathLike[str] | None = None,
     run_id: str | None = None,
 ) -> RunContext:

@@ -36,7 +36,7 @@ import pytest
 
 if TYPE_CHECKING:
     from hookline._manager import PluginManager
-    from hookline.events import Event
+    from hookline.events import RunEvent
     from hookline.storage import LocalStorage
     from hookline.testing import SampleEvent
     from hookline.types import Dataset, RunContext, Source
@@ -114,7 +114,7 @@ def hookline_context(hookline_storage: LocalStorage, tmp_path: Path) -> Callable
         pipeline: str = "train",
         plugins: Mapping[str, Mapping[str, Any]] | None = None,
         task: str = "classification",
-        event: Event | None = None,
+        event: RunEvent | None = None,
     ) -> RunContext:
         upload = None
         if event is None:
