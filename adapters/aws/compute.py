@@ -99,7 +99,10 @@ def classify_job_event(payload: Any) -> str | None:
     """``aws-batch`` / ``sagemaker`` for a job-state event of theirs, else ``None``."""
     if not isinstance(payload, Mapping):
         return None
-    return _EVENT_TYPES.get((payload.get("source"), payload.get("detail-type")))  # type: ignore[arg-type]
+    source, detail_type = payload.get("source"), payload.get("detail-type")
+    if not isinstance(source, str) or not isinstance(detail_type, str):
+        return None  # a hostile payload's list or object must not reach the lookup
+    return _EVENT_TYPES.get((source, detail_type))
 
 
 def job_event(payload: Mapping[str, Any], where: str = "") -> JobEvent:

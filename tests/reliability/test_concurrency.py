@@ -233,7 +233,12 @@ class DashboardOperator(threading.Thread):
                 self.answers[answer.status_code] = self.answers.get(answer.status_code, 0) + 1
                 if answer.status_code == 303:
                     self.moves += 1
-                elif answer.status_code not in (404, 409):
+                elif answer.status_code in (404, 409) or (
+                    # nothing to roll back to (the history holds one version): a refusal
+                    path == "rollback" and answer.status_code == 400 and "roll" in answer.text
+                ):
+                    continue
+                else:
                     self.errors.append(f"{path} {data}: {answer.status_code} {answer.text[:300]}")
 
 

@@ -190,6 +190,7 @@ VALID = tomllib.loads(
         max_upload_bytes=1024,
         model="m",
         prefix="landing/train/",
+        must_beat_production="false",
     )
 )
 
@@ -228,6 +229,7 @@ def test_load_config_on_arbitrary_bytes(examples: int, tmp_path: Path) -> None:
         max_upload_bytes=1024,
         model="m",
         prefix="landing/train/",
+        must_beat_production="false",
     )
     lines = text.splitlines()
     edited = st.lists(st.sampled_from(lines) | st.text(max_size=40), max_size=30).map(
