@@ -308,6 +308,97 @@ def _metrics(record: Mapping[str, Any]) -> str:
     return f'<section id="metrics"><h2>Metrics</h2>{body}</section>'
 
 
+def _card(card: Mapping[str, Any]) -> str:
+    """The model card: its text, metrics with their cross-validated spread, per-class
+    metrics and confusion matrix (or residuals), permutation importance as bars, and the
+    training window. Empty for a trainer that writes no card."""
+    if not isinstance(card, Mapping) or not card:
+        return ""
+    body = ""
+    text = [(k.replace("_", " "), _num(card[k])) for k in _CARD_TEXT if card.get(k)]
+    if text:
+        body += _dl(text)
+    metrics = card.get("metrics") or {}
+    if isinstance(metrics, Mapping) and metrics:
+        rows = []
+        for name, m in metrics.items():
+            m = m if isinstance(m, Mapping) else {"holdout": m}
+            spread = (
+                f"{_num(m.get('cv_mean'))} ± {_num(m.get('cv_std'))}"
+                if m.get("cv_mean") is not None
+                else ""
+            )
+            rows.append([_e(name), _num(m.get("holdout")), spread])
+        cv = card.get("cv") or {}
+        folds = f" ({_e(cv.get('folds'))} folds)" if isinstance(cv, Mapping) and cv else ""
+        body += "<h3>Metrics</h3>" + _table(
+            ["metric", "hold-out", f"cross-validated{folds}"], rows, (1, 2)
+        )
+    per_class = card.get("per_class")
+    if isinstance(per_class, Mapping) and per_class:
+        body += "<h3>Per class</h3>" + _table(
+            ["class", "precision", "recall", "f1", "support"],
+            [
+                [f"<code>{_e(c)}</code>"]
+                + [_num((v or {}).get(k)) for k in ("precision", "recall", "f1", "support")]
+                for c, v in per_class.items()
+            ],
+            (1, 2, 3, 4),
+        )
+    matrix = card.get("confusion_matrix") or {}
+    if isinstance(matrix, Mapping) and matrix.get("labels"):
+        labels = [str(x) for x in matrix["labels"]]
+        body += '<h3 id="confusion">Confusion matrix (rows: true, columns: predicted)</h3>'
+        body += _table(
+            ["", *labels],
+            [
+                [f"<code>{_e(label)}</code>", *(_num(n) for n in row)]
+                for label, row in zip(labels, matrix.get("matrix") or [], strict=False)
+            ],
+            range(1, len(labels) + 1),
+        )
+    residuals = card.get("residuals")
+    if isinstance(residuals, Mapping) and residuals:
+        flat = [(k, _num(v)) for k, v in residuals.items() if k != "histogram" and _flat(v)]
+        quantiles = residuals.get("quantiles")
+        if isinstance(quantiles, Mapping):
+            flat.append(("quantiles", _num(dict(quantiles))))
+        body += "<h3>Residuals (label minus prediction)</h3>" + _dl(flat)
+    importance = card.get("importance") or {}
+    features = importance.get("features") if isinstance(importance, Mapping) else None
+    if features:
+        shown = [
+            (str(f.get("feature")), max(0.0, float(f.get("mean") or 0.0)), False)
+            for f in features[:15]
+        ]
+        body += (
+            f'<h3 id="importance">Permutation importance ({_e(importance.get("metric"))}, '
+            f"{_num(importance.get('rows'))} hold-out rows)</h3>" + _bars(shown)
+        )
+    window = card.get("window") or []
+    if window:
+        body += "<h3>Trained on</h3>" + _table(
+            ["upload", "version", "sha256", "rows"],
+            [
+                [
+                    f"<code>{_e(w.get('uri'))}</code>",
+                    _e(w.get("version")),
+                    f'<span class="m">{_e(str(w.get("sha256") or "")[:16])}</span>',
+                    _num(w.get("rows")),
+                ]
+                for w in window
+                if isinstance(w, Mapping)
+            ],
+            (3,),
+        )
+    for note in card.get("warnings") or []:
+        body += f'<div class="warnbox">{_e(note)}</div>'
+    return f'<section id="card"><h2>Model card</h2>{body}</section>'
+
+
+_CARD_TEXT = ("description", "intended_use", "limitations", "owners")
+
+
 def _deployments(deployments: Sequence[Mapping[str, Any]], links: Links) -> str:
     if not deployments:
         return ""
@@ -476,6 +567,7 @@ def run_sections(record: Mapping[str, Any], links: Links = STATIC) -> str:
         _stages(record),
         _checks(record.get("checks") or []),
         _metrics(record),
+        _card(record.get("card") or {}),
         _deployments(record.get("deployments") or [], links),
         _profile(record),
         _reports(record.get("reports") or [], links),
