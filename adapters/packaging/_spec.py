@@ -30,6 +30,7 @@ __all__ = [
     "bundle_specs",
     "platform_tags",
     "runtime_id",
+    "serving_runtime",
     "split_requirement",
 ]
 
@@ -169,6 +170,9 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 # Requirements by bundle role, beyond what hookline itself declares. Version specifiers come
 # from hookline's own metadata when it names the package (one place: pyproject.toml).
 SERVING_BASE = ("pluggy", "numpy", "scipy", "scikit-learn", "skops", "fastapi", "pydantic")
+# `[serving] runtime = "onnx"`: the served model is its ONNX artifact, predicted with
+# onnxruntime and numpy; the training stack (scikit-learn, scipy, pandas, skops) stays out.
+SERVING_ONNX = ("pluggy", "numpy", "onnxruntime", "fastapi", "pydantic")
 CLOUD_EXTRA = {"aws": (), "gcp": ("gcp",), "azure": ("azure",)}
 CLOUD_RUNTIME: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "aws": {"pipeline": (), "serving": ("mangum",)},
@@ -381,6 +385,13 @@ def needs_parquet(config_raw: Mapping[str, object]) -> bool:
     return walk(config_raw.get("pipelines", {})) or walk(config_raw.get("plugins", {}))
 
 
+def serving_runtime(config_raw: Mapping[str, object]) -> str:
+    """The configuration's ``[serving] runtime`` (``auto`` when unset)."""
+    serving = config_raw.get("serving")
+    runtime = serving.get("runtime", "auto") if isinstance(serving, Mapping) else "auto"
+    return str(runtime)
+
+
 def bundle_specs(
     options: BuildOptions, requires_dist: Sequence[str], config_raw: Mapping[str, object]
 ) -> list[BundleSpec]:
@@ -429,7 +440,23 @@ def bundle_specs(
             "pandas left out of the serving bundle: models fitted on a DataFrame "
             "cannot be served without it (--serving-with-pandas bundles it)"
         )
-    serving_deps = list(SERVING_BASE) + (["pandas"] if serving_pandas else [])
+    lean = serving_runtime(config_raw) == "onnx"
+    if lean and options.cloud == "aws" and options.python == "3.11" and "serving" in options.roles:
+        raise UsageError(
+            '[serving] runtime = "onnx" needs onnxruntime, whose wheels need glibc 2.27 or '
+            "newer; the python3.11 Lambda runtime (Amazon Linux 2) has glibc 2.26",
+            hint="package for --python 3.12 (Amazon Linux 2023), or serve with "
+            'runtime = "auto" or "sklearn" on python3.11',
+        )
+    if lean:
+        serving_pandas = False
+        serving_note = (
+            'lean serving bundle: [serving] runtime = "onnx" serves each version\'s '
+            "model.onnx with onnxruntime; scikit-learn, scipy, pandas and skops left out"
+        )
+        serving_deps = list(SERVING_ONNX)
+    else:
+        serving_deps = list(SERVING_BASE) + (["pandas"] if serving_pandas else [])
     for extra in CLOUD_EXTRA[options.cloud]:
         serving_deps += extras.get(extra, [])
     if options.cloud == "aws" and options.include_boto3:
@@ -469,6 +496,8 @@ def bundle_specs(
         heavy: tuple[str, ...] = (
             ("numpy", "scipy.sparse", "sklearn", "pandas", "skops.io")
             if role == "pipeline"
+            else ("numpy", "onnxruntime", "fastapi")
+            if lean
             else ("numpy", "sklearn", "skops.io", "fastapi")
         )
         if serving_pandas and role == "serving":
