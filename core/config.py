@@ -206,6 +206,12 @@ PIPELINE = {
         "a training pipeline learns from more than the upload: { uploads = N } (this one and "
         'the N-1 before it), { days = N }, or "all"; unset: the upload alone',
     ),
+    "skip_unchanged": Option(
+        bool,
+        True,
+        "a training run on exactly the data a version was already trained on (same bytes, "
+        "same configuration) registers nothing; false: every upload trains",
+    ),
     "description": Option(str, ""),
     "plugins": Option(dict, {}, "per-pipeline overrides of [plugins.*] tables"),
     "compute": Option(
@@ -312,6 +318,8 @@ class PipelineConfig:
     """The training window (:mod:`hookline.window`); ``None``: the upload alone."""
     compute: ComputeConfig | None = None
     """Where the run goes when a function is not enough (``None``: always inline)."""
+    skip_unchanged: bool = True
+    """Whether a training run on data a version was already trained on registers nothing."""
 
     @property
     def trains(self) -> bool:
@@ -495,6 +503,7 @@ def _parse_pipeline(name: str, table: Any, source: str | None) -> PipelineConfig
         plugins=plugins,
         window=window,
         compute=compute,
+        skip_unchanged=values["skip_unchanged"],
     )
 
 

@@ -389,7 +389,8 @@ class Hookline:
                     source = ctx.window.pop()
                     ctx.sources.remove(source)
                     ctx.sources.insert(0, source)
-                already = None if force or not ctx.pipeline.trains else self._trained_on(ctx)
+                skip = ctx.pipeline.trains and ctx.pipeline.skip_unchanged and not force
+                already = self._trained_on(ctx) if skip else None
                 if already is not None:
                     record.unchanged = already
                     for rest in ctx.pipeline.stages:

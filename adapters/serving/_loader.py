@@ -128,6 +128,16 @@ def build_bundle(
             onnx_model, mv = load_version(registry, name, version)
         except NotFound as exc:  # the artifact went missing after registration
             raise ModelIntegrityError(str(exc), hint="roll the alias back") from None
+        # A version is served whole or not at all: its skops model, schema and profile must
+        # still match the manifest too, though only the ONNX model predicts.
+        check = registry.verify(name, version)
+        if not check.ok:
+            raise ModelIntegrityError(
+                f"model {name!r} version {version} does not verify: "
+                + "; ".join(check.problems),
+                uri=uri,
+                hint="roll the alias back, or re-register the version",
+            )
         predictor = OnnxPredictor(
             onnx_model, FeatureSchema.from_manifest(mv.manifest, where=uri), where=uri
         )

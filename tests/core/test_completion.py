@@ -73,7 +73,7 @@ CASES = [
     ),
     ("hookline runs --js", {"--json"}),
     ("hookline runs show x --st", {"--storage"}),
-    ("hookline runs --status ", {"succeeded", "rejected", "failed"}),
+    ("hookline runs --status ", {"succeeded", "rejected", "failed", "interrupted"}),
     ("hookline --ver", {"--version", "--verbose"}),
     ("hookline completion ", {"bash", "zsh"}),
     ("hookline plugins show sk", {"sklearn"}),  # names from `hookline plugins --names`

@@ -60,6 +60,8 @@ max_upload_bytes = {max_upload_bytes}
 model = "{model}"
 stages = ["ingest", "train", "validate", "deploy"]
 trigger = {{ prefix = "{prefix}", suffix = [".csv", ".parquet", ".jsonl", ".json"] }}
+# deliveries of the same bytes under several keys must each run and train
+skip_unchanged = false
 
 [plugins.pandas]
 target = "y"
