@@ -133,8 +133,7 @@ def build_bundle(
         check = registry.verify(name, version)
         if not check.ok:
             raise ModelIntegrityError(
-                f"model {name!r} version {version} does not verify: "
-                + "; ".join(check.problems),
+                f"model {name!r} version {version} does not verify: " + "; ".join(check.problems),
                 uri=uri,
                 hint="roll the alias back, or re-register the version",
             )
