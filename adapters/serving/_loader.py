@@ -133,8 +133,8 @@ def build_bundle(
         check = registry.verify(name, version)
         if not check.ok:
             raise ModelIntegrityError(
-                f"model {name!r} version {version} does not verify: " + "; ".join(check.problems),
-                uri=uri,
+                f"model {name!r} version {version} ({uri}) does not verify: "
+                + "; ".join(check.problems),
                 hint="roll the alias back, or re-register the version",
             )
         predictor = OnnxPredictor(
