@@ -31,14 +31,15 @@ async def serving(request):
 # ---- pipeline: storage and schedule events (CloudEvents) --------------------------------
 # Target `pipeline`. Eventarc delivers google.cloud.storage.object.v1.finalized; Cloud
 # Scheduler posts hookline.schedule. The runtime is built on the first event and reused
-# while the instance is warm; a transient failure raises (HTTP 500), so the trigger's retry
-# policy delivers the event again.
+# while the instance is warm. A hookline error is answered with its status (a transient
+# failure 503, so the trigger's retry policy delivers the event again; a request that is
+# not an event 400); only a bug is a 500.
 _pipeline = _CloudEventPipeline(bundle_dir=_os.path.dirname(_os.path.abspath(__file__)))
 
 
 @_ff.cloud_event
 def pipeline(cloud_event):
-    _pipeline(cloud_event)
+    _pipeline.respond(cloud_event)
 
 
 # ---- end pipeline -------------------------------------------------------------------------

@@ -250,7 +250,7 @@ def test_a_scheduled_monitoring_run(gcp: GcpDeployment, first_run: dict) -> None
     assert len(monitor_runs()) == 2
 
 
-def test_a_run_held_elsewhere_answers_500_and_a_released_one_restarts(
+def test_a_run_held_elsewhere_answers_503_and_a_released_one_restarts(
     gcp: GcpDeployment, first_run: dict
 ) -> None:
     key = "landing/train/held.csv"
@@ -260,13 +260,57 @@ def test_a_run_held_elsewhere_answers_500_and_a_released_one_restarts(
     runs = RunStore(gcp.storage)
     run_id = event.run_id("train")
     assert runs.claim(run_id, event, "train").acquired  # another instance is running it
-    status, _ = gcp.binary(attributes, resource)
-    assert status == 500  # the trigger's retry policy delivers it again later
+    status, body = gcp.binary(attributes, resource)
+    # a hookline error, not a crash: 503, and the trigger's retry policy delivers it again
+    assert status == 503 and json.loads(body) == {"error": "temporarily unavailable", "retry": True}
     assert records_for(gcp.storage, key) == []
     runs.release(run_id, "the other instance was throttled")  # ... and gave it up
     assert gcp.binary(attributes, resource)[0] == 200
     record = only_record(gcp.storage, key)
     assert record["attempt"] == 2 and record["status"] == "succeeded"
+
+
+def _json_or_none(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("attributes", "data", "where"),
+    [
+        (
+            {"type": "google.cloud.pubsub.topic.v1.messagePublished"},
+            {"message": {}},
+            "data.message",
+        ),
+        ({"type": "com.example.unknown"}, {}, "type"),
+        ({}, {"bucket": "b", "name": "landing/train/x.csv", "generation": "1e9"}, "generation"),
+        ({}, {"bucket": "b", "name": 7}, "name"),
+    ],
+    ids=["pubsub-neither", "unknown-type", "bad-generation", "name-not-a-string"],
+)
+def test_a_request_that_is_not_an_event_is_a_400_without_a_traceback(
+    gcp: GcpDeployment, first_run: dict, attributes: dict, data: Any, where: str
+) -> None:
+    logged = len(gcp.host.log.read_text(errors="replace"))
+    before = len(run_records(gcp.storage))
+    attributes = {**gcp.attributes({"name": "landing/train/x.csv"}), **attributes}
+    status, body = gcp.binary(attributes, data)
+    assert status == 400, gcp.host.tail()
+    assert json.loads(body) == {"error": "not an event", "retry": False}
+    assert len(run_records(gcp.storage)) == before  # nothing ran, nothing was written
+    output = gcp.host.log.read_text(errors="replace")[logged:]
+    assert "Traceback" not in output
+    [line] = [
+        doc
+        for doc in map(_json_or_none, output.splitlines())
+        if isinstance(doc, dict) and doc.get("event") == "delivery_failed"
+    ]
+    assert line["status"] == "failed" and line["retry"] is False
+    assert line["error_title"] == "not an event" and line["severity"] == "ERROR"
+    assert where in line["error"]  # says where in the payload it went wrong
 
 
 def test_hookline_outputs_never_trigger_runs(gcp: GcpDeployment, first_run: dict) -> None:
@@ -283,7 +327,7 @@ def test_a_transient_storage_failure_raises_for_the_retry_policy(
     gcp: GcpDeployment, first_run: dict, gcs_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The entry point's body, in this process, on storage that starts throttling: it
-    raises (functions-framework answers 500) and the retry restarts the run."""
+    raises (the entry point answers 503) and the retry restarts the run."""
     from hookline.adapters.gcp.storage import GCSStorage
 
     key = "landing/train/throttled.csv"
