@@ -174,6 +174,30 @@ def test_unknown_things_are_404(client: TestClient, path: str) -> None:
     assert response.status_code == 404, response.text
 
 
+def test_a_bug_is_a_500_page_with_only_the_request_id(
+    project: Project, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from hookline.adapters.dashboard import _views
+
+    secret = f"{project.app.storage.uri}/runs/index/secret.json"
+
+    def broken(runs, rid):  # a bug while building the page, quoting a storage path
+        raise RuntimeError(secret)
+
+    monkeypatch.setattr(_views, "run_detail", broken)
+    rid = run_id(project, "v2")
+    with caplog.at_level("ERROR", logger="hookline.http"):
+        response = client_for(project).get(f"/runs/{rid}", headers={"X-Request-Id": "dash-bug-7"})
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "dash-bug-7"
+    assert "internal error (request dash-bug-7)" in response.text
+    assert "secret.json" not in response.text and "RuntimeError" not in response.text
+    assert "Traceback" not in response.text
+    [logged] = [r for r in caplog.records if r.name == "hookline.http"]
+    assert "dash-bug-7" in logged.getMessage() and f"/runs/{rid}" in logged.getMessage()
+    assert logged.exc_info and logged.exc_info[0] is RuntimeError  # its traceback is logged
+
+
 def test_models_page(client: TestClient) -> None:
     html = client.get("/models").text
     assert '<a href="/models/churn"><strong>churn</strong></a>' in html

@@ -192,6 +192,40 @@ def test_bad_proba_query_gets_422(client: TestClient) -> None:
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "proba"]
 
 
+# --- 500: a bug ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/predict", "/invocations", "/v2/models/churn/infer"])
+def test_a_bug_is_a_500_with_only_the_request_id(
+    served: Project, path: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from hookline.adapters.serving._loader import ModelBundle
+
+    secret = f"{served.root}/store/registry/churn/v1/model.skops"
+
+    def broken(self, rows, proba):  # a bug in the predictor, quoting a storage path
+        raise RuntimeError(secret)  # (a ValueError, KeyError... is the model refusing: 422)
+
+    monkeypatch.setattr(ModelBundle, "predict", broken)
+    body: object = RECORD
+    if path == "/invocations":
+        body = {"dataframe_records": [RECORD]}
+    elif path.startswith("/v2/"):
+        from .test_protocols import v2_body
+
+        body = v2_body([RECORD])
+    with TestClient(served.app()) as c, caplog.at_level("ERROR", logger="hookline.http"):
+        r = c.post(path, json=body, headers={"X-Request-Id": "req-bug-1"})
+    assert r.status_code == 500, r.text
+    assert r.headers["x-request-id"] == "req-bug-1"
+    assert "internal error (request req-bug-1)" in r.text
+    assert str(served.root) not in r.text and "RuntimeError" not in r.text
+    assert "Traceback" not in r.text
+    [logged] = [rec for rec in caplog.records if rec.name == "hookline.http"]
+    assert "req-bug-1" in logged.getMessage() and path in logged.getMessage()
+    assert logged.exc_info and logged.exc_info[0] is RuntimeError  # its traceback is logged
+
+
 # --- 413: the limits ----------------------------------------------------------------------
 
 
