@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hookline import errors
@@ -85,3 +86,28 @@ def test_unexpected_exceptions_are_500_without_internals():
 def test_details_are_bounded():
     got = answer(HooklineError("x" * 10_000))
     assert len(got.detail) <= errors.MAX_DETAIL
+
+
+# -- docs/errors.md: the page's table is the docstring's, and its sample runs ---------------
+
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
+
+
+def _page_table() -> dict[str, tuple[int, int, str]]:
+    rows = {}
+    for line in PAGE.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\| (`\w+`|any other exception) \| (\d{3}) \| (\d+) \| ([^|]+) \|", line)
+        if m:
+            name = m.group(1).strip("`")
+            rows[name] = (int(m.group(2)), int(m.group(3)), m.group(4).strip())
+    return rows
+
+
+def test_the_error_model_page_has_the_documented_table():
+    # (the docstring's last row, "(any other exception)", is not a class name)
+    assert _page_table() == {**_documented_table(), "any other exception": (500, 1, "no")}
+
+
+def test_the_error_model_page_sample_runs():
+    [sample] = re.findall(r"```python\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.S)
+    exec(compile(sample, str(PAGE), "exec"), {})
