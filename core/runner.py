@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from hookline._manager import PluginManager
 from hookline.config import OUTPUT_PREFIXES, Config, PipelineConfig
-from hookline.errors import HooklineError, TransientError, answer
+from hookline.errors import HooklineError, NotFound, TransientError, answer
 from hookline.events import (
     Event,
     JobEvent,
@@ -163,9 +163,10 @@ class Hookline:
         if isinstance(event, ScheduleEvent):
             pipeline = self.config.pipelines.get(event.pipeline)
             if pipeline is None:
-                raise HooklineError(
+                raise NotFound(
                     f"schedule names unknown pipeline {event.pipeline!r}",
-                    hint=f"pipelines: {', '.join(sorted(self.config.pipelines))}",
+                    hint=f"this configuration's pipelines: "
+                    f"{', '.join(sorted(self.config.pipelines))}",
                 )
             return [pipeline], ""
         own = _relative_key(self.storage.uri, event)
@@ -174,14 +175,20 @@ class Hookline:
         skipped = skip_reason(event, skip_empty=self.config.limits["skip_empty_objects"])
         if skipped:
             return [], skipped
-        matched = []
+        matched, placed = [], own is not None
         for pipeline in self.config.pipelines.values():
             trigger = pipeline.trigger
             if trigger is None:
                 continue
             key = own if trigger.source is None else _relative_key(trigger.source, event)
+            placed = placed or key is not None
             if key is not None and trigger.matches_key(key):
                 matched.append(pipeline)
+        if not placed:
+            return [], (
+                f"{event.uri} is outside the project's storage ({self.storage.uri}) "
+                "and no trigger's source names it"
+            )
         if not matched:
             return [], f"{event.uri} matches no pipeline trigger"
         return matched, ""

@@ -11,7 +11,7 @@ from hookline import hookimpl
 from hookline._manager import make_plugin_manager
 from hookline.cli._app import event_for
 from hookline.config import load_config
-from hookline.errors import TransientError, TransientStorageError
+from hookline.errors import NotFound, TransientError, TransientStorageError, answer
 from hookline.events import ScheduleEvent, StorageEvent
 from hookline.runner import Hookline
 
@@ -111,6 +111,21 @@ def test_events_for_own_outputs_and_unmatched_keys_are_ignored(project: Path) ->
     assert not list(app.storage.list("runs/index/"))
 
 
+def test_an_event_from_another_bucket_is_ignored_saying_so(project: Path) -> None:
+    app = make_app()
+    event = StorageEvent(
+        uri="gs://someone-else/landing/train/data.csv",
+        bucket="someone-else",
+        key="landing/train/data.csv",
+        size=10,
+        source="gcp",
+    )
+    [result] = app.handle(event)
+    assert result.status == "ignored"
+    assert "outside the project's storage" in result.message and app.storage.uri in result.message
+    assert not list(app.storage.list("runs/index/"))
+
+
 def test_empty_objects_are_skipped(project: Path) -> None:
     app = make_app()
     [result] = app.handle(upload(app, "landing/train/empty.csv", b""))
@@ -168,8 +183,9 @@ def test_a_stale_claim_from_a_crashed_invocation_is_taken_over(project: Path) ->
 
 def test_schedule_event_runs_the_named_pipeline(project: Path) -> None:
     app = make_app()
-    with pytest.raises(Exception, match="unknown pipeline 'nope'"):
+    with pytest.raises(NotFound, match="unknown pipeline 'nope'") as refused:
         app.handle(ScheduleEvent(pipeline="nope"))
+    assert answer(refused.value).status == 404 and "train" in (refused.value.hint or "")
 
 
 def test_records_are_listed_newest_first(project: Path) -> None:

@@ -248,6 +248,10 @@ def test_a_scheduled_monitoring_run(gcp: GcpDeployment, first_run: dict) -> None
     nxt = {**headers, "X-CloudScheduler-ScheduleTime": "2024-05-16T02:00:00Z"}
     assert gcp.post(body, nxt)[0] == 200  # the next day's firing
     assert len(monitor_runs()) == 2
+    # a schedule this configuration does not have: 404, and nothing runs
+    status, answer = gcp.post(json.dumps({"pipeline": "retired"}).encode(), nxt)
+    assert (status, json.loads(answer)) == (404, {"error": "not found", "retry": False})
+    assert len(monitor_runs()) == 2
 
 
 def test_a_run_held_elsewhere_answers_503_and_a_released_one_restarts(
