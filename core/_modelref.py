@@ -68,8 +68,10 @@ def parse_model_ref(text: str) -> ModelRef:
         if not name:
             raise _invalid(text, "the model name before '/' is empty")
         name = _name(text, "model", name)
-        if not digits.isascii() or not digits.isdigit() or int(digits) < 1:
-            raise _invalid(text, f"the version {number!r} is not a positive integer")
+        if not digits.isascii() or not digits.isdigit() or len(digits) > 9 or int(digits) < 1:
+            raise _invalid(
+                text, f"the version {number[:30]!r} is not a version number (1 to 999,999,999)"
+            )
         return ModelRef(name, version=int(digits))
     return ModelRef(_name(text, "model", body))
 

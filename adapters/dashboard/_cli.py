@@ -10,6 +10,8 @@ import ipaddress
 import os
 import sys
 
+from hookline.cli import number
+
 __all__ = ["register"]
 
 
@@ -32,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     ui.add_argument(
         "--port",
-        type=int,
+        type=number(int, low=0, high=65_535, what="a port"),
         default=8765,
         help="port to listen on (default 8765; 0 picks a free one)",
     )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from hookline.cli import number
+
 __all__ = ["cmd_serve", "register"]
 
 
@@ -24,7 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="hookline.toml path or URI (default: $HOOKLINE_CONFIG, else ./hookline.toml)",
     )
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
+    p.add_argument(
+        "--port",
+        type=number(int, low=0, high=65_535, what="a port"),
+        default=8000,
+        help="port to bind (default: 8000)",
+    )
     p.add_argument(
         "--log-level",
         default="info",

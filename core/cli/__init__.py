@@ -21,10 +21,10 @@ from collections.abc import Sequence
 
 from hookline._entrypoints import entry_points
 from hookline.cli._output import print_json
-from hookline.cli._parser import Parser, inherit_shared_flags
+from hookline.cli._parser import Parser, inherit_shared_flags, number
 from hookline.errors import HooklineError, answer
 
-__all__ = ["build_parser", "main", "print_json"]
+__all__ = ["build_parser", "main", "number", "print_json"]
 
 CORE_COMMANDS = (
     "hookline.cli._run",

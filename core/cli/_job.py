@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from hookline.cli._app import project_from
 from hookline.cli._output import add_config_flag, add_json_flag, print_json, print_table
+from hookline.cli._parser import number
 from hookline.errors import UsageError
 
 if TYPE_CHECKING:
@@ -35,7 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_flag(run)
     add_json_flag(run)
     run.add_argument("--run-id", default=None, help="default: $HOOKLINE_RUN_ID")
-    run.add_argument("--attempt", type=int, default=None, help="default: $HOOKLINE_ATTEMPT")
+    run.add_argument(
+        "--attempt",
+        type=number(int, low=1, high=1_000_000, what="an attempt number"),
+        default=None,
+        help="default: $HOOKLINE_ATTEMPT",
+    )
     run.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
     run.set_defaults(func=cmd_run)
     rec = job_sub.add_parser("reconcile", help="close jobs that ended, stalled or never started")

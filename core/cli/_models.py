@@ -18,6 +18,7 @@ from hookline.cli._output import (
     print_json,
     print_table,
 )
+from hookline.cli._parser import number
 from hookline.errors import NotFound, UsageError
 from hookline.registry import ModelRef, Registry, parse_model_ref
 
@@ -57,7 +58,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     verify.add_argument("name", metavar="MODEL", help=MODEL_HELP)
     verify.add_argument(
-        "version", type=int, nargs="?", metavar="VERSION", help="default: every version"
+        "version",
+        type=number(int, low=1, high=999_999_999, what="a version number"),
+        nargs="?",
+        metavar="VERSION",
+        help="default: every version",
     )
     _common(verify)
     verify.set_defaults(func=cmd_verify)
@@ -68,7 +73,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     sign.add_argument("name", metavar="MODEL", help=MODEL_HELP)
     sign.add_argument(
-        "version", type=int, nargs="?", metavar="VERSION", help="default: every unsigned version"
+        "version",
+        type=number(int, low=1, high=999_999_999, what="a version number"),
+        nargs="?",
+        metavar="VERSION",
+        help="default: every unsigned version",
     )
     sign.add_argument(
         "--replace",
@@ -90,7 +99,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             "alias points at, e.g. churn@staging)",
         )
         p.add_argument(
-            "version", type=int, nargs="?", metavar="VERSION", help="the version (after a NAME)"
+            "version",
+            type=number(int, low=1, high=999_999_999, what="a version number"),
+            nargs="?",
+            metavar="VERSION",
+            help="the version (after a NAME)",
         )
         p.add_argument("--alias", default="production", help="the alias to move")
         p.add_argument("--reason", default="", help="why, kept in the alias history")

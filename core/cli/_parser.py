@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, NoReturn
 
-__all__ = ["Parser", "inherit_shared_flags", "subcommands"]
+__all__ = ["Parser", "inherit_shared_flags", "number", "subcommands"]
 
 _ACTIVE: list[Parser] = []
 """The parsers of the command being parsed, outermost first (reset by :meth:`Parser.parse_args`
@@ -22,6 +22,43 @@ def _guess(word: str, candidates: Iterable[str]) -> str | None:
 
     found = close_matches(word, candidates)
     return found[0] if found else None
+
+
+def number(
+    kind: type[int] | type[float] = int,
+    *,
+    low: float = 0,
+    high: float | None = None,
+    what: str = "a number",
+) -> Any:
+    """An argparse ``type`` for a whole or decimal number in ``[low, high]``: anything else
+    (text, a negative count, ``nan``, ``inf``, 30 digits) is a usage error naming the range,
+    exit code 2, before the command runs."""
+    import math
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except (TypeError, ValueError):
+            value = None
+        if (
+            value is None
+            or len(text.strip()) > 30
+            or not math.isfinite(value)
+            or value < low
+            or (high is not None and value > high)
+        ):
+            shown = text if len(text) <= 30 else text[:27] + "..."
+            span = f"from {_shown(low)}" + (f" to {_shown(high)}" if high is not None else "")
+            raise argparse.ArgumentTypeError(f"{shown!r}: expected {what} {span}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def _shown(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 class Parser(argparse.ArgumentParser):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from hookline.cli._app import event_for, project_from
 from hookline.cli._output import add_config_flag, add_json_flag, print_json, run_progress
+from hookline.cli._parser import number
 from hookline.errors import UsageError
 
 if TYPE_CHECKING:
@@ -70,10 +71,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="watch only the landing prefixes under these folders (e.g. ./landing); "
         "default: every pipeline's trigger prefix",
     )
-    watch.add_argument("--interval", type=float, default=1.0, help="seconds between scans")
+    watch.add_argument(
+        "--interval",
+        type=number(float, low=0.01, high=86_400, what="seconds"),
+        default=1.0,
+        help="seconds between scans",
+    )
     watch.add_argument(
         "--settle",
-        type=float,
+        type=number(float, low=0, high=86_400, what="seconds"),
         default=2.0,
         help="seconds an object's size and modification time must stay the same before it "
         "is taken (0: take it at once, for writers that move complete files into place)",

@@ -16,6 +16,7 @@ from hookline.cli._output import (
     print_json,
     print_table,
 )
+from hookline.cli._parser import number
 from hookline.registry import parse_model_ref
 
 
@@ -34,7 +35,12 @@ def _listing_flags(p: argparse.ArgumentParser) -> None:
         help="only runs of this model (NAME; NAME/VERSION or NAME@ALIAS: the run that "
         "registered that version)",
     )
-    p.add_argument("--limit", type=int, default=50, help="at most this many (default: 50)")
+    p.add_argument(
+        "--limit",
+        type=number(int, low=0, what="a count"),
+        default=50,
+        help="at most this many (default: 50)",
+    )
     p.set_defaults(func=cmd_runs)
 
 

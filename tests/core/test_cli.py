@@ -91,6 +91,32 @@ def test_bad_input_exits_2_with_a_clear_message(
         assert code == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["runs", "list", "--limit", "-1"], "argument --limit: '-1': expected a count from 0"),
+        (["runs", "list", "--limit", "ten"], "argument --limit: 'ten': expected a count from 0"),
+        (["models", "promote", "m", "0"], "'0': expected a version number from 1 to 999,999,999"),
+        (["models", "promote", "m", "-5"], "'-5': expected a version number from 1"),
+        (["models", "promote", "m", "9" * 40], "'" + "9" * 27 + "...': expected a version number"),
+        (["watch", "--interval", "nan"], "'nan': expected seconds from 0.01 to 86,400"),
+        (["watch", "--interval", "inf"], "'inf': expected seconds"),
+        (["watch", "--settle", "-1"], "'-1': expected seconds from 0 to 86,400"),
+        (["job", "run", "--attempt", "0", "x"], "'0': expected an attempt number from 1"),
+        (["serve", "--port", "70000"], "'70000': expected a port from 0 to 65,535"),
+        (["ui", "--port", "-1"], "'-1': expected a port from 0 to 65,535"),
+    ],
+)
+def test_numbers_out_of_range_exit_2_naming_the_range(
+    args: list[str], why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and why in err, err
+    assert "Traceback" not in err
+
+
 def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["models", "promote"])

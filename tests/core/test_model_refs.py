@@ -39,10 +39,10 @@ def test_references_parse(text: str, ref: ModelRef) -> None:
     ("text", "why"),
     [
         ("", "it is empty"),
-        ("churn/0", "the version '0' is not a positive integer"),
-        ("churn/three", "the version 'three' is not a positive integer"),
-        ("churn/-1", "the version '-1' is not a positive integer"),
-        ("churn/٣", "the version '٣' is not a positive integer"),
+        ("churn/0", "the version '0' is not a version number (1 to 999,999,999)"),
+        ("churn/three", "the version 'three' is not a version number (1 to 999,999,999)"),
+        ("churn/-1", "the version '-1' is not a version number (1 to 999,999,999)"),
+        ("churn/٣", "the version '٣' is not a version number (1 to 999,999,999)"),
         ("churn@", "the name and the alias around '@' must not be empty"),
         ("@prod", "the name and the alias around '@' must not be empty"),
         ("churn@prod/3", "name a version or an alias, not both"),
@@ -50,7 +50,8 @@ def test_references_parse(text: str, ref: ModelRef) -> None:
         ("../etc/3", "invalid model name '..'"),
         ("churn@../x", "name a version or an alias, not both"),
         ("churn@a b", "invalid alias name 'a b'"),
-        ("churn/3/4", "the version '3/4' is not a positive integer"),
+        ("churn/1234567890", "the version '1234567890' is not a version number (1 to 999,999,999)"),
+        ("churn/3/4", "the version '3/4' is not a version number (1 to 999,999,999)"),
     ],
 )
 def test_bad_references_say_what_is_wrong_and_the_forms(text: str, why: str) -> None:
@@ -275,7 +276,11 @@ def test_the_cli_names_versions_by_reference(
         (["models", "tag", "churn", "a=b"], 2, "name a version of 'churn'"),
         (["models", "tag", "churn/1", "novalue"], 2, "expected KEY=VALUE, got 'novalue'"),
         (["models", "tag", "churn/9", "a=b"], 1, "model 'churn' has no version 9"),
-        (["models", "show", "churn/x"], 2, "the version 'x' is not a positive integer"),
+        (
+            ["models", "show", "churn/x"],
+            2,
+            "the version 'x' is not a version number (1 to 999,999,999)",
+        ),
         (["models", "show", "chrun"], 1, "no model 'chrun' in file://"),
         (["models", "show", "chrun"], 1, "(did you mean 'churn'?)"),
         (["runs", "--model", "churn@"], 2, "invalid model reference 'churn@'"),
