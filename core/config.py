@@ -614,6 +614,11 @@ def storage_only_config(storage: str) -> Config:
     )
 
 
+def _shown_path(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read and validate ``hookline.toml`` from a path or a storage URI.
 
@@ -632,18 +637,26 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             raise ConfigError(f"cannot read configuration: {exc}", source=location) from exc
     else:
         file = Path(location.removeprefix("file://"))
-        if file.is_dir():
-            file = file / CONFIG_FILE
-        if not file.exists():
+        try:
+            if file.is_dir():
+                file = file / CONFIG_FILE
+            found = file.exists()
+            if found:
+                raw = file.read_bytes()
+                base_dir = str(file.resolve().parent)
+        except (OSError, UnicodeError) as exc:  # too long, a directory in the way, unreadable
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ConfigError(
+                f"cannot read configuration: {reason}", source=_shown_path(file)
+            ) from None
+        if not found:
             raise ConfigError(
                 "configuration file not found",
-                source=str(file),
+                source=_shown_path(file),
                 hint="pass --config FILE, set HOOKLINE_CONFIG, or run where hookline.toml is "
                 "(see examples/quickstart/hookline.toml)",
             )
-        raw = file.read_bytes()
         location = str(file)
-        base_dir = str(file.resolve().parent)
     import tomllib
 
     try:

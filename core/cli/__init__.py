@@ -92,8 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except HooklineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return answer(exc).exit_code
+        verdict = answer(exc)  # its message and hint, cut at MAX_DETAIL characters
+        print(f"error: {verdict.detail}", file=sys.stderr)
+        return verdict.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

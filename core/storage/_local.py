@@ -60,8 +60,23 @@ class LocalStorage:
             path = root
         if "\x00" in path:
             raise InvalidKey("NUL in storage root path", uri=repr(root))
-        self.root = Path(path).expanduser().resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        shown = repr(path if len(path) <= 200 else path[:197] + "...")
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidKey(
+                f"storage root {shown} is not valid UTF-8 text", hint="name the folder in UTF-8"
+            ) from None
+        try:
+            self.root = Path(path).expanduser().resolve()
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            unusable = exc.errno in (errno.ENAMETOOLONG, errno.ENOTDIR, errno.EEXIST, errno.EINVAL)
+            raise (InvalidKey if unusable else StorageError)(
+                f"cannot use {shown} as a storage root: {exc.strerror or exc}",
+                hint="name a folder that exists or can be created, or a storage URI "
+                "(s3://, gs://, az://)",
+            ) from None
         self.uri = object_uri("file", "", str(self.root))
 
     def __repr__(self) -> str:

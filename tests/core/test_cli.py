@@ -74,6 +74,16 @@ def test_promote_and_rollback_are_one_command(
             "unknown stage 'deplyo' (did you mean 'deploy'?)",
         ),
         (lambda p: None, ["run", "missing.csv"], "data file not found: missing.csv"),
+        (
+            lambda p: None,
+            ["runs", "-c", "a" * 300],
+            "cannot read configuration: File name too long",
+        ),
+        (
+            lambda p: None,
+            ["runs", "--storage", "data.csv"],
+            "cannot use 'data.csv' as a storage root",
+        ),
         (lambda p: None, ["run", "--pipeline", "nope", "data.csv"], "no pipeline 'nope'"),
         (lambda p: None, ["models", "promote", "m", "7"], "model 'm' has no version 7"),
         (lambda p: None, ["models", "promote", "../m", "1"], "invalid model name"),

@@ -53,6 +53,27 @@ def test_file_uris_and_plain_paths_open_the_same_root(tmp_path: Path) -> None:
     assert a.url("dir/a b.csv").endswith("/r/dir/a%20b.csv")
 
 
+@pytest.mark.parametrize(
+    ("root", "why"),
+    [
+        ("a" * 300, "File name too long"),
+        ("data.txt", "File exists"),
+        ("data.txt/inner", "Not a directory"),
+        ("caf\udcff-\ud800", "not valid UTF-8 text"),
+    ],
+)
+def test_a_root_that_cannot_be_a_folder_is_refused_saying_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: str, why: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.txt").write_bytes(b"kept")
+    with pytest.raises(InvalidKey, match=why) as refused:
+        LocalStorage(root)
+    assert "storage root" in str(refused.value) and len(str(refused.value)) < 400
+    assert (tmp_path / "data.txt").read_bytes() == b"kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.txt"]
+
+
 def test_unknown_scheme_says_what_to_install() -> None:
     from hookline.errors import ConfigError
 
