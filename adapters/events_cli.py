@@ -24,6 +24,8 @@ import json
 import sys
 from typing import Any
 
+from hookline.cli import number
+
 __all__ = ["cmd_parse", "cmd_sample", "parse_payload", "register"]
 
 
@@ -46,7 +48,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     what = sample.add_mutually_exclusive_group(required=True)
     what.add_argument("--uri", help="the object: s3://BUCKET/KEY, gs://BUCKET/NAME, az://C/KEY")
     what.add_argument("--schedule", metavar="PIPELINE", help="a scheduled firing of PIPELINE")
-    sample.add_argument("--size", type=int, default=1024, help="object size in bytes")
+    sample.add_argument(
+        "--size",
+        type=number(int, low=0, high=5 * 2**40, what="a size in bytes"),
+        default=1024,
+        help="object size in bytes",
+    )
     sample.add_argument("--kind", help="payload shape (default: the first for the cloud)")
     sample.add_argument("--time", help="event time, ISO 8601 UTC (default: now)")
     sample.add_argument(
