@@ -13,10 +13,10 @@ pytest_plugins = [f"{__package__ + '.' if __package__ else ''}emulators.fixtures
 pytest_plugins.append(f"{__package__ + '.' if __package__ else ''}reliability._summary")
 # --- end reliability figures
 
-# --- HTTP fuzz figures (tests/serving/_fuzz_summary.py): routes, examples and 5xx answers
-# of the serving and dashboard fuzz suites, printed at the end of the session.
+# --- fuzz figures (tests/serving/_fuzz_summary.py): routes or commands, examples and 5xx
+# answers of the serving, dashboard and command-line fuzz suites, printed at the end.
 pytest_plugins.append(f"{__package__ + '.' if __package__ else ''}serving._fuzz_summary")
-# --- end HTTP fuzz figures
+# --- end fuzz figures
 
 # --- hypothesis profiles: `ci` (CI=true) derandomizes every property test, so a run in CI
 # replays the same examples; `fuzz` (make fuzz) explores new ones. Example counts are fixed

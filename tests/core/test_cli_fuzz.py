@@ -181,7 +181,7 @@ def test_any_arguments_give_an_exit_code_never_a_traceback(
     try:
         run()
     finally:
-        record("cli", " ".join(command), seen[0])
+        record("cli", " ".join(command), seen[0], target=" ".join(command))
     after = {k: v for k, v in _files(outside).items() if not k.startswith(project.name + "/")}
     assert after == before, sorted(set(after) ^ set(before))
     assert os.getcwd() == str(project)
@@ -228,4 +228,5 @@ def test_every_numeric_argument_refuses_every_bad_number(
         said = err.getvalue()
         assert code == 2 and "argument" in said and "expected" in said, (argv, code, said[-500:])
         refused += 1
-    record("cli", f"numbers {' '.join(command)} {flag or 'POSITIONAL'}", refused)
+    where = " ".join([*command, flag or "VERSION"])
+    record("cli", f"numbers {where}", refused, target=where)

@@ -111,3 +111,9 @@ def test_the_error_model_page_has_the_documented_table():
 def test_the_error_model_page_sample_runs():
     [sample] = re.findall(r"```python\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.S)
     exec(compile(sample, str(PAGE), "exec"), {})
+
+
+def test_the_suites_the_error_model_page_names_exist():
+    root = PAGE.parents[1]
+    named = set(re.findall(r"`(tests/[\w/]+\.py)`", PAGE.read_text(encoding="utf-8")))
+    assert len(named) >= 4 and all((root / n).is_file() for n in named), named

@@ -1,6 +1,7 @@
-"""A pytest plugin (loaded from tests/conftest.py) that prints the HTTP fuzz figures at the
-end of the session: per suite, the routes fuzzed, the cases (a route in one mode: open,
-with keys, as a viewer...), the examples sent and the 5xx answers seen.
+"""A pytest plugin (loaded from tests/conftest.py) that prints the fuzz figures at the end
+of the session: per suite, the targets fuzzed (HTTP routes, commands), the cases (a route
+in one mode: open, with keys, as a viewer...; a command), the examples sent and the 5xx
+answers seen (a command's traceback fails its test outright).
 
 The figures are the lines :func:`tests.serving._fuzzing.record` appends to
 ``test-artifacts/fuzz/<suite>.jsonl``; the controller empties that folder when the session
@@ -30,18 +31,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def figures() -> dict[str, dict[str, int]]:
-    """``{suite: {"routes", "cases", "examples", "5xx"}}`` from the recorded lines."""
+    """``{suite: {"targets", "cases", "examples", "5xx"}}`` from the recorded lines."""
     out: dict[str, dict[str, int]] = {}
     for path in sorted(ARTIFACTS.glob("*.jsonl")) if ARTIFACTS.is_dir() else ():
-        routes: set[str] = set()
-        suite = out.setdefault(path.stem, {"routes": 0, "cases": 0, "examples": 0, "5xx": 0})
+        targets: set[str] = set()
+        suite = out.setdefault(path.stem, {"targets": 0, "cases": 0, "examples": 0, "5xx": 0})
         for line in path.read_text(encoding="utf-8").splitlines():
             case = json.loads(line)
-            routes.add(case["case"].split(" ", 1)[-1])  # "<mode> <METHOD> <path>"
+            targets.add(case["target"])
             suite["cases"] += 1
             suite["examples"] += case["examples"]
             suite["5xx"] += case["5xx"]
-        suite["routes"] = len(routes)
+        suite["targets"] = len(targets)
     return out
 
 
@@ -53,11 +54,13 @@ def pytest_terminal_summary(
     found = figures()
     if not found:
         return
-    terminalreporter.section("hookline HTTP fuzz figures")
-    terminalreporter.write_line(f"{'suite':<24}{'routes':>8}{'cases':>8}{'examples':>10}{'5xx':>6}")
+    terminalreporter.section("hookline fuzz figures")
+    terminalreporter.write_line(
+        f"{'suite':<24}{'targets':>8}{'cases':>8}{'examples':>10}{'5xx':>6}"
+    )
     for suite, f in found.items():
         terminalreporter.write_line(
-            f"{suite:<24}{f['routes']:>8}{f['cases']:>8}{f['examples']:>10,}{f['5xx']:>6}"
+            f"{suite:<24}{f['targets']:>8}{f['cases']:>8}{f['examples']:>10,}{f['5xx']:>6}"
         )
     terminalreporter.write_line(f"(one line per case in {ARTIFACTS})")
 

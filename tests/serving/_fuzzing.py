@@ -204,11 +204,16 @@ def check_answer(status: int, body: str, root: str, *, anonymous: bool) -> None:
         assert root not in body, body[:2000]
 
 
-def record(suite: str, case: str, examples: int, five_xx: int = 0) -> None:
+def record(
+    suite: str, case: str, examples: int, five_xx: int = 0, *, target: str | None = None
+) -> None:
     """Append one fuzzed case's figures to ``test-artifacts/fuzz/<suite>.jsonl`` (one line
-    per case, so xdist workers can all append)."""
+    per case, so xdist workers can all append). ``target`` is what the case fuzzes (a
+    route, a command); by default the case without its first word (``<mode> GET /path``)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    line = json.dumps({"case": case, "examples": examples, "5xx": five_xx}) + "\n"
+    what = target if target is not None else case.split(" ", 1)[-1]
+    line = json.dumps({"case": case, "target": what, "examples": examples, "5xx": five_xx})
+    line += "\n"
     with open(ARTIFACTS / f"{suite}.jsonl", "a", encoding="utf-8") as out:
         out.write(line)
 
